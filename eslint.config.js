@@ -1,0 +1,21 @@
+// ESLint flat config: typescript-eslint's recommended rules everywhere, plus the
+// project's own rule that keeps floating point out of the fixed-point code.
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+import noFloat from "./scripts/eslint/no-float.js";
+
+export default tseslint.config(
+  { ignores: ["**/node_modules/**", "**/dist/**", "build/**", "out/**", "sim-out/**"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+    },
+  },
+  {
+    files: ["firmware/src/dsp/**/*.ts", "firmware/src/ml/**/*.ts"],
+    plugins: { citysense: { rules: { "no-float": noFloat } } },
+    rules: { "citysense/no-float": "error" },
+  },
+);

@@ -1,0 +1,118 @@
+/**
+ * A simulated board: the buses and pins one node's firmware sees, the devices
+ * (emulators) attached to them, and the node's flash (preferences) and clock.
+ * Platform replacement modules (`embedded:io/*`, `timer`, `time`, `preference`)
+ * act on whichever board is current, so many nodes can share one process.
+ */
+import { VirtualClock } from "./clock.ts";
+
+/** A device on an I2C bus, as seen from the wire. Throw `BusError` to NACK. */
+export interface I2CDevice {
+  /** Host wrote bytes (address already matched). `stop` false means a repeated start follows. */
+  i2cWrite(bytes: Uint8Array, stop: boolean): void;
+  /** Host reads `count` bytes. */
+  i2cRead(count: number, stop: boolean): Uint8Array;
+}
+
+/** A device on a UART. It hears what the host transmits and queues replies with `port.deliver`. */
+export interface SerialDevice {
+  attach(port: SerialLink): void;
+  /** Host transmitted these bytes, starting now, at `hostBaud` (a mismatch with the device's rate garbles them). */
+  serialWrite(bytes: Uint8Array, hostBaud: number): void;
+}
+
+/** The device side of a UART: lets an emulator send bytes that arrive at a virtual time. */
+export interface SerialLink {
+  readonly baud: number;
+  readonly clock: VirtualClock;
+  /** Queue bytes to reach the host's RX FIFO; they become readable at `atMs` (default: now + wire time). */
+  deliver(bytes: Uint8Array | number[], atMs?: number): void;
+}
+
+/** A pulse source on a pin (e.g. a flow meter), counted by hardware even while the CPU sleeps. */
+export interface PulseSource {
+  /** Total pulses emitted on the pin up to virtual time `nowMs` (monotonic). */
+  pulsesUntil(nowMs: number): number;
+}
+
+/** Error thrown on the bus for a NACK, a timeout or a missing device. */
+export class BusError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "BusError";
+  }
+}
+
+type Bytes = { rx: { atMs: number; byte: number }[] };
+
+/** One node's hardware world. */
+export class Board {
+  readonly clock: VirtualClock;
+  readonly i2c = new Map<number, I2CDevice>();
+  readonly serial = new Map<number, SerialDevice>();
+  readonly pulses = new Map<number, PulseSource>();
+  /** Digital pin levels; inputs are set by the simulation, outputs by the firmware. */
+  readonly pins = new Map<number, number>();
+  /** Flash: preference domain → key → value. Survives reboots and power cuts. */
+  readonly flash = new Map<string, Map<string, string | boolean | number | ArrayBuffer>>();
+  /** Count of preference writes, to check the firmware spares the flash. */
+  flashWrites = 0;
+  /** Bytes in flight from serial devices to the host, per port. */
+  readonly serialRx = new Map<number, Bytes>();
+  /** Wall-clock offset set by the firmware (`Time.set`), in ms; undefined until set. */
+  wallOffsetMs: number | undefined;
+  /** Deep-sleep request from the firmware: wake time in virtual ms, or undefined. */
+  sleepUntilMs: number | undefined;
+  /** State kept in RTC memory across deep sleep (lost on power cut). */
+  retained: ArrayBuffer | undefined;
+
+  constructor(clock = new VirtualClock()) {
+    this.clock = clock;
+  }
+
+  /** Attaches an emulated chip at an I2C address. */
+  attachI2C(address: number, device: I2CDevice): void {
+    this.i2c.set(address, device);
+  }
+
+  /** Attaches an emulated device to UART `port`. */
+  attachSerial(port: number, device: SerialDevice, baud: number): void {
+    this.serial.set(port, device);
+    const rx: Bytes = { rx: [] };
+    this.serialRx.set(port, rx);
+    const clock = this.clock;
+    device.attach({
+      baud,
+      clock,
+      deliver(bytes: Uint8Array | number[], atMs?: number) {
+        // 10 bits per byte on the wire (start, 8 data, stop).
+        const byteMs = 10000 / baud;
+        let t = atMs ?? clock.nowMs;
+        const last = rx.rx.length ? rx.rx[rx.rx.length - 1].atMs : 0;
+        if (t < last) t = last;
+        for (let i = 0; i < bytes.length; i++) {
+          t += byteMs;
+          rx.rx.push({ atMs: t, byte: bytes[i] & 0xff });
+        }
+      },
+    });
+  }
+
+  /** Connects a pulse source to a pin. */
+  attachPulses(pin: number, source: PulseSource): void {
+    this.pulses.set(pin, source);
+  }
+}
+
+let current: Board | undefined;
+
+/** Makes `board` the one the platform modules act on (the node about to run). */
+export function setCurrentBoard(board: Board | undefined): void {
+  current = board;
+}
+
+/** The board whose firmware is running; throws if none is. */
+export function currentBoard(): Board {
+  if (!current) throw new Error("no simulated board is current: call setCurrentBoard() first");
+  return current;
+}

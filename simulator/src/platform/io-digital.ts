@@ -1,0 +1,35 @@
+/** Simulator stand-in for `embedded:io/digital`: pin levels live on the current board. */
+import { currentBoard, type Board } from "../core/board.ts";
+
+/** One GPIO, `new Digital({ pin, mode })`. */
+export default class Digital {
+  static readonly Input = 0;
+  static readonly InputPullUp = 1;
+  static readonly InputPullDown = 2;
+  static readonly InputPullUpDown = 3;
+  static readonly Output = 8;
+  static readonly OutputOpenDrain = 9;
+  readonly #board: Board;
+  readonly #pin: number;
+  readonly #mode: number;
+
+  constructor(options: { pin: number; mode: number }) {
+    this.#board = currentBoard();
+    this.#pin = options.pin;
+    this.#mode = options.mode;
+    if (!this.#board.pins.has(this.#pin)) this.#board.pins.set(this.#pin, options.mode === Digital.InputPullUp ? 1 : 0);
+  }
+
+  /** Current level, 0 or 1. */
+  read(): number {
+    return this.#board.pins.get(this.#pin) ? 1 : 0;
+  }
+
+  /** Drives an output pin. */
+  write(value: number): void {
+    if (this.#mode < Digital.Output) throw new Error(`pin ${this.#pin} is an input`);
+    this.#board.pins.set(this.#pin, value ? 1 : 0);
+  }
+
+  close(): void {}
+}

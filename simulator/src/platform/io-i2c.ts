@@ -1,0 +1,58 @@
+/** Simulator stand-in for ECMA-419 `embedded:io/i2c`: talks to the emulated chip at `address` on the current board. */
+import { BusError, currentBoard, type Board } from "../core/board.ts";
+
+type Buffer = ArrayBuffer | ArrayBufferView;
+
+function bytesOf(value: Buffer): Uint8Array {
+  if (value instanceof ArrayBuffer) return new Uint8Array(value.slice(0));
+  return new Uint8Array(value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength));
+}
+
+/** One I2C target, opened as on Moddable: `new I2C({ data, clock, hz, address })`. */
+export default class I2C {
+  readonly #board: Board;
+  readonly #address: number;
+  #closed = false;
+  readonly resolution = 8;
+
+  constructor(options: { data?: number; clock?: number; hz: number; address: number; port?: number; format?: "buffer" }) {
+    if (!(options.address >= 0 && options.address <= 0x7f)) throw new RangeError("invalid I2C address");
+    if (!(options.hz > 0)) throw new RangeError("invalid hz");
+    this.#board = currentBoard();
+    this.#address = options.address;
+  }
+
+  get format(): "buffer" {
+    return "buffer";
+  }
+  set format(_value: "buffer") {}
+
+  #device() {
+    if (this.#closed) throw new Error("I2C closed");
+    const device = this.#board.i2c.get(this.#address);
+    if (!device) throw new BusError(`I2C NACK: no device at 0x${this.#address.toString(16)}`);
+    return device;
+  }
+
+  /** Writes bytes; throws on NACK. */
+  write(value: Buffer, stop = true): void {
+    this.#device().i2cWrite(bytesOf(value), stop);
+  }
+
+  /** Reads `byteLength` bytes (or fills `buffer`); throws on NACK. */
+  read(what: number | Buffer, stop = true): ArrayBuffer {
+    const count = typeof what === "number" ? what : what.byteLength;
+    const got = this.#device().i2cRead(count, stop);
+    if (got.length !== count) throw new BusError("I2C short read");
+    if (typeof what !== "number") {
+      const target = what instanceof ArrayBuffer ? new Uint8Array(what) : new Uint8Array(what.buffer, what.byteOffset, what.byteLength);
+      target.set(got);
+    }
+    return got.buffer.slice(got.byteOffset, got.byteOffset + got.length) as ArrayBuffer;
+  }
+
+  /** Releases the bus. */
+  close(): void {
+    this.#closed = true;
+  }
+}

@@ -1,0 +1,66 @@
+/** Simulator stand-in for ECMA-419 `embedded:io/serial` (buffer format), wired to the emulated device on `port`. */
+import { currentBoard, type Board } from "../core/board.ts";
+
+type Buffer = ArrayBuffer | ArrayBufferView;
+
+/** A UART, opened as on Moddable: `new Serial({ receive, transmit, baud, port, format: "buffer" })`. */
+export default class Serial {
+  readonly #board: Board;
+  readonly #port: number;
+  readonly #baud: number;
+  #closed = false;
+  readonly resolution = 8;
+
+  constructor(options: { receive?: number; transmit?: number; baud: number; port?: number; format?: "number" | "buffer" }) {
+    if (!(options.baud > 0)) throw new RangeError("invalid baud");
+    this.#board = currentBoard();
+    this.#port = options.port ?? 1;
+    this.#baud = options.baud;
+  }
+
+  get format(): "buffer" {
+    return "buffer";
+  }
+  set format(_value: "number" | "buffer") {}
+
+  #rx() {
+    return this.#board.serialRx.get(this.#port)?.rx;
+  }
+
+  /** Bytes that have arrived by now, up to `byteLength` (all if omitted); undefined when none. */
+  read(byteLength?: number): ArrayBuffer | undefined {
+    if (this.#closed) throw new Error("serial closed");
+    const rx = this.#rx();
+    if (!rx) return undefined;
+    const now = this.#board.clock.nowMs;
+    let n = 0;
+    while (n < rx.length && rx[n].atMs <= now && (byteLength === undefined || n < byteLength)) n++;
+    if (n === 0) return undefined;
+    const out = new Uint8Array(n);
+    for (let i = 0; i < n; i++) out[i] = rx[i].byte;
+    rx.splice(0, n);
+    return out.buffer;
+  }
+
+  /** Transmits bytes to the device. A mismatched baud rate garbles them, as on a real wire. */
+  write(value: number | Buffer): void {
+    if (this.#closed) throw new Error("serial closed");
+    const device = this.#board.serial.get(this.#port);
+    if (!device) return; // nothing on the wire: bytes vanish
+    let bytes: Uint8Array;
+    if (typeof value === "number") bytes = Uint8Array.of(value & 0xff);
+    else if (value instanceof ArrayBuffer) bytes = new Uint8Array(value.slice(0));
+    else bytes = new Uint8Array(value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength));
+    device.serialWrite(bytes, this.#baud);
+  }
+
+  /** Discards bytes not yet read. */
+  flush(): void {
+    const rx = this.#rx();
+    if (rx) rx.length = 0;
+  }
+
+  close(): void {
+    this.#closed = true;
+  }
+}

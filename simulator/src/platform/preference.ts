@@ -1,0 +1,44 @@
+/**
+ * Simulator stand-in for Moddable's `preference`, with the ESP32 NVS limits
+ * enforced (domain and key ≤ 15 characters, values ≤ 4000 bytes, no fractional
+ * numbers) so firmware that breaks them fails in tests, not in the field.
+ */
+import { currentBoard } from "../core/board.ts";
+
+type Value = string | boolean | number | ArrayBuffer;
+
+function check(domain: string, key: string): void {
+  if (domain.length > 15) throw new RangeError(`preference domain "${domain}" longer than 15 characters`);
+  if (key.length > 15) throw new RangeError(`preference key "${key}" longer than 15 characters`);
+}
+
+const Preference = {
+  /** Stores a value in flash. */
+  set(domain: string, key: string, value: Value): void {
+    check(domain, key);
+    if (typeof value === "number" && !Number.isInteger(value)) throw new TypeError("preference numbers must be integers");
+    if (value instanceof ArrayBuffer && value.byteLength > 4000) throw new RangeError(`preference value of ${value.byteLength} bytes exceeds 4000`);
+    if (typeof value === "string" && value.length > 4000) throw new RangeError("preference string exceeds 4000 bytes");
+    const board = currentBoard();
+    let d = board.flash.get(domain);
+    if (!d) board.flash.set(domain, (d = new Map()));
+    d.set(key, value instanceof ArrayBuffer ? value.slice(0) : value);
+    board.flashWrites++;
+  },
+  /** Reads a value (ArrayBuffers are copies), or undefined. */
+  get(domain: string, key: string): Value | undefined {
+    check(domain, key);
+    const v = currentBoard().flash.get(domain)?.get(key);
+    return v instanceof ArrayBuffer ? v.slice(0) : v;
+  },
+  delete(domain: string, key: string): void {
+    check(domain, key);
+    const board = currentBoard();
+    if (board.flash.get(domain)?.delete(key)) board.flashWrites++;
+  },
+  keys(domain: string): string[] {
+    return [...(currentBoard().flash.get(domain)?.keys() ?? [])];
+  },
+};
+
+export default Preference;

@@ -1,0 +1,12 @@
+/** Simulator stand-in for Moddable's `timer`: `delay` advances the current board's virtual clock. */
+import { currentBoard } from "../core/board.ts";
+
+/** Subset of Moddable's Timer the firmware uses. */
+const Timer = {
+  /** Blocks for `ms` of virtual time (Moddable: busy-wait/sleep the task). */
+  delay(ms: number): void {
+    currentBoard().clock.advance(ms);
+  },
+};
+
+export default Timer;
