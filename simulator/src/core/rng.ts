@@ -1,0 +1,82 @@
+/**
+ * Seeded pseudo-random numbers (xoshiro128**), so every run with the same seed
+ * is identical. Each emulator and world model takes its own stream, forked from
+ * the scenario seed by name, so adding a device does not shift the others.
+ */
+export class Rng {
+  #s0: number;
+  #s1: number;
+  #s2: number;
+  #s3: number;
+
+  /** Seeds from a 32-bit integer or a string (hashed). */
+  constructor(seed: number | string) {
+    let h = typeof seed === "number" ? seed >>> 0 : hashString(seed);
+    // splitmix32 expands the seed into four non-zero state words.
+    const next = () => {
+      h = (h + 0x9e3779b9) >>> 0;
+      let z = h;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+      return (z ^ (z >>> 16)) >>> 0;
+    };
+    this.#s0 = next();
+    this.#s1 = next();
+    this.#s2 = next();
+    this.#s3 = next() || 1;
+  }
+
+  /** Next 32-bit unsigned integer. */
+  nextU32(): number {
+    const result = Math.imul(rotl(Math.imul(this.#s1, 5), 7), 9) >>> 0;
+    const t = this.#s1 << 9;
+    this.#s2 ^= this.#s0;
+    this.#s3 ^= this.#s1;
+    this.#s1 ^= this.#s2;
+    this.#s0 ^= this.#s3;
+    this.#s2 ^= t;
+    this.#s3 = rotl(this.#s3, 11);
+    return result;
+  }
+
+  /** Uniform in [0, 1). */
+  next(): number {
+    return this.nextU32() / 4294967296;
+  }
+
+  /** Uniform integer in [lo, hi]. */
+  int(lo: number, hi: number): number {
+    return lo + Math.floor(this.next() * (hi - lo + 1));
+  }
+
+  /** Standard normal (Box–Muller). */
+  normal(mean = 0, sd = 1): number {
+    const u = 1 - this.next();
+    const v = this.next();
+    return mean + sd * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  }
+
+  /** True with probability p. */
+  chance(p: number): boolean {
+    return this.next() < p;
+  }
+
+  /** An independent stream derived from this seed and a name. */
+  fork(name: string): Rng {
+    return new Rng((this.nextU32() ^ hashString(name)) >>> 0);
+  }
+}
+
+function rotl(x: number, k: number): number {
+  return (x << k) | (x >>> (32 - k));
+}
+
+/** FNV-1a 32-bit hash of a string. */
+export function hashString(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
