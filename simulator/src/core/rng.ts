@@ -8,10 +8,12 @@ export class Rng {
   #s1: number;
   #s2: number;
   #s3: number;
+  readonly #seed: number;
 
   /** Seeds from a 32-bit integer or a string (hashed). */
   constructor(seed: number | string) {
     let h = typeof seed === "number" ? seed >>> 0 : hashString(seed);
+    this.#seed = h;
     // splitmix32 expands the seed into four non-zero state words.
     const next = () => {
       h = (h + 0x9e3779b9) >>> 0;
@@ -61,9 +63,9 @@ export class Rng {
     return this.next() < p;
   }
 
-  /** An independent stream derived from this seed and a name. */
+  /** An independent stream derived from this generator's seed and a name (does not consume from this stream). */
   fork(name: string): Rng {
-    return new Rng((this.nextU32() ^ hashString(name)) >>> 0);
+    return new Rng((Math.imul(this.#seed ^ 0x5bd1e995, 0x01000193) ^ hashString(name)) >>> 0);
   }
 }
 
