@@ -55,7 +55,7 @@ function writeFields(fields: Field[], rec: IntRecord): void {
     } else {
       // Saturate: a reading beyond the wire range is sent as the range's edge.
       const n = v < f.min ? f.min : v > f.max ? f.max : v;
-      code = (n - f.min) >>> f.shift;
+      code = (n - f.zero) >>> f.shift;
     }
     writeBits(code, f.bits);
   }
@@ -127,7 +127,7 @@ function decodeFields(fields: Field[], out: Decoded, warnings: string[], strict:
       }
       continue;
     }
-    const value = code * (1 << f.shift) + f.min;
+    const value = code * (1 << f.shift) + f.zero;
     if (value > f.max || value < f.min) {
       const msg = f.name + ": " + value / f.scale + " is outside " + f.min / f.scale + ".." + f.max / f.scale + (f.unit ? " " + f.unit : "");
       if (strict) {

@@ -1,6 +1,11 @@
 /** Downlink command definitions, one command per fPort; field bounds are enforced, never clamped. */
-import { bool, enumField, int, type MessageDef } from "./fields.ts";
+import { bool, enumField, int as anyInt, type Field, type MessageDef } from "./fields.ts";
 import { AQI_CATEGORIES } from "./uplinks.ts";
+
+/** Downlink integers are sent as their plain value (code 0 = value 0) so operators can read and write the hex by hand. */
+function int(name: string, key: string, bits: number, min: number, max: number, unit: string, doc: string, o: { scale?: number } = {}): Field {
+  return anyInt(name, key, bits, min, max, unit, doc, { zero: 0, scale: o.scale });
+}
 
 /** Alarm kinds that `setAlarms` switches on or off, bit 0 first. */
 export const ALARM_BITS = ["co2", "aqi", "pmSpike", "leak", "burst", "noPulse", "valveAutoClose", "full", "emptied", "tipped", "lid", "rapidRise", "sensorFault"];

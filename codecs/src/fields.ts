@@ -20,8 +20,10 @@ export interface Field {
   min: number;
   /** Largest integer value, in `key` units. */
   max: number;
-  /** Wire code = (value − min) >> shift: a power-of-two step that avoids division on the node. */
+  /** Wire code = (value − zero) >> shift: a power-of-two step avoids division on the node. */
   shift: number;
+  /** The value that wire code 0 stands for: `min` in uplinks (no wasted codes), 0 in downlinks (hex readable by hand). */
+  zero: number;
   /** Decoded value = integer value / scale. */
   scale: number;
   /** Whether the all-ones code means "not measured" (the key is then omitted when decoding). */
@@ -56,6 +58,7 @@ export interface MessageDef {
 }
 
 interface IntOptions {
+  zero?: number;
   scale?: number;
   shift?: number;
   absent?: boolean;
@@ -63,17 +66,17 @@ interface IntOptions {
 
 /** Integer field in fixed-point units. */
 export function int(name: string, key: string, bits: number, min: number, max: number, unit: string, doc: string, o: IntOptions = {}): Field {
-  return { name, key, bits, type: "int", min, max, shift: o.shift || 0, scale: o.scale || 1, absent: !!o.absent, unit, doc };
+  return { name, key, bits, type: "int", min, max, shift: o.shift || 0, zero: o.zero === undefined ? min : o.zero, scale: o.scale || 1, absent: !!o.absent, unit, doc };
 }
 
 /** One-bit flag. */
 export function bool(name: string, doc: string, key?: string): Field {
-  return { name, key: key || name, bits: 1, type: "bool", min: 0, max: 1, shift: 0, scale: 1, absent: false, unit: "", doc };
+  return { name, key: key || name, bits: 1, type: "bool", min: 0, max: 1, shift: 0, zero: 0, scale: 1, absent: false, unit: "", doc };
 }
 
 /** Enumeration; its codes index `values`. */
 export function enumField(name: string, bits: number, values: string[], doc: string, absent = false, key?: string): Field {
-  return { name, key: key || name, bits, type: "enum", min: 0, max: values.length - 1, shift: 0, scale: 1, absent, values, unit: "", doc };
+  return { name, key: key || name, bits, type: "enum", min: 0, max: values.length - 1, shift: 0, zero: 0, scale: 1, absent, values, unit: "", doc };
 }
 
 /** Total width of a field list in bits. */
