@@ -103,16 +103,20 @@ export function encodeRecord(port: number, rec: IntRecord, buf: ByteSink, offset
   return len;
 }
 
-function decodeFields(fields: Field[], out: Decoded, warnings: string[], strict: boolean, errors: string[], firstBad: number[]): void {
+function decodeFields(fields: Field[], out: Decoded, warnings: string[], strict: boolean, errors: string[], firstBad: number[], raw = false): void {
   for (let i = 0; i < fields.length; i++) {
     const f = fields[i];
     const code = readBits(f.bits);
     if (f.absent && code === allOnes(f.bits)) continue;
     if (f.type === "bool") {
-      out[f.name] = code === 1;
+      out[raw ? f.key : f.name] = code === 1;
       continue;
     }
     if (f.type === "enum") {
+      if (raw && code < (f.values as string[]).length) {
+        out[f.key] = code;
+        continue;
+      }
       const values = f.values as string[];
       if (code < values.length) out[f.name] = values[code];
       else {
@@ -137,7 +141,10 @@ function decodeFields(fields: Field[], out: Decoded, warnings: string[], strict:
       }
       warnings.push(msg);
     }
-    if (f.name !== "reserved") out[f.name] = value / f.scale;
+    if (f.name !== "reserved") {
+      if (raw) out[f.key] = value;
+      else out[f.name] = value / f.scale;
+    }
   }
 }
 
@@ -169,8 +176,11 @@ export interface ParsedDownlink {
   field: number;
 }
 
-/** Parses downlink bytes strictly: anything malformed or out of range is refused with a reason. */
-export function parseDownlink(bytes: ByteSource, fPort: number): ParsedDownlink {
+/**
+ * Parses downlink bytes strictly: anything malformed or out of range is refused with a reason.
+ * With `raw`, `data` is keyed by `Field.key` with integer fixed-point values and enum indexes, as the node applies them.
+ */
+export function parseDownlink(bytes: ByteSource, fPort: number, raw = false): ParsedDownlink {
   const out: ParsedDownlink = { data: {}, errors: [], warnings: [], result: "applied", field: -1 };
   const def = downlinkByPort(fPort);
   if (!def) {
@@ -194,6 +204,13 @@ export function parseDownlink(bytes: ByteSource, fPort: number): ParsedDownlink 
     return out;
   }
   const bad = crossCheck(def.name, data as { [k: string]: number });
+  if (!bad && raw) {
+    const rec: Decoded = { command: def.name };
+    readStart(bytes, 0);
+    decodeFields(def.head, rec, out.warnings, true, out.errors, firstBad, true);
+    out.data = rec;
+    return out;
+  }
   if (bad) {
     out.errors.push(bad.message);
     out.result = "inconsistent";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
-  UPLINKS, DOWNLINKS, encodeRecord, decodeUplink, encodeDownlink, decodeDownlink, byteWidth, validLengths,
+  UPLINKS, DOWNLINKS, encodeRecord, decodeUplink, encodeDownlink, decodeDownlink, byteWidth, validLengths, parseDownlink,
   type Field, type IntRecord,
 } from "../../codecs/src/index.ts";
 import { expectedValue, messageRecord, recordOf } from "./arbitraries.ts";
@@ -173,5 +173,25 @@ describe("codecs: downlinks", () => {
     assert.match(decodeDownlink({ bytes: [1, 2], fPort: 20 }).errors[0], /must be 6 bytes long, got 2/);
     assert.match(decodeDownlink({ bytes: [1], fPort: 99 }).errors[0], /unknown downlink fPort 99/);
     assert.match(decodeDownlink({ bytes: [0xff, 0xff], fPort: 24 }).errors[0], /reserved/);
+  });
+});
+
+describe("codecs: node-side downlink parsing", () => {
+  it("raw parsing gives integer fixed-point values keyed as the node stores them", () => {
+    const enc = encodeDownlink({ data: { command: "setAirThresholds", co2Ppm: 1200, co2HysteresisPpm: 150, pmSpikeUgm3: 25.5, aqiAlarmCategory: "unhealthy" } });
+    const r = parseDownlink(enc.bytes, enc.fPort, true);
+    assert.equal(r.result, "applied");
+    assert.deepEqual(r.data, { command: "setAirThresholds", co2Ppm: 1200, co2HysteresisPpm: 150, pmSpikeDeciUgm3: 255, aqiAlarmCategory: 3 });
+  });
+  it("raw parsing refuses exactly what decoded parsing refuses", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 8 }), fc.integer({ min: 19, max: 30 }), (bytes, port) => {
+        const a = parseDownlink(Array.from(bytes), port);
+        const b = parseDownlink(Array.from(bytes), port, true);
+        assert.equal(a.result, b.result);
+        assert.equal(a.field, b.field);
+      }),
+      { numRuns: 5000 },
+    );
   });
 });
