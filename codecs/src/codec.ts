@@ -275,7 +275,8 @@ export function decodeUplinkBytes(bytes: ByteSource, fPort: number, recvTimeMs: 
 
 function addTime(entry: Decoded, recvTimeMs: number | undefined): void {
   if (recvTimeMs === undefined || typeof entry.ageS !== "number") return;
-  entry.time = new Date(recvTimeMs - (entry.ageS as number) * 1000).toISOString();
+  const t = recvTimeMs - (entry.ageS as number) * 1000;
+  if (t >= -8.64e15 && t <= 8.64e15) entry.time = new Date(t).toISOString();
 }
 
 /** Turns a decoded-form downlink (`{ command, ...values }`) into bytes, or errors naming each problem. */

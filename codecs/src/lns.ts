@@ -32,7 +32,8 @@ export interface EncodeResult {
 function timeMs(t: unknown): number | undefined {
   if (t === undefined || t === null) return undefined;
   const ms = t instanceof Date ? t.getTime() : typeof t === "number" ? t : typeof t === "string" ? Date.parse(t) : NaN;
-  return ms === ms ? ms : undefined;
+  // Date accepts ±8.64e15 ms; anything else cannot timestamp a reading.
+  return ms >= -8.64e15 && ms <= 8.64e15 ? ms : undefined;
 }
 
 function fail(e: unknown): string {
