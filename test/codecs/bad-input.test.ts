@@ -79,6 +79,17 @@ describe("codecs: bad input never throws and is reported", () => {
     assert.match(decodeUplink({ bytes: new Array(20).fill(0), fPort: 3 }).errors[0], /entries are 14 bytes each; truncated\?/);
   });
 
+  it("a bad recvTime costs the timestamps, never the reading", () => {
+    const buf = new Uint8Array(15);
+    const n = encodeRecord(2, { event: 0, ageS: 60, co2Ppm: 2100 }, buf, 0, 15);
+    for (const recvTime of [Infinity, -Infinity, NaN, 1e20, -8.64e15, "yesterday", {}, new Date(NaN)]) {
+      const r = decodeUplink({ bytes: Array.from(buf.subarray(0, n)), fPort: 2, recvTime: recvTime as never });
+      assert.deepEqual(r.errors, [], String(recvTime));
+      assert.equal(r.data!.co2Ppm, 2100);
+      assert.equal(r.data!.time, undefined);
+    }
+  });
+
   it("typed arrays and Buffers are accepted as bytes (Node services)", () => {
     const buf = new Uint8Array(8);
     encodeRecord(7, { distanceMm: 420, fillHalfPct: 175 }, buf, 0, 8);
