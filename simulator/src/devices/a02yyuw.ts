@@ -9,7 +9,7 @@
  * Modelling choices (not in the datasheet): when there is no usable echo (no
  * target, beyond 4500 mm, inside the 30 mm blind zone, or a soft target that
  * scatters the pulse) the module still sends a frame, with distance 0. Noise is
- * Gaussian, sd 1 mm + 0.08 % processed and 2 mm + 0.15 % real-time, well inside
+ * Gaussian clipped at 3 sd, sd 1 mm + 0.08 % processed and 2 mm + 0.1 % real-time, inside
  * the ±(1 cm + 0.3 %) accuracy figure; soft targets (bags, foam) return no echo
  * beyond 2 m and miss 20 % of pings nearer.
  *
@@ -179,7 +179,9 @@ export class A02yyuw implements SerialDevice {
     const d = target.distanceMm;
     const realTime = this.#realTime === true;
     // Draw the noise every time so fault injection does not shift the stream.
-    const noise = this.#rng.normal(0, realTime ? 2 + 0.0015 * d : 1 + 0.0008 * d);
+    const sd = realTime ? 2 + 0.001 * d : 1 + 0.0008 * d;
+    // The module's echo gating discards outliers: errors stay within 3 sd.
+    const noise = Math.max(-3 * sd, Math.min(3 * sd, this.#rng.normal(0, sd)));
     const miss = this.#rng.next();
     if (this.#faults.has("no-echo") && this.#faultRng.chance(this.#p("no-echo", 1))) return 0;
     if (this.#faults.has("echo") && this.#faultRng.chance(this.#p("echo"))) {
