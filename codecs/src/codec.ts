@@ -126,7 +126,8 @@ function decodeFields(fields: Field[], out: Decoded, warnings: string[], strict:
           if (firstBad[0] < 0) firstBad[0] = i;
         } else {
           warnings.push(msg);
-          out[f.name] = code;
+          // Keep the field a string in every message, so typed stores downstream never see it change type.
+          out[f.name] = "unknown-" + code;
         }
       }
       continue;
