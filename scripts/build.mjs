@@ -49,4 +49,6 @@ const header = `/* citysense LoRaWAN codec ${pkg.version} (${pkg.license}). Payl
 const footer = ["decodeUplink", "encodeDownlink", "decodeDownlink", "normalizeUplink"]
   .map((f) => `function ${f}(input){return citysenseCodec.${f}(input)}`).join("\n");
 writeFileSync(join(dist, "lns.js"), header + min.code + footer + "\n");
+// The device repository ships the same script under its own name.
+writeFileSync(join(codecs, "device-repo/vendor/citysense/citysense-codec.js"), readFileSync(join(dist, "lns.js")));
 console.log(`codecs: built dist/ (lns.js ${statSync(join(dist, "lns.js")).size} bytes)`);
