@@ -51,6 +51,8 @@ export class Board {
   readonly i2c = new Map<number, I2CDevice>();
   readonly serial = new Map<number, SerialDevice>();
   readonly pulses = new Map<number, PulseSource>();
+  /** Analog inputs: millivolts at the ADC pin now, as a function of virtual time. */
+  readonly analog = new Map<number, (nowMs: number) => number>();
   /** Digital pin levels; inputs are set by the simulation, outputs by the firmware. */
   readonly pins = new Map<number, number>();
   /** Flash: preference domain → key → value. Survives reboots and power cuts. */
