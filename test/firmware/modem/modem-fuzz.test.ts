@@ -44,7 +44,7 @@ const rakLines = fc.oneof(
     "+EVT:RX_1, RSSI -52, SNR 9", "+EVT:UNICAST", "+EVT:MULTICAST", "Current Work Mode: LoRaWAN.",
   ),
   fc.tuple(fc.constantFrom("RX_1", "RX_2", "RX_B", "RX_C", "RX_3"), fc.integer({ min: -140, max: 0 }), fc.integer({ min: -25, max: 15 }), fc.constantFrom("UNICAST:", "MULTICAST:", ""), port, anyHex)
-    .map(([w, r, s, cast, n, h]) => `+EVT:${w}:${r}:${s}:${cast}${n}:${h}`),
+    .chain(([w, r, s, cast, n, h]) => fc.constantFrom("+EVT:", "+EVT: ").map((evt) => `${evt}${w}:${r}:${s}:${cast}${n}:${h}`)),
   fc.tuple(port, anyHex).map(([n, h]) => `+EVT:${n}:${h}`),
 );
 
@@ -141,7 +141,7 @@ function downlinksOnWire(wire: number[], kind: "wio" | "rak"): string[] {
   for (const line of referenceLines(Uint8Array.from(wire)).lines) {
     const m = kind === "wio"
       ? /^\+C?MSGHEX: PORT: ?(\d+); ?RX: ?"((?:[0-9A-Fa-f]{2})(?: ?[0-9A-Fa-f]{2})*|)"$/.exec(line)
-      : /^\+EVT:(?:RX_[12BC]:-?\d+:-?\d+(?:\.\d+)?:(?:UNICAST:)?)?(\d+):((?:[0-9A-Fa-f]{2})*)$/.exec(line);
+      : /^\+EVT: ?(?:RX_[12BC]:-?\d+:-?\d+(?:\.\d+)?:(?:UNICAST:)?)?(\d+):((?:[0-9A-Fa-f]{2})*)$/.exec(line);
     if (m) found.push(`${Number(m[1])}:${m[2].replace(/ /g, "").toUpperCase()}`);
   }
   return found;

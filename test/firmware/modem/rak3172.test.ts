@@ -227,6 +227,13 @@ describe("firmware/drivers/rak3172", () => {
     });
   }
 
+  it("tolerates a space after +EVT: in a downlink line", () => {
+    const d = rakDevice();
+    d.on(/^AT\+SEND=/, [{ line: "OK" }, { line: "+EVT: RX_1:-60:4:UNICAST:9:abcd", afterMs: 2500 }, { line: "+EVT: TX DONE" }]);
+    const { modem } = modemOn(d);
+    assert.deepEqual(modem.send(1, Uint8Array.of(1), 1, false).downlink, { port: 9, bytes: Uint8Array.of(0xab, 0xcd), rssi: -60, snr: 4 });
+  });
+
   it("ignores multicast, port-0 and malformed RX lines", () => {
     for (const bad of ["+EVT:RX_1:-50:5:MULTICAST:3:00", "+EVT:RX_1:-50:5:UNICAST:0:00", "+EVT:RX_1:-50:5:UNICAST:3:0", "+EVT:RX_1:-50:5:UNICAST:3:0g", "+EVT:RX_3:-50:5:UNICAST:3:00", "+EVT:RX_1:-50:UNICAST:3:00"]) {
       const d = rakDevice();

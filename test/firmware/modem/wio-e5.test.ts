@@ -112,6 +112,13 @@ describe("firmware/drivers/wio-e5", () => {
     });
   }
 
+  it("fails a US915 configure whose channel mask is refused", () => {
+    const d = wioDevice();
+    d.on(/^AT\+CH=/, lines("+CH: ERROR(-1)"));
+    const { modem } = modemOn(d);
+    throwsFault(() => modem.configure({ ...SETTINGS, region: "US915" }), "param");
+  });
+
   it("configures AS923 without a channel mask, and other channels when asked", () => {
     const d = wioDevice();
     const { modem } = modemOn(d, { channels: "0-7,64" });
