@@ -179,7 +179,8 @@ export class AtLineReader {
     for (;;) {
       const line = this.readLine();
       if (line !== undefined && predicate(line)) return line;
-      const elapsed = Time.ticks - start;
+      // Time.delta copes with the tick counter wrapping on a node that runs for weeks.
+      const elapsed = Time.delta(start);
       if (elapsed >= timeoutMs) return undefined;
       if (line === undefined) Timer.delay(Math.min(this.#pollMs, timeoutMs - elapsed));
     }
