@@ -68,8 +68,12 @@ export class Board {
   /** State kept in RTC memory across deep sleep (lost on power cut). */
   retained: ArrayBuffer | undefined;
 
-  constructor(clock = new VirtualClock()) {
+  /** Seed for the board's own randomness (the chip's hardware RNG in the simulator). */
+  readonly seed: number;
+
+  constructor(clock = new VirtualClock(), seed = 1) {
     this.clock = clock;
+    this.seed = seed;
   }
 
   /** Attaches an emulated chip at an I2C address. */

@@ -1,0 +1,24 @@
+/** Simulator stand-in for `native:rtc`: the board's virtual clock and a seeded stand-in for the hardware RNG. */
+import { currentBoard, type Board } from "../core/board.ts";
+import { Rng } from "../core/rng.ts";
+
+const rngs = new WeakMap<Board, Rng>();
+
+/** Virtual milliseconds since the simulation started (the RTC runs on through deep sleep). */
+export function rtcMs(): number {
+  return Math.floor(currentBoard().clock.nowMs);
+}
+
+/** Unix time in ms once `Time.set` was called on this board, else -1. */
+export function unixMs(): number {
+  const board = currentBoard();
+  return board.wallOffsetMs === undefined ? -1 : Math.floor(board.clock.nowMs + board.wallOffsetMs);
+}
+
+/** Deterministic per board (seeded from `board.seed`), so runs repeat exactly. */
+export function randomU32(): number {
+  const board = currentBoard();
+  let rng = rngs.get(board);
+  if (!rng) rngs.set(board, (rng = new Rng(board.seed).fork("hardware-rng")));
+  return rng.nextU32();
+}
