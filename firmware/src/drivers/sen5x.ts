@@ -71,6 +71,12 @@ export interface Sen5xOptions extends Sen5xConfiguration {
   sensor: Sen5xSensorBag;
   /** Default "SEN55". */
   model?: Sen5xModel;
+  /**
+   * The mode the module is already measuring in, kept by the node across a deep sleep of the MCU:
+   * the driver then leaves it running instead of stopping and restarting it, which would restart
+   * the warm-up and the module's VOC/NOx algorithms.
+   */
+  running?: Sen5xMode;
 }
 
 /** One reading; see the file comment for units. Unknown values are absent. */
@@ -187,7 +193,8 @@ export default class SEN5x {
     const expected = model === "SEN66" ? "SEN66" : "SEN5";
     if (name.slice(0, expected.length) !== expected) throw new SensorError("id", `expected ${model}, module says "${name}"`);
     this.#productName = name;
-    this.configure({ mode: "all", ...options });
+    if (options.running !== undefined) this.#chipMode = options.running;
+    this.configure({ mode: options.running ?? "all", ...options });
   }
 
   /** The model this driver talks to. */

@@ -1,0 +1,406 @@
+/**
+ * The air-quality node: every wake it takes one CO2/T/RH single shot (SCD41)
+ * and one particulate reading (SEN5x kept measuring through the MCU's deep
+ * sleep, or a PMS5003 woken for its 30 s settling), filters them, computes the
+ * US EPA AQI on the node, and decides what is worth sending: a routine reading
+ * at the interval when something changed (or the heartbeat is due), an alarm
+ * at once when CO2, the AQI category or a PM spike crosses its threshold.
+ */
+import Timer from "timer";
+import { Ewma, HysteresisDetector, TRANSITION_ENTERED, TRANSITION_CLEARED, usAqi, usAqiCategory, divRound } from "../../dsp/index.ts";
+import { encodeRecord, type IntRecord } from "../../../../codecs/src/codec.ts";
+import { AIR_EVENTS, RESET_REASONS } from "../../../../codecs/src/uplinks.ts";
+import { SensorError } from "../../drivers/sensor-error.ts";
+import type SCD41 from "../../drivers/scd41.ts";
+import type SEN5x from "../../drivers/sen5x.ts";
+import type { Sen5xSample } from "../../drivers/sen5x.ts";
+import type PMS5003 from "../../drivers/pms5003.ts";
+import { loadConfig, applyDownlink, alarmEnabled, type NodeConfig, type DownlinkEffects } from "../config.ts";
+import { FaultCounters } from "../fault-counters.ts";
+import { RetainedState } from "../retained-state.ts";
+import { ReportSchedule } from "../report-schedule.ts";
+import { encodeStatus, wireResetReason } from "../status.ts";
+import type { NodeRuntime } from "../runtime.ts";
+
+/**
+ * The sensors an air node may carry, as factories: the node opens them after
+ * restoring its state (so it can tell the SEN5x driver the module is still
+ * measuring), and a chip that fails to open is counted as a fault like any other.
+ */
+export interface AirHardware {
+  scd41?: () => SCD41;
+  sen5x?: (running: boolean) => SEN5x;
+  pms5003?: () => PMS5003;
+}
+
+/** Seconds between wakes: one CO2 single shot (5 s at ~15 mA) every 5 min keeps the SCD41 near 0.5 mA average. */
+export const AIR_WAKE_S = 300;
+/** PM readings within this long of the SEN5x starting are excluded (fan spin-up, first frames). */
+export const PM_WARMUP_S = 30;
+/** VOC/NOx indices within this long of the SEN5x starting are excluded (the module's algorithms are still learning). */
+export const GAS_WARMUP_S = 3600;
+/** A sensor failing this many wakes in a row raises a sensorFault alarm. */
+export const FAULT_ALARM_AFTER = 3;
+/** …and it is reported recovered after this many good wakes in a row (an hour), so a flaky sensor does not flap. */
+export const RECOVER_AFTER = 12;
+/** Routine readings are sent when a value moved at least this much since the last one sent. */
+const DELTA_CO2_PPM = 50;
+const DELTA_PM_DECI = 20;
+const DELTA_T_DECI = 5;
+const DELTA_RH_CENTI = 300;
+const LOW_BATTERY_MV = 3300;
+const STATUS_EVERY_S = 86400;
+
+const LAYOUT = 0x41495201; // "AIR" v1
+// Retained words, in order (see save/restore below).
+const W_FLAGS = 0; // bit1 scd warmed up, bit2 sen5x running, bit3 scd fault alarm, bit4 pm fault alarm
+const W_SEN_START = 1;
+const W_LAST_STATUS = 2;
+const W_BOOT_S = 3;
+const W_REPORTED_CAT = 4;
+const W_CAT_CANDIDATE = 5;
+const W_CAT_COUNT = 6;
+const W_LAST_CO2 = 7;
+const W_LAST_PM25 = 8;
+const W_LAST_PM10 = 9;
+const W_LAST_T = 10;
+const W_LAST_RH = 11;
+const W_LAST_FLAGS = 12;
+const W_FAIL_SCD = 13;
+const W_FAIL_PM = 14;
+const W_LAST_DROPPED = 15;
+const W_RESET_REASON = 16;
+const W_FIXED = 17;
+
+const NONE = -0x7fffffff;
+const sensorName = { scd: "scd41", pm: "sen55" };
+
+/** One wake of the air node. Construct it fresh at every boot, then call `cycle()`. */
+export class AirNode {
+  readonly #hw: AirHardware;
+  readonly #rt: NodeRuntime;
+  readonly #config: NodeConfig;
+  readonly #faults = new FaultCounters();
+  readonly #schedule = new ReportSchedule();
+  readonly #co2 = new Ewma(1);
+  readonly #pm25 = new Ewma(1);
+  readonly #pm10 = new Ewma(1);
+  readonly #pmBaseline = new Ewma(4);
+  readonly #co2Alarm: HysteresisDetector;
+  readonly #spike: HysteresisDetector;
+  readonly #state: RetainedState;
+  readonly #w: Int32Array;
+  readonly #buf = new Uint8Array(51);
+  readonly #effects: DownlinkEffects = { status: false, rebootDelayS: -1, setTimeS: -1 };
+  #statusWanted = false;
+  /** Wake time of the reboot a downlink asked for, or −1. */
+  rebootAtS = -1;
+
+  constructor(hw: AirHardware, rt: NodeRuntime, resetReason: string) {
+    this.#hw = hw;
+    this.#rt = rt;
+    this.#config = loadConfig("air");
+    const c = this.#config;
+    this.#co2Alarm = new HysteresisDetector({ high: c.co2Ppm, low: c.co2Ppm - c.co2HysteresisPpm, setCount: 2, clearCount: 2 });
+    this.#spike = new HysteresisDetector({ high: c.pmSpikeDeciUgm3, low: c.pmSpikeDeciUgm3 >> 1, setCount: 1, clearCount: 2 });
+    const words = W_FIXED + this.#faults.stateWords + ReportSchedule.stateWords + this.#co2.stateWords * 4 + this.#co2Alarm.stateWords * 2;
+    this.#state = new RetainedState(LAYOUT, words);
+    this.#w = this.#state.words;
+    if (!this.#state.restore()) this.#coldStart(resetReason);
+    else this.#load();
+  }
+
+  #coldStart(resetReason: string): void {
+    const w = this.#w;
+    w.fill(0);
+    w[W_SEN_START] = -1;
+    w[W_LAST_STATUS] = -1;
+    w[W_BOOT_S] = this.#rt.nowS();
+    w[W_REPORTED_CAT] = -1;
+    w[W_CAT_CANDIDATE] = -1;
+    for (let i = W_LAST_CO2; i <= W_LAST_RH; i++) w[i] = NONE;
+    w[W_LAST_FLAGS] = -1;
+    w[W_RESET_REASON] = wireResetReason(resetReason);
+  }
+
+  #load(): void {
+    let at = W_FIXED;
+    at = this.#faults.load(this.#w, at);
+    at = this.#schedule.load(this.#w, at);
+    at = this.#co2.load(this.#w, at);
+    at = this.#pm25.load(this.#w, at);
+    at = this.#pm10.load(this.#w, at);
+    at = this.#pmBaseline.load(this.#w, at);
+    at = this.#co2Alarm.load(this.#w, at);
+    this.#spike.load(this.#w, at);
+    this.#w[W_RESET_REASON] = RESET_REASONS.indexOf("deepSleepWake");
+  }
+
+  #save(): void {
+    let at = W_FIXED;
+    at = this.#faults.save(this.#w, at);
+    at = this.#schedule.save(this.#w, at);
+    at = this.#co2.save(this.#w, at);
+    at = this.#pm25.save(this.#w, at);
+    at = this.#pm10.save(this.#w, at);
+    at = this.#pmBaseline.save(this.#w, at);
+    at = this.#co2Alarm.save(this.#w, at);
+    this.#spike.save(this.#w, at);
+    this.#state.keep();
+  }
+
+  /** Runs one wake; returns the milliseconds to sleep. */
+  cycle(): number {
+    const rt = this.#rt;
+    const w = this.#w;
+    const now = rt.nowS();
+    this.#downlinks(now);
+
+    // Measure.
+    let co2: number | undefined;
+    let tDeci: number | undefined;
+    let rhCenti: number | undefined;
+    if (this.#hw.scd41) {
+      try {
+        const s = this.#hw.scd41().measureSingleShot();
+        // Sensirion: discard the first single shot after power-up.
+        if (w[W_FLAGS] & 2) {
+          co2 = s.co2Ppm;
+          tDeci = s.temperatureDeciC;
+          rhCenti = s.humidityCentiPct;
+        }
+        w[W_FLAGS] |= 2;
+        this.#sensorOk(W_FAIL_SCD, now);
+      } catch (e) {
+        this.#sensorFailed(W_FAIL_SCD, sensorName.scd, e, now);
+      }
+    }
+    let pm: Sen5xSample | undefined;
+    if (this.#hw.sen5x) {
+      let model = "sen55";
+      try {
+        const sen = this.#hw.sen5x((w[W_FLAGS] & 4) !== 0);
+        if (sen.model === "SEN66") model = "sen66";
+        if ((w[W_FLAGS] & 4) === 0) w[W_SEN_START] = now;
+        w[W_FLAGS] |= 4;
+        pm = this.#readSen5x(sen);
+        this.#sensorOk(W_FAIL_PM, now);
+      } catch (e) {
+        // After a failure the module's state is unknown: restart it (and its warm-up) next time.
+        w[W_FLAGS] &= ~4;
+        this.#sensorFailed(W_FAIL_PM, model, e, now);
+      }
+      if (pm) {
+        if (tDeci === undefined) tDeci = pm.temperatureDeciC;
+        if (rhCenti === undefined) rhCenti = pm.humidityCentiPct;
+        if (co2 === undefined && pm.co2Ppm !== undefined && now - w[W_SEN_START] >= PM_WARMUP_S) co2 = pm.co2Ppm;
+        if (now - w[W_SEN_START] < PM_WARMUP_S) pm = undefined;
+      }
+    } else if (this.#hw.pms5003) {
+      try {
+        pm = this.#readPms(this.#hw.pms5003());
+        this.#sensorOk(W_FAIL_PM, now);
+      } catch (e) {
+        this.#sensorFailed(W_FAIL_PM, "pms5003", e, now);
+      }
+    }
+
+    // Filter.
+    const c = this.#config;
+    let co2f: number | undefined;
+    if (co2 !== undefined) co2f = this.#co2.update(co2);
+    let pm25f: number | undefined;
+    let pm10f: number | undefined;
+    if (pm && pm.pm25DeciUgm3 !== undefined) {
+      pm25f = this.#pm25.update(pm.pm25DeciUgm3);
+      const base = this.#pmBaseline.primed ? this.#pmBaseline.value : pm.pm25DeciUgm3;
+      const t = this.#spike.update(pm.pm25DeciUgm3 - base);
+      if (alarmEnabled(c, "pmSpike")) {
+        if (t === TRANSITION_ENTERED) this.#alarm("pmSpike", co2f, pm25f, pm10f, tDeci, rhCenti);
+        else if (t === TRANSITION_CLEARED) this.#alarm("pmNormal", co2f, pm25f, pm10f, tDeci, rhCenti);
+      }
+      // The baseline follows only quiet air, so a long episode does not become the new normal.
+      if (!this.#spike.active) this.#pmBaseline.update(pm.pm25DeciUgm3);
+    }
+    if (pm && pm.pm10DeciUgm3 !== undefined) pm10f = this.#pm10.update(pm.pm10DeciUgm3);
+
+    // Decide: CO2 threshold with hysteresis.
+    if (co2f !== undefined) {
+      const t = this.#co2Alarm.update(co2f);
+      if (alarmEnabled(c, "co2")) {
+        if (t === TRANSITION_ENTERED) this.#alarm("co2High", co2f, pm25f, pm10f, tDeci, rhCenti);
+        else if (t === TRANSITION_CLEARED) this.#alarm("co2Normal", co2f, pm25f, pm10f, tDeci, rhCenti);
+      }
+    }
+    // AQI category change, debounced over two wakes.
+    if (pm25f !== undefined && pm10f !== undefined) {
+      const cat = usAqiCategory(usAqi(pm25f, pm10f));
+      if (cat === w[W_REPORTED_CAT]) w[W_CAT_COUNT] = 0;
+      else if (w[W_REPORTED_CAT] < 0) w[W_REPORTED_CAT] = cat;
+      else {
+        if (cat === w[W_CAT_CANDIDATE]) w[W_CAT_COUNT]++;
+        else {
+          w[W_CAT_CANDIDATE] = cat;
+          w[W_CAT_COUNT] = 1;
+        }
+        if (w[W_CAT_COUNT] >= 2) {
+          const was = w[W_REPORTED_CAT];
+          w[W_REPORTED_CAT] = cat;
+          w[W_CAT_COUNT] = 0;
+          if (alarmEnabled(c, "aqi") && (cat >= c.aqiAlarmCategory || was >= c.aqiAlarmCategory)) {
+            this.#alarm("aqiCategoryChange", co2f, pm25f, pm10f, tDeci, rhCenti);
+          }
+        }
+      }
+    }
+
+    // Routine reading.
+    if (this.#schedule.intervalDue(now, c.intervalS)) {
+      const flags = this.#flags();
+      const changed =
+        moved(co2f, w[W_LAST_CO2], DELTA_CO2_PPM) || moved(pm25f, w[W_LAST_PM25], DELTA_PM_DECI) ||
+        moved(pm10f, w[W_LAST_PM10], DELTA_PM_DECI) || moved(tDeci, w[W_LAST_T], DELTA_T_DECI) ||
+        moved(rhCenti, w[W_LAST_RH], DELTA_RH_CENTI) || flags !== w[W_LAST_FLAGS];
+      const send = changed || this.#schedule.heartbeatDue(now, c.heartbeatS);
+      if (send) {
+        const rec = this.#record(co2f, pm25f, pm10f, tDeci, rhCenti);
+        const gasOk = pm && now - w[W_SEN_START] >= GAS_WARMUP_S;
+        rec.pm1DeciUgm3 = pm ? pm.pm1DeciUgm3 : undefined;
+        rec.pm4DeciUgm3 = pm ? pm.pm4DeciUgm3 : undefined;
+        rec.vocIndex = gasOk ? pm!.vocIndex : undefined;
+        rec.noxIndex = gasOk ? pm!.noxIndex : undefined;
+        const n = encodeRecord(1, rec, this.#buf, 0, rt.link.maxPayload());
+        if (n > 0) rt.link.submit(1, this.#buf, n, "routine");
+        w[W_LAST_CO2] = co2f ?? NONE;
+        w[W_LAST_PM25] = pm25f ?? NONE;
+        w[W_LAST_PM10] = pm10f ?? NONE;
+        w[W_LAST_T] = tDeci ?? NONE;
+        w[W_LAST_RH] = rhCenti ?? NONE;
+        w[W_LAST_FLAGS] = flags;
+        this.#faults.sinceReport = 0;
+        w[W_LAST_DROPPED] = rt.link.dropped();
+      }
+      this.#schedule.checked(now, send);
+    }
+
+    if (this.#statusWanted || w[W_LAST_STATUS] < 0 || now - w[W_LAST_STATUS] >= STATUS_EVERY_S) this.#status(now);
+
+    rt.link.flush();
+    this.#save();
+    if (this.rebootAtS >= 0) return Math.max(1, this.rebootAtS - now) * 1000;
+    return AIR_WAKE_S * 1000;
+  }
+
+  #readSen5x(sen: SEN5x): Sen5xSample | undefined {
+    // First data arrives ~1 s after a start, then at 1 Hz; wait at most 2 s for a fresh reading.
+    for (let i = 0; i < 20; i++) {
+      const s = sen.sample();
+      if (s) return s;
+      if (sen.status().cleaningActive) return undefined; // fan cleaning: no data by design, not a fault
+      Timer.delay(100);
+    }
+    throw new SensorError("timeout", "SEN5x: no data ready within 2 s");
+  }
+
+  #readPms(pms: PMS5003): Sen5xSample | undefined {
+    pms.wake();
+    // Plantower: data are stable 30 s after wake; wait it out rather than send unsettled values.
+    while (pms.settling) Timer.delay(1000);
+    const s = pms.sample();
+    pms.sleep();
+    return s ? { pm1DeciUgm3: s.pm1DeciUgm3, pm25DeciUgm3: s.pm25DeciUgm3, pm10DeciUgm3: s.pm10DeciUgm3 } : undefined;
+  }
+
+  // Per sensor slot: > 0 consecutive failing wakes; < 0 consecutive good wakes while a fault alarm is active.
+  // The alarm bit (8 << slot offset) is set from the sensorFault alarm until sensorRecovered.
+  #sensorOk(slot: number, now: number): void {
+    const w = this.#w;
+    const bit = 8 << (slot - W_FAIL_SCD);
+    if (w[W_FLAGS] & bit) {
+      w[slot] = w[slot] > 0 ? -1 : w[slot] - 1;
+      if (-w[slot] >= RECOVER_AFTER) {
+        w[W_FLAGS] &= ~bit;
+        w[slot] = 0;
+        if (alarmEnabled(this.#config, "sensorFault")) this.#alarm("sensorRecovered", undefined, undefined, undefined, undefined, undefined);
+      }
+    } else w[slot] = 0;
+    void now;
+  }
+
+  #sensorFailed(slot: number, name: string, e: unknown, now: number): void {
+    const w = this.#w;
+    const fault = e instanceof SensorError ? e.fault : "nack";
+    this.#faults.record(name, fault);
+    const bit = 8 << (slot - W_FAIL_SCD);
+    w[slot] = w[slot] > 0 ? w[slot] + 1 : 1;
+    if (!(w[W_FLAGS] & bit) && w[slot] >= FAULT_ALARM_AFTER) {
+      w[W_FLAGS] |= bit;
+      if (alarmEnabled(this.#config, "sensorFault")) this.#alarm("sensorFault", undefined, undefined, undefined, undefined, undefined);
+    }
+    void now;
+  }
+
+  #flags(): number {
+    const mv = this.#rt.batteryMv();
+    return (this.#faults.sinceReport > 0 ? 1 : 0) | (mv !== undefined && mv < LOW_BATTERY_MV ? 2 : 0) |
+      (this.#rt.link.dropped() !== this.#w[W_LAST_DROPPED] ? 4 : 0) | (this.#rt.unixS() < 0 ? 8 : 0);
+  }
+
+  #record(co2: number | undefined, pm25: number | undefined, pm10: number | undefined, tDeci: number | undefined, rhCenti: number | undefined): IntRecord {
+    const flags = this.#flags();
+    const aqi = pm25 !== undefined && pm10 !== undefined ? usAqi(pm25, pm10) : undefined;
+    return {
+      co2Ppm: co2,
+      pm25DeciUgm3: pm25,
+      pm10DeciUgm3: pm10,
+      temperatureDeciC: tDeci,
+      humidityHalfPct: rhCenti === undefined ? undefined : divRound(rhCenti, 50),
+      aqi,
+      aqiCategory: aqi === undefined ? undefined : usAqiCategory(aqi),
+      batteryMv: this.#rt.batteryMv(),
+      sensorFault: (flags & 1) !== 0,
+      lowBattery: (flags & 2) !== 0,
+      queueOverflow: (flags & 4) !== 0,
+      clockUnsynced: (flags & 8) !== 0,
+    };
+  }
+
+  #alarm(event: string, co2: number | undefined, pm25: number | undefined, pm10: number | undefined, tDeci: number | undefined, rhCenti: number | undefined): void {
+    const rec = this.#record(co2, pm25, pm10, tDeci, rhCenti);
+    rec.event = AIR_EVENTS.indexOf(event);
+    rec.ageS = 0;
+    const n = encodeRecord(2, rec, this.#buf, 0, 51);
+    if (n > 0) this.#rt.link.submit(2, this.#buf, n, "alarm");
+  }
+
+  #status(now: number): void {
+    const n = encodeStatus(this.#buf, "air", this.#rt, this.#faults, this.#config, this.#w[W_RESET_REASON], now - this.#w[W_BOOT_S], this.#rt.link.maxPayload());
+    if (n > 0) this.#rt.link.submit(10, this.#buf, n, "status");
+    this.#w[W_LAST_STATUS] = now;
+  }
+
+  #downlinks(now: number): void {
+    const rt = this.#rt;
+    for (let d = rt.link.takeDownlink(); d; d = rt.link.takeDownlink()) {
+      const n = applyDownlink(this.#config, "air", d.port, d.bytes, this.#buf, this.#effects);
+      rt.link.submit(11, this.#buf, n, "ack");
+      this.#thresholds();
+      if (this.#effects.setTimeS >= 0) rt.setUnixS(this.#effects.setTimeS);
+      if (this.#effects.rebootDelayS >= 0) this.rebootAtS = now + this.#effects.rebootDelayS;
+      if (this.#effects.status) this.#statusWanted = true;
+    }
+  }
+
+  /** Re-reads thresholds after a downlink changed them (configure restarts debounce counts, so only then). */
+  #thresholds(): void {
+    const c = this.#config;
+    this.#co2Alarm.configure({ high: c.co2Ppm, low: c.co2Ppm - c.co2HysteresisPpm, setCount: 2, clearCount: 2 });
+    this.#spike.configure({ high: c.pmSpikeDeciUgm3, low: c.pmSpikeDeciUgm3 >> 1, setCount: 1, clearCount: 2 });
+  }
+}
+
+function moved(value: number | undefined, last: number, delta: number): boolean {
+  if (value === undefined) return last !== NONE;
+  if (last === NONE) return true;
+  return Math.abs(value - last) >= delta;
+}
