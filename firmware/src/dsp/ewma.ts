@@ -2,6 +2,9 @@
 // shift instead of a multiply. The state carries F extra fractional bits: with
 // F = 0 a step smaller than 2^k input units would round to nothing and the filter
 // would stall up to 2^(k−1) units short of a constant input.
+import { checkSpan, corrupt, readFlag } from "./persist.ts";
+
+const STATE_WORDS = 2;
 
 /**
  * EWMA y ← y + 2^-k·(x − y) over int32 inputs in any unit.
@@ -64,5 +67,36 @@ export class Ewma {
   reset(): void {
     this.state = 0;
     this.seeded = false;
+  }
+
+  /** Words save writes: 2 (the Q(F) state, seeded 0/1). */
+  get stateWords(): number {
+    return STATE_WORDS;
+  }
+
+  /** Writes the state at out[at …] for deep sleep; returns the next free index. */
+  save(out: Int32Array, at: number): number {
+    checkSpan(out, at, STATE_WORDS, "Ewma");
+    out[at] = this.state;
+    out[at + 1] = this.seeded ? 1 : 0;
+    return at + STATE_WORDS;
+  }
+
+  /**
+   * Restores a state saved by an Ewma with the same shift and fracBits; returns the next index.
+   * Throws RangeError (changing nothing) unless seeded is 0 or 1, the state is 0 when not
+   * seeded, and |state| ≤ (2^(30−F) − 1)·2^F, the range clamped inputs keep it in.
+   */
+  load(src: Int32Array, at: number): number {
+    checkSpan(src, at, STATE_WORDS, "Ewma");
+    const state = src[at];
+    const seeded = readFlag(src[at + 1], "Ewma", "seeded");
+    const max = this.limit << this.f;
+    if (seeded ? state < -max || state > max : state !== 0) {
+      throw corrupt("Ewma", `state ${state} outside ±${max}${seeded ? "" : " or not 0 before the first sample"}`);
+    }
+    this.state = state;
+    this.seeded = seeded;
+    return at + STATE_WORDS;
   }
 }

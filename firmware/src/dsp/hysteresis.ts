@@ -1,6 +1,9 @@
 // Threshold alarm with a hysteresis band and debounce counts, so a value that hovers
 // near the limit or a single noisy sample produces one alarm per real crossing
 // instead of a burst of uplinks.
+import { checkSpan, corrupt, readFlag } from "./persist.ts";
+
+const STATE_WORDS = 2;
 
 /** Transition reported by HysteresisDetector.update. */
 export type Transition = 0 | 1 | 2;
@@ -88,9 +91,44 @@ export class HysteresisDetector {
     return this.run;
   }
 
-  /** Sets the state without reporting a transition, e.g. restored after deep sleep. */
+  /**
+   * Sets the state without reporting a transition. The run is clamped to 0..count − 1
+   * of the current phase (setCount while inactive, clearCount while active); any longer
+   * run behaves the same, since the next qualifying sample completes it either way.
+   */
   reset(active = false, pendingCount = 0): void {
     this.on = active;
-    this.run = Math.max(0, pendingCount | 0);
+    this.run = Math.max(0, Math.min((active ? this.clearCount : this.setCount) - 1, pendingCount | 0));
+  }
+
+  /** Words save writes: 2 (active 0/1, run). */
+  get stateWords(): number {
+    return STATE_WORDS;
+  }
+
+  /** Writes the state at out[at …] for deep sleep; returns the next free index. */
+  save(out: Int32Array, at: number): number {
+    checkSpan(out, at, STATE_WORDS, "HysteresisDetector");
+    out[at] = this.on ? 1 : 0;
+    out[at + 1] = this.run;
+    return at + STATE_WORDS;
+  }
+
+  /**
+   * Restores a state saved by a detector with the same options; returns the next index.
+   * Throws RangeError (changing nothing) unless active is 0 or 1 and the run is
+   * 0..clearCount − 1 while active, 0..setCount − 1 while inactive.
+   */
+  load(src: Int32Array, at: number): number {
+    checkSpan(src, at, STATE_WORDS, "HysteresisDetector");
+    const on = readFlag(src[at], "HysteresisDetector", "active");
+    const run = src[at + 1];
+    const count = on ? this.clearCount : this.setCount;
+    if (run < 0 || run >= count) {
+      throw corrupt("HysteresisDetector", `run ${run} outside 0..${count - 1}`);
+    }
+    this.on = on;
+    this.run = run;
+    return at + STATE_WORDS;
   }
 }

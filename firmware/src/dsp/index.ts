@@ -18,3 +18,4 @@ export {
 export { FILL_MAX_DEPTH_MM, fillHalfPercent } from "./fill.ts";
 export { DAY_S, NIGHT_FLOW_UNAVAILABLE, NightFlowMonitor } from "./night-flow.ts";
 export type { NightFlowOptions } from "./night-flow.ts";
+export type { Persistent } from "./persist.ts";

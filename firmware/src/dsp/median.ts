@@ -2,6 +2,7 @@
 // single bad PM frames). A window of N keeps a sorted copy next to the ring of
 // arrivals, so a push is one linear search plus one insertion shift: O(N) with
 // N ≤ 15, and no allocation.
+import { checkSpan, corrupt } from "./persist.ts";
 
 /** Largest supported window. */
 export const MEDIAN_MAX_SIZE = 15;
@@ -76,5 +77,54 @@ export class MedianFilter {
   reset(): void {
     this.head = 0;
     this.filled = 0;
+  }
+
+  /** Words save writes: size + 2 (head, count, then the ring of arrivals). */
+  get stateWords(): number {
+    return this.size + 2;
+  }
+
+  /** Writes the state at out[at …] for deep sleep; returns the next free index. */
+  save(out: Int32Array, at: number): number {
+    const size = this.size;
+    checkSpan(out, at, size + 2, "MedianFilter");
+    out[at] = this.head;
+    out[at + 1] = this.filled;
+    for (let i = 0; i < size; i++) out[at + 2 + i] = this.ring[i];
+    return at + size + 2;
+  }
+
+  /**
+   * Restores a state saved by a filter of the same size; returns the next index.
+   * Throws RangeError (changing nothing) unless the count is 0..size and the head is
+   * 0..size − 1 when full, equal to the count otherwise (the ring fills from slot 0).
+   * The sorted copy is not saved: it is rebuilt from the ring, so it always holds
+   * exactly the samples in the window.
+   */
+  load(src: Int32Array, at: number): number {
+    const size = this.size;
+    checkSpan(src, at, size + 2, "MedianFilter");
+    const head = src[at];
+    const filled = src[at + 1];
+    if (filled < 0 || filled > size) throw corrupt("MedianFilter", `count ${filled} outside 0..${size}`);
+    if (filled === size ? head < 0 || head >= size : head !== filled) {
+      throw corrupt("MedianFilter", `head ${head} with count ${filled}`);
+    }
+    this.head = head;
+    this.filled = filled;
+    const sorted = this.sorted;
+    for (let n = 0; n < size; n++) {
+      const x = src[at + 2 + n];
+      this.ring[n] = x;
+      if (n >= filled) continue;
+      // Insertion sort of the ring slots that hold samples (all of them once full).
+      let i = n;
+      while (i > 0 && sorted[i - 1] > x) {
+        sorted[i] = sorted[i - 1];
+        i--;
+      }
+      sorted[i] = x;
+    }
+    return at + size + 2;
   }
 }

@@ -2,7 +2,10 @@
 // the minimum flow during the night (when nobody draws water) stays above zero, and
 // the flow never stops at all for a day. Both need only comparisons and sums of
 // integers, so the block is exact.
+import { checkSpan, corrupt, readFlag } from "./persist.ts";
 import { INT32_MAX } from "./q.ts";
+
+const STATE_WORDS = 6;
 
 /** Seconds per day; times of day are 0..86399. */
 export const DAY_S = 86400;
@@ -125,6 +128,50 @@ export class NightFlowMonitor {
   /** Leak: the flow has not dropped to zero for leakRunS seconds (a day by default). */
   get leak(): boolean {
     return this.run >= this.leakRun;
+  }
+
+  /** Words save writes: 6 (window open 0/1, night sample seen 0/1, running minimum, last night's minimum, run, longest run). */
+  get stateWords(): number {
+    return STATE_WORDS;
+  }
+
+  /** Writes the state at out[at …] for deep sleep; returns the next free index. */
+  save(out: Int32Array, at: number): number {
+    checkSpan(out, at, STATE_WORDS, "NightFlowMonitor");
+    out[at] = this.open ? 1 : 0;
+    out[at + 1] = this.seen ? 1 : 0;
+    out[at + 2] = this.runningMin;
+    out[at + 3] = this.lastMin;
+    out[at + 4] = this.run;
+    out[at + 5] = this.longest;
+    return at + STATE_WORDS;
+  }
+
+  /**
+   * Restores a state saved by a monitor with the same options; returns the next index.
+   * Throws RangeError (changing nothing) unless both flags are 0 or 1, a night sample
+   * is only seen while the window is open, the running minimum, run and longest run
+   * are ≥ 0 and the last minimum is ≥ −1 (NIGHT_FLOW_UNAVAILABLE).
+   */
+  load(src: Int32Array, at: number): number {
+    checkSpan(src, at, STATE_WORDS, "NightFlowMonitor");
+    const open = readFlag(src[at], "NightFlowMonitor", "open");
+    const seen = readFlag(src[at + 1], "NightFlowMonitor", "seen");
+    const runningMin = src[at + 2];
+    const lastMin = src[at + 3];
+    const run = src[at + 4];
+    const longest = src[at + 5];
+    if (seen && !open) throw corrupt("NightFlowMonitor", "night sample seen with the window closed");
+    if (runningMin < 0) throw corrupt("NightFlowMonitor", `running minimum ${runningMin} < 0`);
+    if (lastMin < NIGHT_FLOW_UNAVAILABLE) throw corrupt("NightFlowMonitor", `night minimum ${lastMin} < −1`);
+    if (run < 0 || longest < 0) throw corrupt("NightFlowMonitor", `flow run ${run} or longest ${longest} < 0`);
+    this.open = open;
+    this.seen = seen;
+    this.runningMin = runningMin;
+    this.lastMin = lastMin;
+    this.run = run;
+    this.longest = longest;
+    return at + STATE_WORDS;
   }
 
   private inWindow(t: number): boolean {

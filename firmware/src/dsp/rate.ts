@@ -3,6 +3,7 @@
 // window, not a least-squares fit: a fit needs 64-bit sums of t², which int32
 // cannot hold for windows of hours, and the samples arriving here are already
 // median-filtered, so the ends are not single noisy echoes.
+import { checkSpan, corrupt } from "./persist.ts";
 import { addSat32, divRound, divTrunc, INT32_MAX, INT32_MIN } from "./q.ts";
 
 /** Longest window: keeps remainder·3600 inside int32. */
@@ -76,10 +77,14 @@ export class RateOfChange {
     this.times[slot] = tS;
     this.values[slot] = value;
     this.count++;
-    // Differences, not absolute times, so a wrapping int32 clock still works.
-    while (((tS - this.times[this.head]) | 0) > this.windowS) {
+    // Differences, not absolute times, so a wrapping int32 clock still works. An age
+    // that wraps negative is 2^31 s or more (the step alone was positive), so that
+    // sample is out of the window too. The newest sample has age 0, so this stops.
+    let age = (tS - this.times[this.head]) | 0;
+    while (age > this.windowS || age < 0) {
       this.head = this.head + 1 === cap ? 0 : this.head + 1;
       this.count--;
+      age = (tS - this.times[this.head]) | 0;
     }
     this.compute();
   }
@@ -102,6 +107,62 @@ export class RateOfChange {
     this.ready = false;
   }
 
+  /** Words save writes: 2·capacity + 2 (head, count, the ring of times, the ring of values). */
+  get stateWords(): number {
+    return this.times.length * 2 + 2;
+  }
+
+  /** Writes the state at out[at …] for deep sleep; returns the next free index. */
+  save(out: Int32Array, at: number): number {
+    const cap = this.times.length;
+    checkSpan(out, at, cap * 2 + 2, "RateOfChange");
+    out[at] = this.head;
+    out[at + 1] = this.count;
+    for (let i = 0; i < cap; i++) {
+      out[at + 2 + i] = this.times[i];
+      out[at + 2 + cap + i] = this.values[i];
+    }
+    return at + cap * 2 + 2;
+  }
+
+  /**
+   * Restores a state saved by a RateOfChange with the same options; returns the next index.
+   * Throws RangeError (changing nothing) unless head is 0..capacity − 1, count is
+   * 0..capacity and the window's times rise by at least 1 s per sample with at most
+   * windowS from the oldest to the newest. The rate is recomputed from the window.
+   */
+  load(src: Int32Array, at: number): number {
+    const cap = this.times.length;
+    checkSpan(src, at, cap * 2 + 2, "RateOfChange");
+    const head = src[at];
+    const count = src[at + 1];
+    if (head < 0 || head >= cap || count < 0 || count > cap) {
+      throw corrupt("RateOfChange", `head ${head} or count ${count} outside the capacity ${cap}`);
+    }
+    const times = at + 2;
+    let prev = src[times + head];
+    let span = 0;
+    for (let i = 1; i < count; i++) {
+      const j = head + i;
+      const t = src[times + (j >= cap ? j - cap : j)];
+      const step = (t - prev) | 0;
+      // span ≤ windowS throughout, so windowS − span cannot overflow.
+      if (step < 1 || step > this.windowS - span) {
+        throw corrupt("RateOfChange", `sample ${i} of ${count} is ${step} s after the previous one, ${span} s into the window`);
+      }
+      span += step;
+      prev = t;
+    }
+    for (let i = 0; i < cap; i++) {
+      this.times[i] = src[times + i];
+      this.values[i] = src[times + cap + i];
+    }
+    this.head = head;
+    this.count = count;
+    this.compute();
+    return at + cap * 2 + 2;
+  }
+
   private index(i: number): number {
     const j = this.head + i;
     return j >= this.times.length ? j - this.times.length : j;
@@ -109,8 +170,8 @@ export class RateOfChange {
 
   private compute(): void {
     const newest = this.index(this.count - 1);
-    const span = (this.times[newest] - this.times[this.head]) | 0;
-    if (this.count < 2 || span < this.minSpanS) {
+    const span = this.count < 2 ? 0 : (this.times[newest] - this.times[this.head]) | 0;
+    if (span < this.minSpanS) {
       this.ready = false;
       this.slope = 0;
       return;

@@ -20,6 +20,7 @@ describe("dsp in the XS engine", function () {
   });
 
   it("every block gives the same outputs in XS as in Node", async function () {
+    this.timeout(30000); // 22,050 samples and 882 deep-sleep round trips in XS; slow on a loaded machine
     for (const [seed, count] of [[1, 50], [0x1234567, 2000], [-99, 20000]]) {
       const inXs = await evaluateJson<number[]>(xs, `DspDigest.digest(${seed}, ${count})`);
       assert.deepEqual(inXs, digest(seed, count), `seed ${seed}, count ${count}`);
