@@ -33,8 +33,14 @@ export interface Reception {
   snr: number;
 }
 
-/** What the modem emulator transmits into. */
+/**
+ * What the modem emulator transmits into. A modem calls `transmit` as soon as
+ * it decides to send, so `startMs` may lie ahead of the caller's clock, and
+ * calls from different nodes of a fleet need not come in virtual-time order:
+ * the medium resolves each frame against all frames it has seen so far (see
+ * `SimNetwork` for what that approximation means).
+ */
 export interface RadioMedium {
-  /** Transmits a frame; returns the downlink the device receives in RX1/RX2, if any. */
+  /** Transmits a frame; returns the downlink the device receives in RX1/RX2, if any (decided now, delivered at `atMs`). */
   transmit(tx: Transmission): Reception | undefined;
 }

@@ -1,0 +1,337 @@
+/**
+ * The simulated LoRaWAN network as a `RadioMedium`: modem emulators transmit
+ * into it; the channel decides at each gateway whether the frame arrives
+ * (channel plan, outage, sensitivity, demodulators, collisions, random loss);
+ * the network server gets the copies, answers, and the downlink travels back
+ * through the channel to the device.
+ *
+ * Time: nodes of a fleet run one after another, each on its own board clock,
+ * so frames reach the medium roughly but not strictly in virtual-time order.
+ * `transmit` resolves each frame against every frame recorded so far, earlier
+ * or later in virtual time, and the server's decisions (join accept, ACK,
+ * downlink) are made then and cannot be taken back. A frame recorded later
+ * can therefore collide with one that was already delivered: `finalize()`
+ * re-evaluates every uplink with all frames known and reports, per uplink,
+ * whether it got through and, if not, why (and where that differs from what
+ * was decided at transmit time).
+ */
+import { Rng } from "../core/rng.ts";
+import { RadioChannel, type AirFrame, type ChannelOptions, type OutageWindow, type Position } from "./channel.ts";
+import { Gateway, type GatewayOptions } from "./gateway.ts";
+import { mTypeOf, peekDataFrame } from "./lorawan-frames.ts";
+import { NetworkServer, type GatewayCopy, type NetworkServerOptions, type UplinkEvent, type UplinkStatus } from "./network-server.ts";
+import type { RadioMedium, Reception, Transmission } from "./radio.ts";
+import type { RegionName } from "./regions.ts";
+
+/** Why a frame did not get through to a gateway (or to the network). */
+export type LossReason = "outage" | "no-channel" | "below-sensitivity" | "no-demodulator" | "collision" | "loss";
+
+/** How one gateway fared with one uplink. */
+export interface GatewayReception {
+  gatewayId: string;
+  rssi: number;
+  snr: number;
+  ok: boolean;
+  reason?: LossReason;
+}
+
+/** An uplink as the network recorded it. */
+export interface UplinkRecord {
+  id: number;
+  devEui: string;
+  kind: "join" | "data" | "other";
+  /** FCnt (16 bits as on air) for data frames. */
+  fCnt16?: number;
+  tx: Transmission;
+  frame: AirFrame;
+  /** Per-gateway outcome when it was transmitted. */
+  atTransmit: GatewayReception[];
+  /** What the server did with it (absent when no gateway heard it). */
+  server?: UplinkStatus;
+  /** The downlink sent in reply, and whether the device heard it. */
+  downlink?: { window: 1 | 2; gatewayId: string; startMs: number; heard: boolean; reason?: LossReason };
+}
+
+/** One line of the delivery report. */
+export interface DeliveryLine {
+  id: number;
+  devEui: string;
+  kind: UplinkRecord["kind"];
+  startMs: number;
+  fCnt16?: number;
+  /** Heard by at least one gateway with all frames known. */
+  delivered: boolean;
+  /** Why not, taken from the gateway where it came closest (the one with the best RSSI). */
+  reason?: LossReason;
+  /** Gateways that decoded it. */
+  gateways: string[];
+  /** The server's verdict at transmit time, if it got the frame then. */
+  server?: UplinkStatus["status"];
+  /** The transmit-time decision was different (a frame recorded later collided with it, or vice versa). */
+  changed: boolean;
+}
+
+/** The delivery report of `finalize()`. */
+export interface DeliveryReport {
+  uplinks: DeliveryLine[];
+  delivered: number;
+  lost: number;
+  byReason: { [reason in LossReason]?: number };
+  /** Uplinks whose verdict changed once every frame was known. */
+  changed: number;
+}
+
+/** Options of the simulated network. */
+export interface SimNetworkOptions {
+  region?: RegionName;
+  /** Seed of the channel's randomness (default "network"). */
+  seed?: number | string;
+  /** Channel model parameters, or a channel to use. */
+  channel?: ChannelOptions | RadioChannel;
+  /** Gateways (default: one, "gw-1", at the origin). */
+  gateways?: GatewayOptions[];
+  /** The network server, or options to build one. */
+  server?: NetworkServer | NetworkServerOptions;
+}
+
+/** A device's place in the world. */
+interface Placement {
+  position: Position;
+  antennaGainDbi: number;
+}
+
+/** Longest frame we will ever see (SF12 at 125 kHz, 255 bytes), to bound the collision search. */
+const MAX_AIRTIME_MS = 10_000;
+
+/** The simulated LoRaWAN network. */
+export class SimNetwork implements RadioMedium {
+  readonly channel: RadioChannel;
+  readonly server: NetworkServer;
+  readonly gateways: Gateway[] = [];
+  readonly uplinks: UplinkRecord[] = [];
+  readonly #region: RegionName;
+  readonly #devices = new Map<string, Placement>();
+  /** Uplink frames sorted by start time, for the collision search. */
+  readonly #byStart: AirFrame[] = [];
+  #nextId = 1;
+
+  constructor(o: SimNetworkOptions = {}) {
+    this.#region = o.region ?? "EU868";
+    const seed = o.seed ?? "network";
+    this.channel = o.channel instanceof RadioChannel ? o.channel : new RadioChannel({ seed: new Rng(seed).fork("channel"), ...o.channel });
+    this.server = o.server instanceof NetworkServer ? o.server : new NetworkServer({ region: this.#region, ...o.server });
+    for (const g of o.gateways ?? [{ id: "gw-1", position: { x: 0, y: 0, z: 15 } }]) this.addGateway(g);
+  }
+
+  /** Adds a gateway. */
+  addGateway(o: GatewayOptions): Gateway {
+    const g = new Gateway({ region: this.#region, ...o });
+    this.gateways.push(g);
+    return g;
+  }
+
+  /** Places a device (by DevEUI) in the world; it must be placed before it transmits. */
+  placeDevice(devEui: string, position: Position, antennaGainDbi = 0): void {
+    this.#devices.set(devEui.toUpperCase(), { position, antennaGainDbi });
+  }
+
+  /** Adds an outage window (nothing gets through, up or down, at one gateway or everywhere). */
+  addOutage(w: OutageWindow): void {
+    this.channel.addOutage(w);
+  }
+
+  /** Subscribes to application uplink events. */
+  subscribe(listener: (e: UplinkEvent) => void): () => void {
+    return this.server.subscribe(listener);
+  }
+
+  transmit(tx: Transmission): Reception | undefined {
+    const devEui = tx.devEui.toUpperCase();
+    const place = this.#devices.get(devEui);
+    if (!place) throw new Error(`device ${devEui} transmitted but was never placed: call placeDevice() first`);
+    const frame: AirFrame = {
+      id: this.#nextId++,
+      sender: devEui,
+      frequencyHz: tx.frequencyHz,
+      spreadingFactor: tx.spreadingFactor,
+      bandwidthHz: tx.bandwidthHz,
+      startMs: tx.startMs,
+      endMs: tx.startMs + tx.airtimeMs,
+      txPowerDbm: tx.txPowerDbm + place.antennaGainDbi,
+      position: place.position,
+    };
+    this.#insert(frame);
+    const mType = mTypeOf(tx.phyPayload);
+    const record: UplinkRecord = {
+      id: frame.id,
+      devEui,
+      kind: mType === "join-request" ? "join" : mType === "unconfirmed-up" || mType === "confirmed-up" ? "data" : "other",
+      tx,
+      frame,
+      atTransmit: this.gateways.map((g) => this.#receive(frame, g)),
+    };
+    const fCnt16 = record.kind === "data" ? peekDataFrame(tx.phyPayload)?.fCnt16 : undefined;
+    if (fCnt16 !== undefined) record.fCnt16 = fCnt16;
+    this.uplinks.push(record);
+
+    const copies: GatewayCopy[] = [];
+    for (const r of record.atTransmit) {
+      if (!r.ok) continue;
+      const g = this.gateways.find((x) => x.id === r.gatewayId)!;
+      copies.push({
+        gatewayId: g.id,
+        phyPayload: tx.phyPayload,
+        rssi: r.rssi,
+        snr: r.snr,
+        metadata: g.metadata(r.rssi, r.snr, tx.frequencyHz, frame.endMs, this.server.epochUnixMs),
+        frequencyHz: tx.frequencyHz,
+        dataRate: tx.dataRate,
+        spreadingFactor: tx.spreadingFactor,
+        bandwidthHz: tx.bandwidthHz,
+        startMs: tx.startMs,
+        airtimeMs: tx.airtimeMs,
+      });
+    }
+    if (!copies.length) return undefined;
+    const status = this.server.handleUplink(copies, (id, startMs, airtimeMs, frequencyHz) => this.gateways.find((g) => g.id === id)?.reserve(startMs, airtimeMs, frequencyHz) ?? false);
+    record.server = status;
+    const plan = "downlink" in status ? status.downlink : undefined;
+    if (!plan) return undefined;
+    const g = this.gateways.find((x) => x.id === plan.gatewayId)!;
+    // The downlink goes back over the same link; gateways in the 10 % RX2 sub-band may use more power, we keep one figure.
+    const down: AirFrame = {
+      id: 0,
+      sender: g.id,
+      frequencyHz: plan.frequencyHz,
+      spreadingFactor: plan.spreadingFactor,
+      bandwidthHz: plan.bandwidthHz,
+      startMs: plan.startMs,
+      endMs: plan.startMs + plan.airtimeMs,
+      txPowerDbm: g.txPowerDbm + g.antennaGainDbi,
+      position: g.position,
+    };
+    const b = this.channel.budget(down, devEui, place.position, place.antennaGainDbi);
+    let reason: LossReason | undefined;
+    if (this.channel.inOutage(down.startMs, down.endMs, g.id)) reason = "outage";
+    else if (!this.channel.audible(down, b.rssi)) reason = "below-sensitivity";
+    else if (this.channel.randomlyLost(down, devEui)) reason = "loss";
+    record.downlink = { window: plan.window, gatewayId: g.id, startMs: plan.startMs, heard: !reason, ...(reason ? { reason } : {}) };
+    if (reason) return undefined;
+    return { phyPayload: plan.phyPayload, window: plan.window, atMs: down.endMs, rssi: b.rssi, snr: b.snr };
+  }
+
+  #insert(frame: AirFrame): void {
+    const a = this.#byStart;
+    let lo = 0;
+    let hi = a.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (a[mid].startMs <= frame.startMs) lo = mid + 1;
+      else hi = mid;
+    }
+    a.splice(lo, 0, frame);
+  }
+
+  /** Frames whose time on air overlaps [fromMs, toMs). */
+  #overlapping(fromMs: number, toMs: number): AirFrame[] {
+    const a = this.#byStart;
+    let lo = 0;
+    let hi = a.length;
+    const earliest = fromMs - MAX_AIRTIME_MS;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (a[mid].startMs < earliest) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: AirFrame[] = [];
+    for (let i = lo; i < a.length && a[i].startMs < toMs; i++) if (a[i].endMs > fromMs) out.push(a[i]);
+    return out;
+  }
+
+  /** Whether `f` makes it to `g` among the frames known now (or all of them, in `finalize`). */
+  #receive(f: AirFrame, g: Gateway): GatewayReception {
+    const b = this.channel.budget(f, g.id, g.position, g.antennaGainDbi);
+    const out = (reason?: LossReason): GatewayReception => ({ gatewayId: g.id, rssi: b.rssi, snr: b.snr, ok: !reason, ...(reason ? { reason } : {}) });
+    if (this.channel.inOutage(f.startMs, f.endMs, g.id)) return out("outage");
+    if (!g.listens(f.frequencyHz)) return out("no-channel");
+    if (!this.channel.audible(f, b.rssi)) return out("below-sensitivity");
+    // Demodulators: every frame that locks one (listened, audible, no outage) and started before this one ended.
+    const locking = this.#overlapping(f.startMs - MAX_AIRTIME_MS, f.endMs).filter(
+      (x) =>
+        x.startMs <= f.startMs &&
+        g.listens(x.frequencyHz) &&
+        !this.channel.inOutage(x.startMs, x.endMs, g.id) &&
+        this.channel.audible(x, this.channel.budget(x, g.id, g.position, g.antennaGainDbi).rssi),
+    );
+    if (g.rejectedForDemodulators(locking).has(f.id)) return out("no-demodulator");
+    for (const x of this.#overlapping(f.startMs, f.endMs)) {
+      if (!this.channel.interferes(f, x)) continue;
+      const other = this.channel.budget(x, g.id, g.position, g.antennaGainDbi);
+      if (!this.channel.survives(b.rssi, other.rssi)) return out("collision");
+    }
+    if (this.channel.randomlyLost(f, g.id)) return out("loss");
+    return out();
+  }
+
+  /**
+   * Re-evaluates every uplink with all frames known and reports per uplink
+   * whether it was delivered (heard by at least one gateway) and why not.
+   */
+  finalize(): DeliveryReport {
+    return this.#report(this.uplinks);
+  }
+
+  /**
+   * For long fleet runs: reports (as `finalize` would) and forgets the uplinks
+   * that ended more than 20 s before `beforeMs`. Call it only once every
+   * node's clock has passed `beforeMs`, so no frame that could still collide
+   * with them is missing.
+   */
+  prune(beforeMs: number): DeliveryReport {
+    const cutoff = beforeMs - 2 * MAX_AIRTIME_MS;
+    const old: UplinkRecord[] = [];
+    const keep: UplinkRecord[] = [];
+    for (const r of this.uplinks) (r.frame.endMs < cutoff ? old : keep).push(r);
+    const report = this.#report(old);
+    this.uplinks.length = 0;
+    this.uplinks.push(...keep);
+    // Frames stay in the collision index a little longer: newer frames look back up to 10 s before they start.
+    const keepFrom = beforeMs - 4 * MAX_AIRTIME_MS;
+    let drop = 0;
+    while (drop < this.#byStart.length && this.#byStart[drop].startMs + MAX_AIRTIME_MS < keepFrom) drop++;
+    this.#byStart.splice(0, drop);
+    return report;
+  }
+
+  #report(records: readonly UplinkRecord[]): DeliveryReport {
+    const lines: DeliveryLine[] = [];
+    const byReason: DeliveryReport["byReason"] = {};
+    let delivered = 0;
+    let changed = 0;
+    for (const r of records) {
+      const results = this.gateways.map((g) => this.#receive(r.frame, g));
+      const ok = results.filter((x) => x.ok);
+      const wasOk = r.atTransmit.some((x) => x.ok);
+      const best = [...results].sort((a, b) => b.rssi - a.rssi)[0];
+      const line: DeliveryLine = {
+        id: r.id,
+        devEui: r.devEui,
+        kind: r.kind,
+        startMs: r.tx.startMs,
+        delivered: ok.length > 0,
+        gateways: ok.map((x) => x.gatewayId),
+        changed: wasOk !== ok.length > 0,
+      };
+      if (r.fCnt16 !== undefined) line.fCnt16 = r.fCnt16;
+      if (r.server) line.server = r.server.status;
+      if (!line.delivered && best?.reason) {
+        line.reason = best.reason;
+        byReason[best.reason] = (byReason[best.reason] ?? 0) + 1;
+      }
+      if (line.delivered) delivered++;
+      if (line.changed) changed++;
+      lines.push(line);
+    }
+    return { uplinks: lines, delivered, lost: lines.length - delivered, byReason, changed };
+  }
+}
