@@ -47,6 +47,8 @@ const HELP: { readonly [name: string]: string } = {
   SEND: "send data with the application port",
   SLEEP: "enter sleep mode for a period of time (ms)",
   VER: "get the version of the firmware",
+  MASK: "get or set the channel mask to close or open the channel (only for US915, AU915, CN470)",
+  LPM: "get or set the low power mode (0 = off, 1 = on)",
 };
 
 const SPACED: { readonly [event: string]: string } = {
@@ -65,6 +67,10 @@ export class Rak3172Emulator extends AtModem {
   readonly version: string;
   #nwm = 1;
   #confirmed = false;
+  /** AT+MASK sub-band mask (US915/AU915), as RUI3 reports it. */
+  #mask = "0001";
+  /** AT+LPM: RUI3 sleeps between commands and wakes on UART activity (this emulator never loses the waking byte). */
+  #lowPower = false;
   #sleepingUntilMs = -1;
 
   constructor(o: Rak3172Options) {
@@ -208,6 +214,17 @@ export class Rak3172Emulator extends AtModem {
         d.dr = n;
         return this.#status("OK", t);
       }
+      case "MASK": {
+        // RUI3: 4 hex digits, one bit per 8-channel sub-band; only in regions with 64+8 channels.
+        if (d.region.name !== "US915" && d.region.name !== "AU915") return this.#status("AT_ERROR", t);
+        if (c.query) return this.#value("MASK", this.#mask, t);
+        if (args === undefined || !/^[0-9a-fA-F]{4}$/.test(args) || args === "0000") return this.#status("AT_PARAM_ERROR", t);
+        this.#mask = args.toLowerCase();
+        return this.#status("OK", t);
+      }
+      case "LPM":
+        if (c.query) return this.#value("LPM", this.#lowPower ? 1 : 0, t);
+        return setBit((v) => (this.#lowPower = v === 1));
       case "RETY": {
         if (c.query) return this.#value("RETY", this.retries, t);
         if (args === undefined || !/^[0-7]$/.test(args)) return this.#status("AT_PARAM_ERROR", t);
