@@ -63,10 +63,12 @@ export function routineShareUs(policy: FairUsePolicy): number {
  * The routine interval in seconds a node can afford: the configured one, or
  * longer when one reading costs `perReadingUs` of airtime (amortised over a
  * batch where readings are batched) and `otherUsPerDay` of the share goes to
- * other messages (the daily status). One reading a day if even that does not fit.
+ * other messages (the daily status). `usablePct` of the share is planned for
+ * (default 100; the session plans 80 % so a backlog can still drain). One
+ * reading a day if even that does not fit.
  */
-export function effectiveIntervalS(configuredS: number, perReadingUs: number, otherUsPerDay: number, policy: FairUsePolicy = TTN_FAIR_USE): number {
-  const budget = routineShareUs(policy) - otherUsPerDay;
+export function effectiveIntervalS(configuredS: number, perReadingUs: number, otherUsPerDay: number, policy: FairUsePolicy = TTN_FAIR_USE, usablePct = 100): number {
+  const budget = Math.floor((routineShareUs(policy) * usablePct) / 100) - otherUsPerDay;
   if (budget <= perReadingUs) return configuredS > 86400 ? configuredS : 86400;
   const needed = Math.floor((86400 * perReadingUs + budget - 1) / budget);
   return needed > configuredS ? needed : configuredS;

@@ -103,6 +103,12 @@ export interface LoRaWanLinkOptions {
   alarmAttemptsPerFlush?: number;
   /** A lone reading this fresh (s) goes as a plain reading with its extension instead of a batch (default 120). */
   freshS?: number;
+  /**
+   * Transmissions a modem makes for one confirmed uplink that gets no ACK
+   * (its own retries): charged to the fair-use ledger on a nack. Default: 4
+   * for the Wio-E5 (AT+RETRY 3), 1 otherwise (RUI3's AT+RETY defaults to 0).
+   */
+  confirmedTransmissions?: number;
 }
 
 /** Counters of the current boot, for reports and tests. */
@@ -139,9 +145,10 @@ const W_VERIFIED = 6; // 2 words
 const W_CONFIRM_NEXT = 8; // 2 words
 const W_SNAP_KEY = 10;
 const W_SNAP_COUNT = 11;
-const W_SNAP_AIR = 12;
+const W_AIR_CLAIM = 12;
 const W_SNAP_TAIL = 13;
 const W_LAYOUT = 14;
+const W_DOWN_CLAIM = 15;
 const W_QUEUE = 16;
 const W_DUTY = W_QUEUE + QUEUE_WORDS;
 const W_FAIR = W_DUTY + DUTY_WORDS;
@@ -159,6 +166,10 @@ const SNAP_BYTES = SNAP_JOIN + JOIN_FLASH_BYTES + 4;
 
 const HOUR_MS = 3600000;
 const MAX_DOWNLINKS = 8;
+/** Airtime a fair-use claim covers beyond the transmission that needs it. */
+const AIR_SLACK_MS = 3000;
+/** Share of the routine budget `routineIntervalS` plans for. */
+const PLAN_PCT = 80;
 /** A join takes its airtime plus JOIN_ACCEPT_DELAY2 (6 s) and the RX2 window before the modem answers. */
 const JOIN_WINDOW_MS = 7000;
 
@@ -202,7 +213,7 @@ export class LoRaWanLink implements LinkPort {
   readonly #join: JoinLedger;
   readonly #opt: {
     maxUplinks: number; maxWaitMs: number; maxJoins: number; checkpointMs: number; checkpointReadings: number;
-    alarmAttempts: number; freshS: number;
+    alarmAttempts: number; freshS: number; confirmedTx: number;
   };
   readonly #downlinks: LinkDownlink[] = [];
   readonly #buf = new Uint8Array(256);
@@ -217,7 +228,9 @@ export class LoRaWanLink implements LinkPort {
   #confirmNextMs = 0;
   #snapKey = 0;
   #snapCount = 0;
-  #snapAirMs = 0;
+  /** Airtime (ms in 24 h) and downlinks the flash snapshot claims: after a power cut they count as spent. */
+  #airClaimMs = 0;
+  #downClaim = 0;
   #snapTail = 0;
   // Per flush.
   #waitLeft = 0;
@@ -243,6 +256,7 @@ export class LoRaWanLink implements LinkPort {
       checkpointReadings: options.checkpointReadings ?? 32,
       alarmAttempts: options.alarmAttemptsPerFlush ?? 3,
       freshS: options.freshS ?? 120,
+      confirmedTx: options.confirmedTransmissions ?? (options.modem.model === "wio-e5" ? 4 : 1),
     };
     this.#queue = new UplinkQueue({ pages: options.queuePages, prioritySlots: options.prioritySlots });
     this.#duty = new DutyCycleLedger(this.region);
@@ -288,7 +302,8 @@ export class LoRaWanLink implements LinkPort {
     this.#confirmNextMs = getLong(w, W_CONFIRM_NEXT);
     this.#snapKey = w[W_SNAP_KEY] & 1;
     this.#snapCount = w[W_SNAP_COUNT] >>> 0;
-    this.#snapAirMs = w[W_SNAP_AIR];
+    this.#airClaimMs = w[W_AIR_CLAIM];
+    this.#downClaim = w[W_DOWN_CLAIM];
     this.#snapTail = w[W_SNAP_TAIL] >>> 0;
     this.#duty.load(w, W_DUTY);
     this.#fair.load(w, W_FAIR);
@@ -323,11 +338,17 @@ export class LoRaWanLink implements LinkPort {
     if (snap) {
       this.#snapCount = snap.getUint32(4, true);
       this.#snapTail = snap.getUint32(12, true);
-      // Coarse copies, charged to now: the latest they can have happened, so the windows stay conservative.
-      this.#fair.recordUplink(now, snap.getUint32(16, true) * 1000);
-      this.#fair.recordDownlink(now, snap.getUint32(20, true));
+      // The claims, charged to now: every uplink since the snapshot was checked against them, so they bound
+      // what was spent in any 24 h ending now (the argument of join.ts), and now is the latest it can count.
+      this.#airClaimMs = snap.getUint32(16, true);
+      this.#downClaim = snap.getUint32(20, true);
+      this.#fair.recordUplink(now, this.#airClaimMs * 1000);
+      this.#fair.recordDownlink(now, this.#downClaim);
       this.#fair.drainTokens(now);
+      // When the last frame before the cut ended is unknown: treat the sub-band as if the longest frame the
+      // region allows at its slowest rate (51 bytes at SF12: 2.8 s, 4.6 min off) had just ended.
       this.#duty.blockUntil(snap.getUint32(24, true) * 1000);
+      this.#duty.record(uplinkAirtimeAt(this.region, 0, maxAppPayload(this.region, 0)), now);
       this.#join.fromFlash(snap, SNAP_JOIN, now, this.#random);
     }
     return false;
@@ -344,10 +365,10 @@ export class LoRaWanLink implements LinkPort {
     putLong(w, W_CONFIRM_NEXT, this.#confirmNextMs);
     w[W_SNAP_KEY] = this.#snapKey;
     w[W_SNAP_COUNT] = this.#snapCount | 0;
-    w[W_SNAP_AIR] = this.#snapAirMs;
+    w[W_AIR_CLAIM] = this.#airClaimMs;
     w[W_SNAP_TAIL] = this.#snapTail | 0;
     w[W_LAYOUT] = this.#layoutTag();
-    w[15] = 0;
+    w[W_DOWN_CLAIM] = this.#downClaim;
     this.#queue.save(w, W_QUEUE);
     this.#duty.save(w, W_DUTY);
     this.#fair.save(w, W_FAIR);
@@ -371,8 +392,11 @@ export class LoRaWanLink implements LinkPort {
     v.setUint32(8, Math.floor(now / 1000), true);
     v.setUint32(12, this.#queue.tail, true);
     const air = this.#fair.airtimeMs(now);
-    v.setUint32(16, air, true);
-    v.setUint32(20, this.#fair.downlinks(now), true);
+    const down = this.#fair.downlinks(now);
+    if (air > this.#airClaimMs) this.#airClaimMs = air;
+    if (down > this.#downClaim) this.#downClaim = down;
+    v.setUint32(16, this.#airClaimMs, true);
+    v.setUint32(20, this.#downClaim, true);
     const ready = this.#duty.readyMs() > pendingMs ? this.#duty.readyMs() : pendingMs;
     v.setUint32(24, Math.floor((ready + 999) / 1000), true);
     this.#join.toFlash(v, SNAP_JOIN);
@@ -385,7 +409,6 @@ export class LoRaWanLink implements LinkPort {
     }
     this.#snapKey = key;
     this.#snapCount = (this.#snapCount + 1) >>> 0;
-    this.#snapAirMs = air;
     this.#snapTail = this.#queue.tail;
     this.stats.snapshots++;
     return true;
@@ -450,22 +473,26 @@ export class LoRaWanLink implements LinkPort {
 
   /**
    * The routine interval the node can afford at the current data rate under
-   * the fair-use budget: `configuredS`, or longer (fair-use.ts). `port` is the
-   * routine reading's fPort; `statusBytes` the daily status message's size.
+   * the fair-use budget: `configuredS`, or longer (fair-use.ts), planned on
+   * 80 % of the routine share so that a backlog (after an outage) still drains.
+   * `port` is the routine reading's fPort; `statusBytes` the daily status
+   * message's size. The node should sample at this interval: the link never
+   * exceeds the budget anyway, but readings beyond it would pile up and the
+   * oldest would be dropped.
    */
-  routineIntervalS(configuredS: number, port: number, statusBytes = 20): number {
+  routineIntervalS(configuredS: number, port: number, statusBytes = 13): number {
     const max = maxAppPayload(this.region, this.#dr);
     const layout = routineLayout(port);
     const core = layout ? layout.coreBytes : 11;
     const status = uplinkAirtimeAt(this.region, this.#dr, statusBytes);
     const single = uplinkAirtimeAt(this.region, this.#dr, core);
     const policy = this.#fair.policy;
-    const plain = effectiveIntervalS(configuredS, single, status, policy);
+    const plain = effectiveIntervalS(configuredS, single, status, policy, PLAN_PCT);
     if (plain === configuredS || !layout || !layout.batchPort || layout.entryBytes > max) return plain;
     let k = Math.floor(max / layout.entryBytes);
     if (k > layout.maxEntries) k = layout.maxEntries;
     const perReading = Math.floor((uplinkAirtimeAt(this.region, this.#dr, k * layout.entryBytes) + k - 1) / k);
-    return effectiveIntervalS(configuredS, perReading, status, policy);
+    return effectiveIntervalS(configuredS, perReading, status, policy, PLAN_PCT);
   }
 
   flush(): void {
@@ -475,7 +502,6 @@ export class LoRaWanLink implements LinkPort {
     this.#timeouts = 0;
     this.#alarmTries = 0;
     this.#configured = false;
-    const airBefore = this.stats.airtimeUs;
     let awake = false;
     try {
       if (this.queueDepth() === 0) return;
@@ -505,9 +531,7 @@ export class LoRaWanLink implements LinkPort {
           // The modem wakes on the next command anyway.
         }
       }
-      const now = this.linkMs();
-      const spentMs = this.#fair.airtimeMs(now) - this.#snapAirMs;
-      if (this.#queue.tail !== this.#snapTail || (this.stats.airtimeUs > airBefore && spentMs >= 5000)) this.#writeSnapshot();
+      if (this.#queue.tail !== this.#snapTail) this.#writeSnapshot();
       this.#save();
     }
   }
@@ -567,7 +591,8 @@ export class LoRaWanLink implements LinkPort {
       if (!this.#waitUntil(t)) return false;
       const start = this.linkMs();
       // The flash copy must cover this attempt before it goes on air (a power cut must not forget it).
-      if (this.#join.needsFlashClaim(start, airtime)) this.#writeSnapshot(this.#duty.applies ? start + JOIN_WINDOW_MS + Math.floor((airtime * 100 + 999) / 1000) : 0);
+      const joinClaim = this.#join.needsFlashClaim(start, airtime);
+      this.#claim(start, airtime, 1, joinClaim, this.#duty.applies ? start + JOIN_WINDOW_MS + Math.floor((airtime * 100 + 999) / 1000) : 0);
       this.#join.recordAttempt(start, airtime);
       this.#fair.recordUplink(start, airtime);
       this.stats.joinAttempts++;
@@ -597,6 +622,21 @@ export class LoRaWanLink implements LinkPort {
     return false;
   }
 
+  /**
+   * Before a transmission of `airtimeUs` at `t` that may bring `downlinks`
+   * downlinks: makes the flash snapshot claim enough airtime and downlinks to
+   * cover it (with 3 s and one downlink of slack, so about one write per 3 s
+   * of airtime), or writes it anyway when `force` (a join claim).
+   */
+  #claim(t: number, airtimeUs: number, downlinks: number, force: boolean, pendingMs = 0): void {
+    const air = this.#fair.airtimeMs(t) + Math.floor((airtimeUs + 999) / 1000);
+    const down = this.#fair.downlinks(t) + downlinks;
+    if (!force && air <= this.#airClaimMs && down <= this.#downClaim) return;
+    if (air > this.#airClaimMs) this.#airClaimMs = air + AIR_SLACK_MS;
+    if (down > this.#downClaim) this.#downClaim = down + 1;
+    this.#writeSnapshot(pendingMs);
+  }
+
   /** Back-off before the next confirmed uplink after `streak` unacknowledged ones: 30 s, 60 s, 120 s, then 15 min doubling to 4 h; jittered. */
   #confirmBackoffMs(streak: number): number {
     let d: number;
@@ -619,7 +659,7 @@ export class LoRaWanLink implements LinkPort {
       const now = this.linkMs();
       if (!this.#prepare(maxLen, now)) return;
       const out = this.#out;
-      const airtime = uplinkAirtimeAt(this.region, dr, out.length);
+      let airtime = uplinkAirtimeAt(this.region, dr, out.length);
       const plan = REGIONS[this.region];
       if (plan.dwellUs && airtime > plan.dwellUs) {
         this.#capLen = out.length - 1;
@@ -637,6 +677,11 @@ export class LoRaWanLink implements LinkPort {
       } else if (!this.#fair.allowsOther(now, airtime)) return;
       if (this.#duty.readyMs() > t) t = this.#duty.readyMs();
       if (!this.#waitUntil(t)) return;
+      // Ages count to the moment of sending: build the frame again after the wait (same selection, same length).
+      if (t > now) {
+        if (!this.#prepare(maxLen, this.linkMs())) return;
+        airtime = uplinkAirtimeAt(this.region, dr, out.length);
+      }
       if (out.kind === 4 && !this.#fair.allowsRoutine(this.linkMs(), airtime)) return;
       if (!this.#transmit(airtime)) return;
     }
@@ -748,6 +793,7 @@ export class LoRaWanLink implements LinkPort {
     const out = this.#out;
     const q = this.#queue;
     const start = this.linkMs();
+    this.#claim(start, out.confirmed ? airtime * this.#opt.confirmedTx : airtime, out.confirmed ? 1 : 0, false);
     let fault: ModemFault | undefined;
     let downlink: LinkDownlink | undefined;
     if (out.confirmed) {
@@ -766,11 +812,14 @@ export class LoRaWanLink implements LinkPort {
     const end = this.linkMs();
     const onAir = !fault || fault === "nack" || fault === "timeout" || fault === "error";
     if (onAir) {
-      this.#fair.recordUplink(start, airtime);
-      if (out.kind === 4) this.#fair.spendRoutine(start, airtime);
+      // An unacknowledged confirmed uplink may have gone out once per modem retry (an ACKed one is counted once:
+      // the modem does not say whether it needed a retry first).
+      const spent = out.confirmed && fault ? airtime * this.#opt.confirmedTx : airtime;
+      this.#fair.recordUplink(start, spent);
+      if (out.kind === 4) this.#fair.spendRoutine(start, spent);
       if (out.confirmed) this.#fair.recordDownlink(start);
       this.#duty.record(airtime, end);
-      this.stats.airtimeUs += airtime;
+      this.stats.airtimeUs += spent;
     }
     if (downlink) {
       if (!out.confirmed) this.#fair.recordDownlink(end);

@@ -51,6 +51,8 @@ export interface TxRecord {
   /** The network heard it. */
   heard: boolean;
   acked: boolean;
+  /** The network sent a downlink in reply (join-accept, ACK or command), heard or not: what TTN counts. */
+  downlinkSent: boolean;
 }
 
 export interface Delivered {
@@ -184,7 +186,7 @@ export class FakeModem implements LoRaModem {
     this.#joinTries++;
     const heard = this.#up(start) && this.#rng.next() >= (this.opts.lossProbability ?? 0);
     const ok = heard && this.#joinTries >= (this.opts.joinAfter ?? 1);
-    this.txs.push({ kind: "join", startMs: start, airtimeMs, dr: this.#dr, port: 0, bytes: [], confirmed: false, session: 0, fCnt: 0, heard, acked: ok });
+    this.txs.push({ kind: "join", startMs: start, airtimeMs, dr: this.#dr, port: 0, bytes: [], confirmed: false, session: 0, fCnt: 0, heard, acked: ok, downlinkSent: ok });
     this.#clock.advance(Math.ceil(airtimeMs) + 6000);
     if (ok) {
       this.#joined = true;
@@ -212,12 +214,13 @@ export class FakeModem implements LoRaModem {
     if (!this.#dutyOk(airtimeMs)) throw new ModemError("no-channel", "No free channel");
     const heard = this.#up(start) && this.#rng.next() >= (this.opts.lossProbability ?? 0);
     const fCnt = this.#fCnt++;
-    const tx: TxRecord = { kind: "data", startMs: start, airtimeMs, dr: this.#dr, port, bytes: Array.from(bytes.subarray(0, length)), confirmed, session: this.#session, fCnt, heard, acked: false };
+    const tx: TxRecord = { kind: "data", startMs: start, airtimeMs, dr: this.#dr, port, bytes: Array.from(bytes.subarray(0, length)), confirmed, session: this.#session, fCnt, heard, acked: false, downlinkSent: false };
     this.txs.push(tx);
     let downlink: ModemDownlink | undefined;
     if (heard) {
       this.delivered.push({ atMs: start, port, bytes: tx.bytes, session: this.#session, fCnt });
       downlink = this.downlinks.shift() ?? this.opts.downlinkFor?.(tx);
+      tx.downlinkSent = confirmed || downlink !== undefined;
     }
     let ackHeard = heard && this.#rng.next() >= (this.opts.ackLossProbability ?? 0) && this.#up(start + 1000);
     if (ackHeard && confirmed && this.dropAcks > 0) {

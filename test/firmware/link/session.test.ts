@@ -216,7 +216,9 @@ describe("link session against a scripted modem", () => {
     const t0 = joins[0].startMs;
     const firstHour = joins.filter((j) => j.startMs < t0 + 3600000).reduce((s, j) => s + j.airtimeMs, 0);
     assert.ok(firstHour <= JOIN_FIRST_HOUR_MS, `first hour ${firstHour} ms`);
-    assert.ok(joins.length >= (dr === 5 ? 5 : 1), `${joins.length} join attempts`);
+    // Each cold boot also blocks the sub-band for 4.6 min of link time (the off time of the longest frame,
+    // since when the last one ended is unknown), which a loop of one-minute boots barely advances.
+    assert.ok(joins.length >= 1, `${joins.length} join attempts`);
     assert.equal(rig.modem.dutyRefusals, 0);
   });
 
