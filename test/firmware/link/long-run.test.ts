@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { encodeRecord } from "../../../codecs/src/codec.ts";
 import { uplinkAirtimeAt } from "../../../firmware/src/link/regions.ts";
 import { DEFAULT_QUEUE_PAGES, RECORDS_PER_PAGE } from "../../../firmware/src/link/uplink-queue.ts";
+import type { ModemDownlink } from "../../../firmware/src/drivers/lora-modem.ts";
 import type { TxRecord } from "./fake-modem.ts";
 import { LinkRig, arrivals, waterAlarm, waterReading } from "./harness.ts";
 
@@ -143,14 +144,14 @@ describe("link long runs", function () {
     it(`30 days at EU868 DR${dr}: fair use, duty cycle, join back-off and frame counters hold; nothing lost`, () => {
       let outageFrom = 10 * DAY;
       let outageTo = outageFrom + 12 * HOUR;
-      const rig = new LinkRig({
+      const rig: LinkRig = new LinkRig({
         seed: 3000 + dr,
         dataRate: dr,
         joinAfter: 3,
         ackLossProbability: 0.05,
         outage: (ms) => ms >= outageFrom && ms < outageTo,
         // The network sends a command now and then (about every third day).
-        downlinkFor: () => (rig.rng.next() < 0.004 ? { port: 25, bytes: Uint8Array.of(0), rssi: -100, snr: 3 } : undefined),
+        downlinkFor: (): ModemDownlink | undefined => (rig.rng.next() < 0.004 ? { port: 25, bytes: Uint8Array.of(0), rssi: -100, snr: 3 } : undefined),
       });
       outageFrom += rig.rng.int(0, DAY);
       outageTo = outageFrom + 12 * HOUR;
