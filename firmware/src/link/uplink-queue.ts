@@ -48,16 +48,23 @@
  * so after a power cut the unverified ones are sent again: at-least-once.
  *
  * Write budget (one routine reading per 15 min, 10 years = 350 640 readings):
- * NVS stores a blob as an index entry, a chunk header and 32-byte data
- * entries; an append rewrites the open page, 16 + 24·k + 4 bytes for its k-th
- * record: on average 9.4 NVS entries, plus a 15-entry sealed page every 16
- * readings, ≈ 10.3 entries (330 bytes) per reading. With the session's state
- * snapshot (≈ 10 small writes a day) that is ≈ 1 040 entries a day, 3.8 M in
- * ten years. NVS spreads writes over its pages (126 entries each), so in a
- * 64 KB NVS partition (16 pages) each 4 KB sector is erased ≈ 1 900 times in
- * ten years (×2–3 for garbage collection of live data): far below the 100 000
- * cycles NOR flash is rated for. Writing every reading to flash is affordable,
- * so readings are acknowledged only once in flash: no buffering in RTC memory.
+ * NVS stores a blob as an index entry, a chunk header and ⌈size/32⌉ 32-byte
+ * data entries. The k-th append of a page writes 16 + 24·k + 4 bytes (the
+ * 16th one into the ring instead of oa/ob): 4 … 15 entries, 9.5 on average —
+ * one `Preference.set` and ≈ 300 bytes of flash per reading. With the
+ * session's snapshot (≈ 10 writes of 4 entries a day) that is ≈ 950 entries
+ * (30 KB) a day, 3.5 M entries in ten years. NVS writes its pages (126
+ * entries each) round-robin, so in a 64 KB NVS partition (16 pages) each 4 KB
+ * sector is erased ≈ 1 700 times in ten years (≈ 4 600 in the default 24 KB
+ * partition), ×2–3 for garbage collection of live data: far below the 100 000
+ * cycles NOR flash is rated for. So every reading goes to flash at once and
+ * is acknowledged only then; nothing waits in RTC memory for a batch write.
+ *
+ * Space: a sealed page is 404 bytes (15 entries); the default ring of 48
+ * pages, the open copies, 16 priority slots and the snapshots take ≈ 830
+ * entries (≈ 26 KB, 6.6 NVS pages). The default ESP32 NVS partition (24 KB,
+ * 6 pages, one kept free) is too small for that: the manifest must enlarge it
+ * (64 KB recommended), or pass `pages` ≤ 16 (256 readings) to fit 24 KB.
  */
 import Preference from "preference";
 import { crc32 } from "./crc32.ts";

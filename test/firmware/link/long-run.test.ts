@@ -209,7 +209,7 @@ describe("link long runs", function () {
       assert.equal(alarmSeen.size >= new Set(alarms).size, true);
       const data = txs.filter((t) => t.kind === "data");
       const airPerDay = data.reduce((s, t) => s + t.airtimeMs, 0) / (days + 2);
-      report.push(`DR${dr} (SF${12 - dr}): interval ${intervalS} s, ${accepted.length} readings in ${wakes} wakes, ${data.length} uplinks (${data.filter((t) => t.port === 6).length} batches, ${data.filter((t) => t.confirmed).length} confirmed), ${txs.filter((t) => t.kind === "join").length} joins; airtime ${(airPerDay / 1000).toFixed(1)} s/day avg, max rolling 24 h ${(airMax / 1000).toFixed(1)} s; max downlinks/24 h ${downMax}`);
+      report.push(`DR${dr} (SF${12 - dr}): interval ${intervalS} s, ${accepted.length} readings in ${wakes} wakes, ${data.length} uplinks (${data.filter((t) => t.port === 6).length} batches, ${data.filter((t) => t.confirmed).length} confirmed), ${txs.filter((t) => t.kind === "join").length} joins; airtime ${(airPerDay / 1000).toFixed(1)} s/day avg, max rolling 24 h ${(airMax / 1000).toFixed(1)} s; max downlinks/24 h ${downMax}; ${(rig.board.flashWrites / (days + 2)).toFixed(0)} flash writes/day`);
     });
   }
 
