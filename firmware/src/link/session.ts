@@ -99,6 +99,13 @@ export interface LoRaWanLinkOptions {
   checkpointMs?: number;
   /** Checkpoint also when this many readings are in flight (default 32). */
   checkpointReadings?: number;
+  /**
+   * Confirmed routine uplinks as delivery checkpoints and outage probes
+   * (default true). False: only alarms ever go confirmed; routine readings
+   * count as delivered once sent and are never held back, so a silent outage
+   * loses what was sent during it.
+   */
+  confirmRoutine?: boolean;
   /** Confirmed attempts of one alarm per flush (default 3). */
   alarmAttemptsPerFlush?: number;
   /** A lone reading this fresh (s) goes as a plain reading with its extension instead of a batch (default 120). */
@@ -213,7 +220,7 @@ export class LoRaWanLink implements LinkPort {
   readonly #join: JoinLedger;
   readonly #opt: {
     maxUplinks: number; maxWaitMs: number; maxJoins: number; checkpointMs: number; checkpointReadings: number;
-    alarmAttempts: number; freshS: number; confirmedTx: number;
+    alarmAttempts: number; freshS: number; confirmedTx: number; confirmRoutine: boolean;
   };
   readonly #downlinks: LinkDownlink[] = [];
   readonly #buf = new Uint8Array(256);
@@ -254,6 +261,7 @@ export class LoRaWanLink implements LinkPort {
       maxJoins: options.maxJoinsPerFlush ?? 2,
       checkpointMs: options.checkpointMs ?? 4 * HOUR_MS,
       checkpointReadings: options.checkpointReadings ?? 32,
+      confirmRoutine: options.confirmRoutine ?? true,
       alarmAttempts: options.alarmAttemptsPerFlush ?? 3,
       freshS: options.freshS ?? 120,
       confirmedTx: options.confirmedTransmissions ?? (options.modem.model === "wio-e5" ? 4 : 1),
@@ -706,13 +714,18 @@ export class LoRaWanLink implements LinkPort {
         this.#skip |= 1 << p.slot; // waits for a faster data rate; others may go meanwhile
         continue;
       }
-      if (outage && !probeDue) return false;
+      const probe = outage && (p.kind === 1 || this.#opt.confirmRoutine);
+      if (probe && !probeDue) {
+        if (this.#opt.confirmRoutine) return false; // hold everything until the next probe
+        this.#skip |= 1 << p.slot; // only alarms wait for it; the rest goes unconfirmed
+        continue;
+      }
       out.slot = p.slot;
       out.count = 0;
       out.port = p.port;
       out.length = p.length;
       out.kind = p.kind;
-      out.confirmed = outage || (p.kind === 1 && confirmable);
+      out.confirmed = probe || (p.kind === 1 && confirmable);
       if (out.confirmed && p.kind === 1 && !outage) {
         if (this.#alarmTries >= this.#opt.alarmAttempts) return false;
         out.notBeforeMs = this.#confirmNextMs;
@@ -738,7 +751,8 @@ export class LoRaWanLink implements LinkPort {
     // Routine backlog.
     while (q.routineWaiting() > 0 && !q.routineAt(q.sent)) q.skipUnreadable();
     if (q.routineWaiting() === 0) return false;
-    if (outage && !probeDue) return false;
+    const hold = outage && this.#opt.confirmRoutine;
+    if (hold && !probeDue) return false;
     const first = q.routineAt(q.sent)!;
     const layout = routineLayout(first.port);
     const waiting = q.routineWaiting();
@@ -784,7 +798,7 @@ export class LoRaWanLink implements LinkPort {
     }
     const inFlight = q.inFlight() + out.count;
     const due = now - this.#verifiedMs >= this.#opt.checkpointMs || inFlight >= this.#opt.checkpointReadings;
-    out.confirmed = outage || (due && probeDue);
+    out.confirmed = this.#opt.confirmRoutine && (hold || (due && probeDue));
     return true;
   }
 
@@ -831,7 +845,10 @@ export class LoRaWanLink implements LinkPort {
       this.stats.uplinks++;
       if (out.confirmed) this.stats.acked++;
       if (out.slot >= 0) q.removePriority(out.slot);
-      else q.markSent(out.count);
+      else {
+        q.markSent(out.count);
+        if (!this.#opt.confirmRoutine) q.verify();
+      }
       if (out.carriesOverflow) q.clearOverflow();
       if (out.confirmed || downlink) this.#heard(end);
       return true;

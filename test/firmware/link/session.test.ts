@@ -276,3 +276,33 @@ describe("link session against a scripted modem", () => {
     setCurrentBoard(undefined);
   });
 });
+
+describe("link session without confirmed routine uplinks (confirmRoutine: false)", () => {
+  it("confirms only alarms, never holds routine readings back, and counts them delivered once sent", () => {
+    let down = false;
+    const rig = new LinkRig({ seed: 23, outage: () => down, link: { confirmRoutine: false } });
+    run(rig, 30);
+    down = true;
+    rig.wake((link) => {
+      link.submit(5, waterAlarm(1), 15, "alarm");
+      link.flush();
+    });
+    run(rig, 10, 100);
+    const held = rig.wake((link): [boolean, number, number] => [link.outage, link.inFlight(), link.queueDepth()]);
+    // The outage is seen through the alarm; the alarm waits (and at most the reading of a wake whose probe just failed).
+    assert.deepEqual(held.slice(0, 2), [true, 0]);
+    assert.ok(held[2] >= 1 && held[2] <= 2, `queue depth ${held[2]}`);
+    down = false;
+    // The probes of the outage spent the day's downlinks (every confirmed uplink counts one): the alarm's next
+    // attempt may wait until they leave the 24 h window.
+    run(rig, 100, 200);
+    const data = rig.modem.txs.filter((t) => t.kind === "data");
+    assert.ok(data.filter((t) => t.confirmed).every((t) => t.port === 5), "only alarms confirmed");
+    assert.ok(data.some((t) => t.port === 5 && t.acked));
+    const got = new Set(arrivals(rig.modem.delivered).map((a) => a.id));
+    let lost = 0;
+    for (let i = 100; i < 110; i++) if (!got.has(i)) lost++;
+    assert.ok(lost >= 5, `only ${lost} lost: readings sent during a silent outage are lost in this mode`);
+    for (let i = 200; i < 300; i++) assert.ok(got.has(i));
+  });
+});
