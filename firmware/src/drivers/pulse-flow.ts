@@ -39,6 +39,10 @@
  * `volumeMl` always equals `totalMl` = floor(pulses × ml / pulses-per-ml): not
  * a millilitre is lost over any number of samples. `flowMlMin` is the exact
  * mean flow over the interval rounded half up (a rate; nothing to carry).
+ *
+ * Deep sleep. `save()`/`load()` carry the last count, the carried remainder
+ * and the total from one wake's driver to the next one's, so a node that
+ * builds the driver afresh at every boot loses nothing between wakes.
  */
 import Time from "time";
 import { SensorError, onBus } from "./sensor-error.ts";
@@ -137,6 +141,9 @@ const MAX_FILTER_NS = 12787;
 /** Debounce for reed contacts, µs: far above bounce (< 1 ms), far below a pulse (≥ 260 ms). */
 const REED_DEBOUNCE_US = 10000;
 const MAX_TERM = 1000000;
+/** Saved state: the total in mL is split at 2^30 into two int32 words. */
+const TOTAL_SPLIT = 1073741824;
+const STATE_WORDS = 5;
 
 /** floor(n / d) for integers 0 ≤ n < 2^53, 0 < d, by halving recursion: no floating-point division. */
 function divFloor(n: number, d: number): number {
@@ -274,6 +281,56 @@ export default class PulseFlow {
       pulses,
       intervalMs,
     };
+  }
+
+  /** Words `save` writes: 5 (raw count and age in ms of the last read, carried remainder, total mL in 30-bit halves). */
+  get stateWords(): number {
+    return STATE_WORDS;
+  }
+
+  /**
+   * Deep sleep. The ESP32 loses the JavaScript heap at every deep sleep and the
+   * app restarts from main, so a node constructs this driver at every wake. To
+   * carry on, it saves the driver's dynamic state before sleeping and loads it
+   * into the fresh driver after waking. The counter must have kept counting
+   * meanwhile without being cleared (the ULP's count in RTC memory on the
+   * board). Writes at out[at …]; returns at + stateWords. K and the rate limit
+   * are options, not state: configure the fresh driver the same way.
+   */
+  save(out: Int32Array, at: number): number {
+    if (!Number.isInteger(at) || at < 0 || at > out.length - STATE_WORDS) throw new RangeError(`pulse-flow: ${STATE_WORDS} words at ${at} do not fit ${out.length}`);
+    const hi = divFloor(this.#totalMl, TOTAL_SPLIT);
+    out[at] = this.#lastCount;
+    out[at + 1] = Math.min(Time.ticks - this.#lastMs, 0x7fffffff);
+    out[at + 2] = this.#remainder;
+    out[at + 3] = this.#totalMl - hi * TOTAL_SPLIT;
+    out[at + 4] = hi;
+    return at + STATE_WORDS;
+  }
+
+  /**
+   * Restores a state written by `save`, `sleptMs` after it was written (measured
+   * on a clock that runs through deep sleep: Time.ticks restarts at every boot on
+   * the ESP32). The next `sample()` then covers the time since the last read
+   * before the sleep. Returns at + stateWords; throws RangeError, changing
+   * nothing, on words `save` cannot have written for this K.
+   */
+  load(src: Int32Array, at: number, sleptMs: number): number {
+    if (!Number.isInteger(at) || at < 0 || at > src.length - STATE_WORDS) throw new RangeError(`pulse-flow: ${STATE_WORDS} words at ${at} do not fit ${src.length}`);
+    const count = src[at];
+    const ageMs = src[at + 1];
+    const remainder = src[at + 2];
+    const lo = src[at + 3];
+    const hi = src[at + 4];
+    if (count < -32768 || count > 65535 || ageMs < 0 || remainder < 0 || remainder >= this.#pulses || lo < 0 || lo >= TOTAL_SPLIT || hi < 0 || !(sleptMs >= 0)) {
+      throw new RangeError("pulse-flow: corrupt saved state");
+    }
+    this.#lastCount = count;
+    this.#lastMs = Time.ticks - ageMs - sleptMs;
+    this.#remainder = remainder;
+    this.#totalMl = hi * TOTAL_SPLIT + lo;
+    this.#calibrationStart = undefined;
+    return at + STATE_WORDS;
   }
 
   /** Marks the start of a calibration run (counts pulses from now). */

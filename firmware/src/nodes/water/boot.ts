@@ -1,0 +1,19 @@
+/** One boot of the water node: run a cycle, then deep-sleep until the next one (or until the override switch moves). */
+import Time from "time";
+import { deepSleep, resetReason } from "native:sleep";
+import { WaterNode, type WaterHardware } from "./water-node.ts";
+import type { NodeRuntime } from "../runtime.ts";
+
+/** Runs one wake of the water node and puts the MCU to sleep (on the board this call does not return). */
+export function bootWater(hw: WaterHardware, rt: NodeRuntime): void {
+  const node = new WaterNode(hw, rt, { resetReason: resetReason(), utcOffsetS: Time.timezone + Time.dst });
+  const ms = node.cycle();
+  const o = hw.overrideWake;
+  if (o && hw.override && hw.valve) {
+    // ext0 is level-triggered: wake on the level the switch is not at now, so turning it either way wakes the node.
+    const active = o.activeLevel;
+    deepSleep(ms, { ext0: { pin: o.pin, level: node.overrideActive ? (active ? 0 : 1) : active } });
+  } else {
+    deepSleep(ms);
+  }
+}

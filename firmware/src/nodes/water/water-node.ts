@@ -1,0 +1,620 @@
+/**
+ * The water-flow node: at every wake it reads the pulse meter (volume, flow,
+ * total), keeps night-flow and flow-run statistics, decides on alarms, reports
+ * and sleeps. One `WaterNode` is constructed per boot (the ESP32 restarts from
+ * main at every wake); everything that must outlive the wake is in retained
+ * RTC words, the meter total also in flash.
+ *
+ * Wake rate. WATER_WAKE_S = 60 s. Energy: a wake costs the ESP32 about 0.8 s
+ * at 40 mA (boot from deep sleep plus the app, estimates from
+ * hardware/water/power.json), 8.9 µAh; 1440 wakes a day are 12.8 mAh/day
+ * against 0.85 mAh/day for the 96 wakes of a 15-minute cycle, which takes the
+ * node from about 7.5 to about 19.4 mAh/day at SF10, and the LS 33600 from
+ * about 4.1 to about 1.6 years. What it buys: a burst is seen within
+ * burstDurationS + 60 s (the valve closes after at most ~3 min at the
+ * defaults, where a 15-minute cycle would let 600 L more run out at 40 L/min);
+ * the night minimum has one-minute resolution; and every Hall preset is read
+ * well inside its 16-bit counter wrap limit (182–232 s). A node with a reed
+ * meter and no valve could wake every 15 minutes; that trade-off is a
+ * constant here, on purpose (see the README of hardware/water for the budget).
+ *
+ * Decisions (each raises its alarm once per crossing and reports the crossing
+ * back with its "cleared" counterpart; alarms go at once, kind "alarm"):
+ * - leak: the minimum flow of the last complete night window (nightStartH ..
+ *   nightEndH, local wall-clock hours; RTC hours while the clock is unsynced,
+ *   with clockUnsynced set) is above leakFlowMlMin, or the flow has not
+ *   dropped to zero for 24 h (NightFlowMonitor). It clears after a complete
+ *   night whose minimum is at most leakFlowMlMin / 2 while the flow is not in
+ *   an unbroken 24-hour run. A night is judged when it ends, so a leak that
+ *   starts by day is reported at the end of the next night window.
+ *   Equal start and end hours switch the night rule off (the 24-hour rule stays).
+ * - burst: flow above burstFlowMlMin for burstDurationS in a row (summed over
+ *   wakes). Cleared after BURST_CLEAR_S of flow at most half the threshold.
+ *   With valveAutoClose enabled and a valve fitted, the node closes the valve
+ *   itself (no network needed) unless the manual override is active, in which
+ *   case it reports valveOverride and leaves the valve alone. The close is
+ *   stored as the valve command in flash, so it survives a power cut; only a
+ *   setValve downlink opens the valve again.
+ * - noPulse (tamper, cut cable, or nobody home): no pulse for noPulseH hours;
+ *   pulseResumed at the next pulse. Not sent in privacy mode (see README).
+ * - sensorFault / sensorRecovered: the meter driver threw SensorError on
+ *   SENSOR_FAULT_AFTER wakes in a row / then succeeded SENSOR_RECOVER_AFTER
+ *   wakes in a row. Every SensorError is counted (FaultCounters, "pulseMeter")
+ *   and sets the sensorFault flag of the next reading; a failed sample never
+ *   becomes a reading.
+ * - valve: valveClosed / valveOpened when the node moves the valve (auto-close
+ *   or setValve), valveOverride when the override switch turns on.
+ *
+ * Reports. Routine reading (fPort 4) at intervalS if the volume since the last
+ * one is non-zero or a flag changed (sensorFault, lowBattery, queueOverflow,
+ * clockUnsynced, leak, burst, valve state), or when the heartbeat is due;
+ * nothing otherwise. In privacy mode, exactly one reading per hour instead
+ * (README: "Water node: privacy mode"). The extension (valve state, privacy
+ * flag, water temperature) goes only when one of them exists and the link's
+ * maxPayload allows (an 11-byte link gets the core only). A status uplink
+ * after a cold start, once a day, and on request.
+ *
+ * Meter total through power cuts. The total is kept in the retained words at
+ * every wake and written to flash (`preference` "water"/"total") whenever it
+ * has grown by FLASH_STEP_ML since the last write. A power cut (RTC memory
+ * lost) restarts from the flash value, so it loses less than FLASH_STEP_ML of
+ * counted volume (the reported totalL can step back by at most 10 L), plus
+ * whatever flowed while the node had no power, which nothing counts; it never
+ * counts a pulse twice. Flash wear: each write is one 8-byte NVS blob (about
+ * 3 entries of 32 bytes). At most one write per wake: 1440 a day in the worst
+ * case (a flow of ≥ 10 L/min around the clock), 20–40 a day for a household
+ * (200–400 L). The default 24 KB NVS partition leaves 5 pages × 126 entries
+ * in rotation, 210 writes per erase of every page: the worst case is 6.9
+ * erase cycles a day, 100,000 cycles (ESP32 flash endurance) last 40 years;
+ * a household's 0.2 a day, far beyond the battery.
+ */
+import Preference from "preference";
+import {
+  HysteresisDetector, NightFlowMonitor, TRANSITION_CLEARED, TRANSITION_ENTERED, DAY_S,
+  addSat32, divRound, divTrunc, type NightFlowOptions, type Transition,
+} from "../../dsp/index.ts";
+import { encodeRecord, type IntRecord } from "../../../../codecs/src/codec.ts";
+import { WATER_EVENTS } from "../../../../codecs/src/uplinks.ts";
+import { SensorError } from "../../drivers/sensor-error.ts";
+import type PulseFlow from "../../drivers/pulse-flow.ts";
+import type { PulseFlowSample } from "../../drivers/pulse-flow.ts";
+import { alarmEnabled, applyDownlink, loadConfig, saveConfig, type DownlinkEffects, type NodeConfig } from "../config.ts";
+import { FaultCounters } from "../fault-counters.ts";
+import { RetainedState } from "../retained-state.ts";
+import { ReportSchedule } from "../report-schedule.ts";
+import { encodeStatus, wireResetReason } from "../status.ts";
+import type { NodeRuntime } from "../runtime.ts";
+import { DiscreteLaplace, DLAP_STATE_WORDS } from "./discrete-laplace.ts";
+
+/** What a water node may carry. The board's main builds these at every boot. */
+export interface WaterHardware {
+  /** The pulse meter driver, configured with the meter's K (the node restores its counts and total). */
+  meter: PulseFlow;
+  /** Shut-off valve output: write(1) closes, write(0) opens; written only when the position must change. */
+  valve?: { write(value: number): void };
+  /** Manual override switch input; active at `overrideWake.activeLevel` (default 0: switch to GND). */
+  override?: { read(): number };
+  /** The override's pin and active level, for the wake on change (boot.ts). */
+  overrideWake?: { pin: number; activeLevel: 0 | 1 };
+  /** Water temperature in 0.1 °C, undefined when not ready; may throw SensorError. */
+  waterTempDeciC?: () => number | undefined;
+}
+
+/** Things of the boot that are not hardware. */
+export interface WaterNodeOptions {
+  /** `native:sleep` resetReason() of this boot (reported in status after a cold start). */
+  resetReason?: string;
+  /** Local time minus UTC in seconds (Moddable's Time.timezone + Time.dst). */
+  utcOffsetS?: number;
+}
+
+/** Seconds between wakes (see the energy note above). */
+export const WATER_WAKE_S = 60;
+/** The meter total goes to flash every time it has grown this much (mL): the most a power cut loses. */
+export const FLASH_STEP_ML = 10000;
+/** A burst clears after this long at or below half the burst threshold. */
+export const BURST_CLEAR_S = 120;
+/** Failed meter reads in a row before a sensorFault alarm, good reads in a row before sensorRecovered. */
+export const SENSOR_FAULT_AFTER = 2;
+export const SENSOR_RECOVER_AFTER = 3;
+/** Privacy mode: one household-hour contributes at most this many litres (the sensitivity Δ). */
+export const PRIVACY_CAP_L = 1000;
+/** Largest noisy hourly total the volume field can carry, in whole litres (field max 4,194,302 mL). */
+export const PRIVACY_MAX_L = 4194;
+/** Flash location of the meter total: Int32Array [litres, millilitres 0..999]. */
+export const TOTAL_DOMAIN = "water";
+export const TOTAL_KEY = "total";
+const LOW_BATTERY_MV = 3300;
+const STATUS_EVERY_S = 86400;
+const HOUR_S = 3600;
+const MAX_DOWNLINKS = 8;
+
+const LAYOUT = 0x57545201; // "WTR" v1
+// Retained words (the DSP blocks, counters and noise table follow W_FIXED).
+const W_BOOT_S = 0; // RTC s of the cold start (uptime)
+const W_RESET_REASON = 1; // wire reset reason of the cold start
+const W_KEPT_S = 2; // RTC s when the state was kept (sleep length for the meter)
+const W_FLAGS = 3; // F_* bits
+const W_LAST_STATUS = 4;
+const W_BURST_RUN_S = 5;
+const W_BURST_CLEAR_S = 6;
+const W_LAST_PULSE_S = 7;
+const W_VOL_ACC = 8; // mL since the last routine reading (normal mode)
+const W_LAST_FLAGS = 9; // flag word of the last routine reading, −1 none
+const W_LAST_DROPPED = 10;
+const W_VALVE = 11; // position last driven: −1 unknown, 0 open, 1 closed
+const W_HOUR_KEY = 12; // privacy: local hour of day being accumulated, −1 none
+const W_HOUR_START_S = 13;
+const W_HOUR_ACC = 14; // privacy: mL in that hour
+const W_TOTAL_L = 15; // meter total, whole litres …
+const W_TOTAL_REM = 16; // … and mL 0..999
+const W_FLASH_L = 17; // total at the last flash write
+const W_FLASH_REM = 18;
+const W_FIXED = 19;
+
+const F_BURST = 1;
+const F_NO_PULSE = 2;
+const F_OVERRIDE = 4;
+const F_PRIVACY = 8;
+
+/** One wake of the water node. Construct it fresh at every boot, then call `cycle()`. */
+export class WaterNode {
+  readonly #hw: WaterHardware;
+  readonly #rt: NodeRuntime;
+  readonly #config: NodeConfig;
+  readonly #utcOffsetS: number;
+  readonly #faults = new FaultCounters();
+  readonly #schedule = new ReportSchedule();
+  #night: NightFlowMonitor;
+  #nightRule = true;
+  readonly #leak: HysteresisDetector;
+  readonly #sensor = new HysteresisDetector({ high: 1, low: 0, setCount: SENSOR_FAULT_AFTER, clearCount: SENSOR_RECOVER_AFTER });
+  readonly #noise = new DiscreteLaplace();
+  readonly #state: RetainedState;
+  readonly #w: Int32Array;
+  readonly #atMeter = W_FIXED;
+  readonly #buf = new Uint8Array(64);
+  readonly #rec: IntRecord = {};
+  readonly #effects: DownlinkEffects = { status: false, rebootDelayS: -1, setTimeS: -1 };
+  #cold = false;
+  #statusWanted = false;
+  #rebootAtS = -1;
+  #overrideActive = false;
+  /** Flow of this wake's sample (mL/min), −1 when there is none. */
+  #flow = -1;
+  /** The runtime's random source, bound once per boot (privacy noise). */
+  readonly #random: () => number;
+
+  constructor(hw: WaterHardware, rt: NodeRuntime, options: WaterNodeOptions = {}) {
+    this.#hw = hw;
+    this.#rt = rt;
+    this.#random = () => rt.random();
+    this.#utcOffsetS = options.utcOffsetS ?? 0;
+    this.#config = loadConfig("water");
+    this.#night = this.#nightMonitor();
+    this.#leak = new HysteresisDetector(this.#leakOptions());
+    const words = W_FIXED + hw.meter.stateWords + this.#faults.stateWords + ReportSchedule.stateWords +
+      this.#night.stateWords + this.#leak.stateWords + this.#sensor.stateWords + DLAP_STATE_WORDS;
+    this.#state = new RetainedState(LAYOUT, words);
+    this.#w = this.#state.words;
+    if (!this.#state.restore() || !this.#load()) this.#coldStart(options.resetReason ?? "unknown");
+  }
+
+  /** True when this boot found no usable retained state (power cut, reset, first boot). */
+  get wasColdStart(): boolean {
+    return this.#cold;
+  }
+
+  /** Whether the manual override read active at this wake. */
+  get overrideActive(): boolean {
+    return this.#overrideActive;
+  }
+
+  /** Runs one wake; returns the milliseconds to sleep. */
+  cycle(): number {
+    const rt = this.#rt;
+    const w = this.#w;
+    const c = this.#config;
+    const now = rt.nowS();
+    this.#downlinks(now);
+    this.#privacyMode();
+    this.#readOverride();
+
+    // Measure; a failed read is counted and leaves no trace in the readings.
+    const s = this.#sample();
+    const unix = rt.unixS();
+    const local = unix < 0 ? now : unix + this.#utcOffsetS;
+    const tod = ((local % DAY_S) + DAY_S) % DAY_S;
+    if (s) this.#statistics(s, tod, now);
+
+    this.#driveValve();
+
+    // Report.
+    if (c.privacy === 1) {
+      const hour = divTrunc(tod, HOUR_S);
+      if (w[W_HOUR_KEY] < 0) {
+        w[W_HOUR_KEY] = hour;
+        w[W_HOUR_START_S] = now;
+      } else if (hour !== w[W_HOUR_KEY] || now - w[W_HOUR_START_S] >= HOUR_S) {
+        this.#privateReading(now);
+        w[W_HOUR_KEY] = hour;
+        w[W_HOUR_START_S] = now;
+        w[W_HOUR_ACC] = 0;
+      }
+    } else if (this.#schedule.intervalDue(now, c.intervalS)) {
+      const flags = this.#flagWord();
+      const send = w[W_VOL_ACC] !== 0 || flags !== w[W_LAST_FLAGS] || this.#schedule.heartbeatDue(now, c.heartbeatS);
+      if (send) this.#reading(flags);
+      this.#schedule.checked(now, send);
+    }
+    if (this.#statusWanted || w[W_LAST_STATUS] < 0 || now - w[W_LAST_STATUS] >= STATUS_EVERY_S) this.#status(now);
+
+    // A reboot command: persist the total first, as for a power cut.
+    this.#flashTotal(this.#rebootAtS >= 0);
+    rt.link.flush();
+    const end = rt.nowS();
+    this.#save(end);
+    if (this.#rebootAtS >= 0) return Math.max(1, this.#rebootAtS - end) * 1000;
+    return (WATER_WAKE_S - (end % WATER_WAKE_S)) * 1000;
+  }
+
+  // ---- state ----
+
+  #coldStart(resetReason: string): void {
+    const w = this.#w;
+    const now = this.#rt.nowS();
+    w.fill(0);
+    w[W_BOOT_S] = now;
+    w[W_RESET_REASON] = wireResetReason(resetReason);
+    w[W_LAST_STATUS] = -1;
+    w[W_LAST_PULSE_S] = now;
+    w[W_LAST_FLAGS] = -1;
+    w[W_VALVE] = -1;
+    w[W_HOUR_KEY] = -1;
+    w[W_LAST_DROPPED] = this.#rt.link.dropped();
+    if (this.#config.privacy === 1) w[W_FLAGS] |= F_PRIVACY;
+    // The meter total from flash; the driver counts on from the counter as it finds it.
+    const stored = Preference.get(TOTAL_DOMAIN, TOTAL_KEY);
+    if (stored instanceof ArrayBuffer && stored.byteLength === 8) {
+      const t = new Int32Array(stored);
+      if (t[0] >= 0 && t[1] >= 0 && t[1] < 1000) {
+        w[W_TOTAL_L] = t[0];
+        w[W_TOTAL_REM] = t[1];
+      }
+    }
+    w[W_FLASH_L] = w[W_TOTAL_L];
+    w[W_FLASH_REM] = w[W_TOTAL_REM];
+    this.#hw.meter.configure({ totalMl: w[W_TOTAL_L] * 1000 + w[W_TOTAL_REM] });
+    // Fresh blocks: the constructor's are untouched unless a load failed half-way.
+    this.#faults.load(new Int32Array(this.#faults.stateWords), 0);
+    this.#schedule.lastCheckS = -1;
+    this.#schedule.lastSentS = -1;
+    this.#night = this.#nightMonitor();
+    this.#leak.reset(false);
+    this.#sensor.reset(false);
+    this.#noise.load(new Int32Array(DLAP_STATE_WORDS), 0);
+    this.#cold = true;
+  }
+
+  /** Loads the blocks from the retained words; false if any word is corrupt (then the node starts cold). */
+  #load(): boolean {
+    const w = this.#w;
+    try {
+      const slept = Math.max(0, this.#rt.nowS() - w[W_KEPT_S]);
+      let at = this.#hw.meter.load(w, this.#atMeter, slept * 1000);
+      at = this.#faults.load(w, at);
+      at = this.#schedule.load(w, at);
+      at = this.#night.load(w, at);
+      at = this.#leak.load(w, at);
+      at = this.#sensor.load(w, at);
+      this.#noise.load(w, at);
+    } catch (e) {
+      if (e instanceof RangeError) return false;
+      throw e;
+    }
+    return true;
+  }
+
+  #save(now: number): void {
+    const w = this.#w;
+    w[W_KEPT_S] = now;
+    let at = this.#hw.meter.save(w, this.#atMeter);
+    at = this.#faults.save(w, at);
+    at = this.#schedule.save(w, at);
+    at = this.#night.save(w, at);
+    at = this.#leak.save(w, at);
+    at = this.#sensor.save(w, at);
+    this.#noise.save(w, at);
+    this.#state.keep();
+  }
+
+  #nightMonitor(): NightFlowMonitor {
+    const c = this.#config;
+    const o: NightFlowOptions = { nightStartS: c.nightStartH * HOUR_S, nightEndS: c.nightEndH * HOUR_S };
+    this.#nightRule = o.nightStartS !== o.nightEndS;
+    if (!this.#nightRule) o.nightEndS = (o.nightStartS + HOUR_S) % DAY_S;
+    return new NightFlowMonitor(o);
+  }
+
+  #leakOptions(): { high: number; low: number; setCount: number; clearCount: number } {
+    const l = this.#config.leakFlowMlMin;
+    return { high: l + 1, low: l >> 1, setCount: 1, clearCount: 1 };
+  }
+
+  // ---- measuring and deciding ----
+
+  #sample(): PulseFlowSample | undefined {
+    this.#flow = -1;
+    let s: PulseFlowSample | undefined;
+    try {
+      s = this.#hw.meter.sample();
+    } catch (e) {
+      this.#faults.record("pulseMeter", e instanceof SensorError ? e.fault : "nack");
+      this.#sensorTransition(this.#sensor.update(1));
+      return undefined;
+    }
+    if (s) this.#sensorTransition(this.#sensor.update(0));
+    return s;
+  }
+
+  #sensorTransition(t: Transition): void {
+    if (!alarmEnabled(this.#config, "sensorFault")) return;
+    if (t === TRANSITION_ENTERED) this.#alarm("sensorFault");
+    else if (t === TRANSITION_CLEARED) this.#alarm("sensorRecovered");
+  }
+
+  #statistics(s: PulseFlowSample, tod: number, now: number): void {
+    const w = this.#w;
+    const c = this.#config;
+    const dt = divRound(s.intervalMs, 1000);
+    const flow = s.flowMlMin;
+    this.#flow = flow;
+    w[W_TOTAL_L] = s.totalL;
+    w[W_TOTAL_REM] = s.totalMl - s.totalL * 1000;
+    if (c.privacy === 1) w[W_HOUR_ACC] = addSat32(w[W_HOUR_ACC], s.volumeMl);
+    else w[W_VOL_ACC] = addSat32(w[W_VOL_ACC], s.volumeMl);
+
+    // No pulse for noPulseH hours: tamper, a cut cable, or nobody home.
+    if (s.pulses > 0) {
+      w[W_LAST_PULSE_S] = now;
+      if (w[W_FLAGS] & F_NO_PULSE) {
+        w[W_FLAGS] &= ~F_NO_PULSE;
+        if (alarmEnabled(c, "noPulse") && c.privacy !== 1) this.#alarm("pulseResumed");
+      }
+    } else if (!(w[W_FLAGS] & F_NO_PULSE) && now - w[W_LAST_PULSE_S] >= c.noPulseH * HOUR_S) {
+      w[W_FLAGS] |= F_NO_PULSE;
+      if (alarmEnabled(c, "noPulse") && c.privacy !== 1) this.#alarm("noPulse");
+    }
+
+    // Leak: the night's minimum, judged when the window ends, or a day without a flow-free moment.
+    const sinceEnd = tod - c.nightEndH * HOUR_S;
+    const nightEnded = this.#nightRule && (sinceEnd < 0 ? sinceEnd + DAY_S : sinceEnd) < dt;
+    this.#night.update(tod, flow, dt);
+    if (nightEnded && this.#night.nightMinAvailable) {
+      const min = this.#night.nightMinMlMin;
+      // While the flow is in an unbroken 24-hour run, a clean-looking minimum cannot clear the leak.
+      const t = this.#leak.update(this.#night.leak ? Math.max(min, c.leakFlowMlMin + 1) : min);
+      if (t === TRANSITION_ENTERED) this.#leakAlarm("leak");
+      else if (t === TRANSITION_CLEARED) this.#leakAlarm("leakCleared");
+    }
+    if (this.#night.leak && !this.#leak.active) {
+      this.#leak.reset(true);
+      this.#leakAlarm("leak");
+    }
+
+    // Burst: above the threshold for burstDurationS in a row.
+    if (flow > c.burstFlowMlMin) {
+      w[W_BURST_RUN_S] = addSat32(w[W_BURST_RUN_S], dt);
+      w[W_BURST_CLEAR_S] = 0;
+    } else {
+      w[W_BURST_RUN_S] = 0;
+      w[W_BURST_CLEAR_S] = flow + flow <= c.burstFlowMlMin ? addSat32(w[W_BURST_CLEAR_S], dt) : 0;
+    }
+    if (!(w[W_FLAGS] & F_BURST) && w[W_BURST_RUN_S] >= c.burstDurationS) {
+      w[W_FLAGS] |= F_BURST;
+      if (alarmEnabled(c, "burst")) this.#alarm("burst");
+      if (this.#hw.valve && alarmEnabled(c, "valveAutoClose")) {
+        if (this.#overrideActive) this.#alarm("valveOverride");
+        else if (c.valveCommand !== 1) {
+          // Kept in flash with the configuration: a power cut must not reopen the valve on a burst.
+          c.valveCommand = 1;
+          saveConfig(c);
+        }
+      }
+    } else if ((w[W_FLAGS] & F_BURST) && w[W_BURST_CLEAR_S] >= BURST_CLEAR_S) {
+      w[W_FLAGS] &= ~F_BURST;
+      if (alarmEnabled(c, "burst")) this.#alarm("burstCleared");
+    }
+  }
+
+  #leakAlarm(event: string): void {
+    if (alarmEnabled(this.#config, "leak")) this.#alarm(event);
+  }
+
+  #readOverride(): void {
+    const hw = this.#hw;
+    const w = this.#w;
+    const active = hw.override !== undefined && hw.valve !== undefined && hw.override.read() === (hw.overrideWake?.activeLevel ?? 0);
+    this.#overrideActive = active;
+    if (active === ((w[W_FLAGS] & F_OVERRIDE) !== 0)) return;
+    if (active) {
+      w[W_FLAGS] |= F_OVERRIDE;
+      this.#alarm("valveOverride");
+    } else w[W_FLAGS] &= ~F_OVERRIDE;
+  }
+
+  /** Moves the valve to the commanded position when it is not there (never while overridden). */
+  #driveValve(): void {
+    const valve = this.#hw.valve;
+    const w = this.#w;
+    if (!valve || this.#overrideActive) return;
+    const want = this.#config.valveCommand === 1 ? 1 : 0;
+    if (w[W_VALVE] === want) return;
+    valve.write(want);
+    const before = w[W_VALVE];
+    w[W_VALVE] = want;
+    // After a cold start the position is re-asserted silently; a real move is reported.
+    if (before >= 0) this.#alarm(want ? "valveClosed" : "valveOpened");
+  }
+
+  // ---- privacy mode ----
+
+  /** Handles privacy mode switching on or off, and builds the noise table for a new ε. */
+  #privacyMode(): void {
+    const w = this.#w;
+    const c = this.#config;
+    const on = c.privacy === 1;
+    if (on !== ((w[W_FLAGS] & F_PRIVACY) !== 0)) {
+      // Volume counted under the other mode is never released exactly: both accumulators restart.
+      w[W_FLAGS] ^= F_PRIVACY;
+      w[W_VOL_ACC] = 0;
+      w[W_HOUR_ACC] = 0;
+      w[W_HOUR_KEY] = -1;
+    }
+    if (on && this.#noise.epsilonCenti !== c.epsilonCenti) {
+      // Configuration time: the only floating-point arithmetic, once per ε (the table is retained).
+      this.#noise.configure(c.epsilonCenti, PRIVACY_CAP_L);
+    }
+  }
+
+  /** The hour's total, clamped to PRIVACY_CAP_L, in litres plus discrete Laplace noise; nothing else measured. */
+  #privateReading(now: number): void {
+    const w = this.#w;
+    const flags = this.#flagWord();
+    const litres = Math.min(PRIVACY_CAP_L, divRound(w[W_HOUR_ACC], 1000));
+    const noisy = litres + this.#noise.sample(this.#random);
+    const rec = this.#core(true);
+    rec.volumeMl = (noisy < 0 ? 0 : noisy > PRIVACY_MAX_L ? PRIVACY_MAX_L : noisy) * 1000;
+    rec.privacy = true;
+    rec.valveState = this.#valveState();
+    this.#send(rec, flags);
+    this.#schedule.checked(now, true);
+  }
+
+  // ---- messages ----
+
+  #reading(flags: number): void {
+    const rec = this.#core(false);
+    rec.valveState = this.#valveState();
+    if (this.#hw.waterTempDeciC) {
+      try {
+        rec.waterTemperatureDeciC = this.#hw.waterTempDeciC();
+      } catch (e) {
+        this.#faults.record("waterTemperature", e instanceof SensorError ? e.fault : "nack");
+      }
+    }
+    if (this.#send(rec, flags)) this.#w[W_VOL_ACC] = 0;
+  }
+
+  /** Submits a routine reading; on success starts the next reporting period of the flags. */
+  #send(rec: IntRecord, flags: number): boolean {
+    const rt = this.#rt;
+    const n = encodeRecord(4, rec, this.#buf, 0, rt.link.maxPayload());
+    if (n <= 0 || !rt.link.submit(4, this.#buf, n, "routine")) return false;
+    const w = this.#w;
+    w[W_LAST_FLAGS] = flags;
+    w[W_LAST_DROPPED] = rt.link.dropped();
+    this.#faults.sinceReport = 0;
+    return true;
+  }
+
+  #valveState(): number | undefined {
+    if (!this.#hw.valve) return undefined;
+    if (this.#overrideActive) return 2;
+    const v = this.#w[W_VALVE];
+    return v < 0 ? undefined : v;
+  }
+
+  /** Status bits of a reading, plus the states whose change makes a reading worth sending. */
+  #flagWord(): number {
+    const rt = this.#rt;
+    const w = this.#w;
+    const mv = rt.batteryMv();
+    const valve = this.#valveState();
+    return (this.#faults.sinceReport > 0 ? 1 : 0) | (mv !== undefined && mv < LOW_BATTERY_MV ? 2 : 0) |
+      (rt.link.dropped() !== w[W_LAST_DROPPED] ? 4 : 0) | (rt.unixS() < 0 ? 8 : 0) |
+      (this.#leak.active ? 16 : 0) | (w[W_FLAGS] & F_BURST ? 32 : 0) | ((valve === undefined ? 0 : valve + 1) << 6);
+  }
+
+  /** The core fields as they stand; in privacy mode flow, volume, total and night minimum are withheld. */
+  #core(privacy: boolean): IntRecord {
+    const rec = this.#rec;
+    const w = this.#w;
+    const flags = this.#flagWord();
+    rec.flowMlMin = privacy || this.#flow < 0 ? undefined : this.#flow;
+    rec.volumeMl = privacy ? undefined : w[W_VOL_ACC];
+    rec.totalL = privacy ? undefined : w[W_TOTAL_L];
+    rec.minNightFlowMlMin = privacy || !this.#night.nightMinAvailable ? undefined : this.#night.nightMinMlMin;
+    rec.leak = this.#leak.active;
+    rec.burst = (w[W_FLAGS] & F_BURST) !== 0;
+    rec.batteryMv = this.#rt.batteryMv();
+    rec.sensorFault = (flags & 1) !== 0;
+    rec.lowBattery = (flags & 2) !== 0;
+    rec.queueOverflow = (flags & 4) !== 0;
+    rec.clockUnsynced = (flags & 8) !== 0;
+    rec.waterTemperatureDeciC = undefined;
+    rec.valveState = undefined;
+    rec.privacy = undefined;
+    rec.event = undefined;
+    rec.ageS = undefined;
+    return rec;
+  }
+
+  #alarm(event: string): void {
+    const rt = this.#rt;
+    const rec = this.#core(this.#config.privacy === 1);
+    rec.event = WATER_EVENTS.indexOf(event);
+    rec.ageS = 0;
+    // 15 bytes: on a link that cannot carry them now (US915 DR0) the link layer has to raise the data rate.
+    const n = encodeRecord(5, rec, this.#buf, 0, rt.link.maxPayload());
+    if (n > 0) rt.link.submit(5, this.#buf, n, "alarm");
+  }
+
+  #status(now: number): void {
+    const rt = this.#rt;
+    const w = this.#w;
+    const n = encodeStatus(this.#buf, "water", rt, this.#faults, this.#config, w[W_RESET_REASON], now - w[W_BOOT_S], rt.link.maxPayload());
+    if (n > 0) rt.link.submit(10, this.#buf, n, "status");
+    w[W_LAST_STATUS] = now;
+    this.#statusWanted = false;
+  }
+
+  #downlinks(now: number): void {
+    const rt = this.#rt;
+    const c = this.#config;
+    const e = this.#effects;
+    for (let i = 0; i < MAX_DOWNLINKS; i++) {
+      const d = rt.link.takeDownlink();
+      if (!d) break;
+      const seq = c.configSeq;
+      const nightStart = c.nightStartH;
+      const nightEnd = c.nightEndH;
+      const ack = this.#buf.subarray(0, Math.min(this.#buf.length, rt.link.maxPayload()));
+      const n = applyDownlink(c, "water", d.port, d.bytes, ack, e);
+      if (n > 0) rt.link.submit(11, this.#buf, n, "ack");
+      if (c.configSeq === seq) continue;
+      // Applied. Thresholds take effect now; a new night window keeps the statistics gathered so far.
+      this.#leak.configure(this.#leakOptions());
+      if (c.nightStartH !== nightStart || c.nightEndH !== nightEnd) {
+        const keep = new Int32Array(this.#night.stateWords);
+        this.#night.save(keep, 0);
+        this.#night = this.#nightMonitor();
+        this.#night.load(keep, 0);
+      }
+      if (e.setTimeS >= 0) rt.setUnixS(e.setTimeS);
+      if (e.status) this.#statusWanted = true;
+      if (e.rebootDelayS >= 0) this.#rebootAtS = now + e.rebootDelayS;
+      // setValve: the command is in the configuration now; #driveValve moves the valve this wake.
+    }
+  }
+
+  /** Writes the meter total to flash when it grew by FLASH_STEP_ML (or always, with `force`). */
+  #flashTotal(force: boolean): void {
+    const w = this.#w;
+    const grown = (w[W_TOTAL_L] - w[W_FLASH_L]) * 1000 + (w[W_TOTAL_REM] - w[W_FLASH_REM]);
+    if (grown === 0 || (!force && grown < FLASH_STEP_ML)) return;
+    Preference.set(TOTAL_DOMAIN, TOTAL_KEY, Int32Array.of(w[W_TOTAL_L], w[W_TOTAL_REM]).buffer);
+    w[W_FLASH_L] = w[W_TOTAL_L];
+    w[W_FLASH_REM] = w[W_TOTAL_REM];
+  }
+}
