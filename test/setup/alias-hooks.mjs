@@ -10,6 +10,7 @@ const platformDir = resolvePath(root, "simulator/src/platform");
 function target(specifier) {
   let name;
   if (specifier === "timer" || specifier === "time" || specifier === "preference") name = specifier;
+  else if (specifier === "mc/config") name = "mc-config";
   else if (specifier.startsWith("embedded:")) name = specifier.slice("embedded:".length).replace(/\//g, "-");
   else if (specifier.startsWith("native:")) name = "native-" + specifier.slice("native:".length).replace(/\//g, "-");
   else return undefined;

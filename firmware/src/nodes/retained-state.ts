@@ -1,53 +1,81 @@
 /**
- * The node's working state across deep sleep: a fixed-size Int32Array kept in
- * RTC memory through `native:sleep`. A checksum and a layout tag detect a power
- * cut (RTC memory lost) or a firmware update that changed the layout; then the
- * node starts cold instead of trusting garbage.
+ * Working state kept across deep sleep in RTC memory through `native:sleep`.
+ * RTC memory holds one blob; several owners (the node application, the link)
+ * each keep a segment in it, found by a layout tag. A segment carries its
+ * length and a checksum, so a power cut (RTC memory lost), a torn write or a
+ * firmware update that changed a layout makes its owner start cold instead of
+ * trusting garbage, without disturbing the other segments.
  */
 import { retain, retained } from "native:sleep";
 
 const MAGIC = 0x43535431; // "CST1"
+const HEADER = 4; // magic, layout, words, checksum
 
 /** FNV-1a over int32 words. */
 function checksum(words: Int32Array, from: number, to: number): number {
   let h = 0x811c9dc5 | 0;
-  for (let i = from; i < to; i++) {
-    h = Math.imul(h ^ words[i], 0x01000193);
-  }
+  for (let i = from; i < to; i++) h = Math.imul(h ^ words[i], 0x01000193);
   return h;
 }
 
-/** Retained state of `size` words for one layout (`layout` changes whenever the meaning of the words does). */
+/** Valid segments in a blob: [offset of header, words] pairs, by scanning headers. */
+function segments(blob: Int32Array, found: (at: number, layout: number, words: number) => void): void {
+  let at = 0;
+  while (at + HEADER <= blob.length) {
+    if (blob[at] !== MAGIC) return;
+    const n = blob[at + 2];
+    if (!(n >= 0) || at + HEADER + n > blob.length) return;
+    if (blob[at + 3] === checksum(blob, at + HEADER, at + HEADER + n)) found(at, blob[at + 1], n);
+    at += HEADER + n;
+  }
+}
+
+/** One owner's retained words (`layout` changes whenever the meaning of the words does). */
 export class RetainedState {
-  /** The state words, after the 4-word header. */
+  /** The state words. */
   readonly words: Int32Array;
-  readonly #all: Int32Array;
   readonly #layout: number;
 
   constructor(layout: number, size: number) {
-    this.#all = new Int32Array(size + 4);
-    this.words = this.#all.subarray(4);
+    this.words = new Int32Array(size);
     this.#layout = layout | 0;
   }
 
-  /** Loads the state kept through the last deep sleep; false on a cold start (power cut, reset, other layout). */
+  /** Loads this owner's words kept through the last deep sleep; false on a cold start. */
   restore(): boolean {
     const kept = retained();
-    if (!kept || kept.byteLength !== this.#all.byteLength) return false;
-    const w = new Int32Array(kept);
-    if (w[0] !== MAGIC || w[1] !== this.#layout || w[2] !== this.#all.length) return false;
-    if (w[3] !== checksum(w, 4, w.length)) return false;
-    this.#all.set(w);
-    return true;
+    if (!kept || kept.byteLength & 3) return false;
+    const blob = new Int32Array(kept);
+    let ok = false;
+    segments(blob, (at, layout, n) => {
+      if (layout === this.#layout && n === this.words.length) {
+        this.words.set(blob.subarray(at + HEADER, at + HEADER + n));
+        ok = true;
+      }
+    });
+    return ok;
   }
 
-  /** Hands the state to RTC memory; call right before deep sleep. */
+  /** Writes this owner's words into RTC memory, keeping the other owners' segments; call before deep sleep. */
   keep(): void {
-    const a = this.#all;
-    a[0] = MAGIC;
-    a[1] = this.#layout;
-    a[2] = a.length;
-    a[3] = checksum(a, 4, a.length);
-    retain(a);
+    const kept = retained();
+    const old = kept && (kept.byteLength & 3) === 0 ? new Int32Array(kept) : new Int32Array(0);
+    let others = 0;
+    segments(old, (_at, layout, n) => {
+      if (layout !== this.#layout) others += HEADER + n;
+    });
+    const blob = new Int32Array(others + HEADER + this.words.length);
+    let to = 0;
+    segments(old, (at, layout, n) => {
+      if (layout === this.#layout) return;
+      blob.set(old.subarray(at, at + HEADER + n), to);
+      to += HEADER + n;
+    });
+    blob[to] = MAGIC;
+    blob[to + 1] = this.#layout;
+    blob[to + 2] = this.words.length;
+    blob.set(this.words, to + HEADER);
+    blob[to + 3] = checksum(blob, to + HEADER, blob.length);
+    retain(blob);
   }
 }

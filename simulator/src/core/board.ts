@@ -65,9 +65,13 @@ export class Board {
   wallOffsetMs: number | undefined;
   /** Deep-sleep request from the firmware: wake time in virtual ms, or undefined. */
   sleepUntilMs: number | undefined;
+  /** Power cuts so far: state in RTC memory (retained words, the ULP's counts) belongs to one power-on. */
+  powerCuts = 0;
   /** State kept in RTC memory across deep sleep (lost on power cut). */
   retained: ArrayBuffer | undefined;
 
+  /** What the firmware reads from `mc/config` (Moddable: the manifest's `config` section). */
+  config: { [key: string]: unknown } = {};
   /** Seed for the board's own randomness (the chip's hardware RNG in the simulator). */
   readonly seed: number;
 

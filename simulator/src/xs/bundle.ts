@@ -27,6 +27,7 @@ export interface BundleForXsOptions {
 export function platformModulePath(specifier: string): string | undefined {
   let name: string;
   if (specifier === "timer" || specifier === "time" || specifier === "preference") name = specifier;
+  else if (specifier === "mc/config") name = "mc-config";
   else if (specifier.startsWith("embedded:")) name = specifier.slice("embedded:".length).replace(/\//g, "-");
   else if (specifier.startsWith("native:")) name = "native-" + specifier.slice("native:".length).replace(/\//g, "-");
   else return undefined;
@@ -38,7 +39,7 @@ export function platformAliasPlugin(): Plugin {
   return {
     name: "citysense-platform-aliases",
     setup(b) {
-      b.onResolve({ filter: /^(timer|time|preference|embedded:.*|native:.*)$/ }, (args) => {
+      b.onResolve({ filter: /^(timer|time|preference|mc\/config|embedded:.*|native:.*)$/ }, (args) => {
         const path = platformModulePath(args.path);
         if (path && existsSync(path)) return { path };
         return { errors: [{ text: `no simulator stand-in for "${args.path}" (expected ${path})` }] };

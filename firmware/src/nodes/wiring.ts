@@ -1,0 +1,139 @@
+/**
+ * What every node's `main` does before its application runs: open the
+ * LoRaWAN modem on the board's UART, build the link from the provisioned keys
+ * (its state kept in its own RTC-memory segment), and give the application a
+ * runtime with the battery voltage and the clocks.
+ */
+import Serial from "embedded:io/serial";
+import Analog from "embedded:io/analog";
+import Timer from "timer";
+import { rtcMs, randomU32 } from "native:rtc";
+import type { BoardConfig } from "../boards/index.ts";
+import type { LoRaModem, Region } from "../drivers/lora-modem.ts";
+import WioE5 from "../drivers/wio-e5.ts";
+import Rak3172 from "../drivers/rak3172.ts";
+import { LoRaWanLink, LINK_RETAINED_WORDS } from "../link/session.ts";
+import { readKeys } from "../link/provisioning.ts";
+import { RetainedState } from "./retained-state.ts";
+import { platformRuntime, type NodeRuntime } from "./runtime.ts";
+import type { LinkPort, LinkDownlink, MessageKind } from "./link-port.ts";
+
+/** Radio settings from the manifest's `config`. */
+export interface RadioConfig {
+  modem: "wio-e5" | "rak3172";
+  region: Region;
+  adr: boolean;
+  dataRate: number;
+}
+
+const LINK_LAYOUT = 0x4c4e4b01; // "LNK" v1
+/** The modem remembers its session while the MCU sleeps; the driver is told so at each boot. */
+const MODEM_JOINED_WORD = 0;
+
+/** A LinkPort for a node that has no keys yet: it senses and acts locally, and says why nothing is sent. */
+class UnprovisionedLink implements LinkPort {
+  submit(_port: number, _bytes: Uint8Array, _length: number, _kind: MessageKind): boolean {
+    return false;
+  }
+  maxPayload(): number {
+    return 51;
+  }
+  takeDownlink(): LinkDownlink | undefined {
+    return undefined;
+  }
+  queueDepth(): number {
+    return 0;
+  }
+  dropped(): number {
+    return 0;
+  }
+  flush(): void {}
+}
+
+/** The LoRaWAN link, keeping its RTC-memory segment up to date after every flush. */
+class KeptLink implements LinkPort {
+  readonly #link: LoRaWanLink;
+  readonly #state: RetainedState;
+  readonly #modem: LoRaModem;
+
+  constructor(link: LoRaWanLink, state: RetainedState, modem: LoRaModem) {
+    this.#link = link;
+    this.#state = state;
+    this.#modem = modem;
+  }
+  submit(port: number, bytes: Uint8Array, length: number, kind: MessageKind): boolean {
+    return this.#link.submit(port, bytes, length, kind);
+  }
+  maxPayload(): number {
+    return this.#link.maxPayload();
+  }
+  takeDownlink(): LinkDownlink | undefined {
+    return this.#link.takeDownlink();
+  }
+  queueDepth(): number {
+    return this.#link.queueDepth();
+  }
+  dropped(): number {
+    return this.#link.dropped();
+  }
+  flush(): void {
+    this.#link.flush();
+    try {
+      this.#modem.sleep();
+    } catch {
+      // A modem that will not sleep costs power, not data; the next boot probes it again.
+    }
+    this.#state.words[LINK_RETAINED_WORDS + MODEM_JOINED_WORD] = this.#link.joined ? 1 : 0;
+    this.#state.keep();
+    this.#modem.close();
+  }
+}
+
+/** Battery voltage in mV from the board's divider, or undefined when the ADC reads nothing (mains power). */
+function batteryReader(board: BoardConfig): () => number | undefined {
+  return () => {
+    const adc = new Analog({ pin: board.battery.pin });
+    const raw = adc.read();
+    adc.close();
+    if (raw <= 0) return undefined;
+    // 12-bit ADC at 11 dB attenuation: 0..4095 ↔ 0..3300 mV at the pin (integers only).
+    return Math.trunc((raw * 3300 * board.battery.dividerNum) / (4095 * board.battery.dividerDen));
+  };
+}
+
+/** Opens the modem and the link for this boot and returns the node's runtime. */
+export function openRuntime(board: BoardConfig, radio: RadioConfig): NodeRuntime {
+  const battery = batteryReader(board);
+  const keys = readKeys();
+  if (!keys) {
+    // Moddable's trace() goes to the serial console / xsbug; the simulator has none.
+    (globalThis as { trace?: (text: string) => void }).trace?.("citysense: not provisioned: run `provision <appkey> <joineui>` on the console; sensing continues, nothing is sent\n");
+    return platformRuntime(new UnprovisionedLink(), battery);
+  }
+  const state = new RetainedState(LINK_LAYOUT, LINK_RETAINED_WORDS + 1);
+  const warm = state.restore();
+  const pins = board.modem;
+  const joined = warm && state.words[LINK_RETAINED_WORDS + MODEM_JOINED_WORD] === 1;
+  const modem: LoRaModem = radio.modem === "rak3172"
+    ? new Rak3172({ modem: { io: Serial, receive: pins.receive, transmit: pins.transmit, port: pins.port } })
+    : new WioE5({ modem: { io: Serial, receive: pins.receive, transmit: pins.transmit, port: pins.port }, joined });
+  const link = new LoRaWanLink({
+    modem,
+    settings: { region: radio.region, appKey: keys.appKey, joinEui: keys.joinEui, devEui: keys.devEui, adr: radio.adr, dataRate: radio.dataRate },
+    nowMs: rtcMs,
+    delay: (ms) => Timer.delay(ms),
+    random: randomU32,
+    retained: state.words.subarray(0, LINK_RETAINED_WORDS),
+  });
+  return platformRuntime(new KeptLink(link, state, modem), battery);
+}
+
+/** Reads the radio settings from `mc/config`, with EU868 Wio-E5 defaults. */
+export function radioConfig(config: { readonly [key: string]: unknown }): RadioConfig {
+  return {
+    modem: config.modem === "rak3172" ? "rak3172" : "wio-e5",
+    region: (["EU868", "US915", "AU915", "AS923"].indexOf(config.region as string) >= 0 ? config.region : "EU868") as Region,
+    adr: config.adr !== false,
+    dataRate: typeof config.dataRate === "number" ? config.dataRate : 5,
+  };
+}
