@@ -8,7 +8,9 @@
  *             sends alarms (confirmed while the downlink budget allows, bounded
  *             retries with back-off), config acks, status, then the routine
  *             backlog as batch messages (or single readings where a batch entry
- *             does not fit the data rate) — within the duty cycle
+ *             does not fit the data rate; an alarm, ack or status longer
+ *             than the data rate allows goes at the lowest data rate where
+ *             it fits, and the modem's rate is restored after it) — within the duty cycle
  *             (duty-cycle.ts) and the fair-use budget (fair-use.ts), waiting at
  *             most `maxFlushWaitMs` in all — and queues received downlinks for
  *             `takeDownlink()`.
@@ -194,6 +196,8 @@ interface Outgoing {
   /** Link ms before which it may not go (confirmed back-off). */
   notBeforeMs: number;
   carriesOverflow: boolean;
+  /** Data rate to send it at: the modem's, or a slower one's successor where a priority message needs more room (#fitDr). */
+  dr: number;
 }
 
 function faultOf(e: unknown): ModemFault {
@@ -224,7 +228,7 @@ export class LoRaWanLink implements LinkPort {
   };
   readonly #downlinks: LinkDownlink[] = [];
   readonly #buf = new Uint8Array(256);
-  readonly #out: Outgoing = { slot: -1, count: 0, port: 0, length: 0, kind: 0, confirmed: false, notBeforeMs: 0, carriesOverflow: false };
+  readonly #out: Outgoing = { slot: -1, count: 0, port: 0, length: 0, kind: 0, confirmed: false, notBeforeMs: 0, carriesOverflow: false, dr: 0 };
   /** Whether this boot started from RTC memory. */
   readonly warm: boolean;
   #baseS = 0;
@@ -437,8 +441,15 @@ export class LoRaWanLink implements LinkPort {
     return ok;
   }
 
+  /**
+   * The longest message the link can send: the current data rate's maximum,
+   * or more where alarms, acks and status go at a faster rate (#fitDr; US915
+   * DR0: 51, not 11), capped at 51. Routine readings longer than the current
+   * rate allows go as their core bytes.
+   */
   maxPayload(): number {
-    const n = maxAppPayload(this.region, this.#dr);
+    let n = maxAppPayload(this.region, this.#dr);
+    if (n < PRIORITY_PAYLOAD_MAX && this.#fitDr(this.#dr, PRIORITY_PAYLOAD_MAX) >= 0) n = PRIORITY_PAYLOAD_MAX;
     return n > PRIORITY_PAYLOAD_MAX ? PRIORITY_PAYLOAD_MAX : n;
   }
 
@@ -665,9 +676,9 @@ export class LoRaWanLink implements LinkPort {
       let maxLen = maxAppPayload(this.region, dr);
       if (maxLen > this.#capLen) maxLen = this.#capLen;
       const now = this.linkMs();
-      if (!this.#prepare(maxLen, now)) return;
+      if (!this.#prepare(maxLen, now, dr)) return;
       const out = this.#out;
-      let airtime = uplinkAirtimeAt(this.region, dr, out.length);
+      let airtime = uplinkAirtimeAt(this.region, out.dr, out.length);
       const plan = REGIONS[this.region];
       if (plan.dwellUs && airtime > plan.dwellUs) {
         this.#capLen = out.length - 1;
@@ -687,16 +698,31 @@ export class LoRaWanLink implements LinkPort {
       if (!this.#waitUntil(t)) return;
       // Ages count to the moment of sending: build the frame again after the wait (same selection, same length).
       if (t > now) {
-        if (!this.#prepare(maxLen, this.linkMs())) return;
-        airtime = uplinkAirtimeAt(this.region, dr, out.length);
+        if (!this.#prepare(maxLen, this.linkMs(), dr)) return;
+        airtime = uplinkAirtimeAt(this.region, out.dr, out.length);
       }
       if (out.kind === 4 && !this.#fair.allowsRoutine(this.linkMs(), airtime)) return;
-      if (!this.#transmit(airtime)) return;
+      if (!this.#transmit(airtime, dr)) return;
     }
   }
 
-  /** Fills `#out` and `#buf` with the next message; false when nothing can go now. */
-  #prepare(maxLen: number, now: number): boolean {
+  /**
+   * The lowest data rate above `dr` that carries `length` bytes (payload limit
+   * and dwell time), or −1. A priority message too long for the modem's data
+   * rate goes there (US915 DR0 takes 11 bytes: alarms go at DR1).
+   */
+  #fitDr(dr: number, length: number): number {
+    const plan = REGIONS[this.region];
+    for (let d = dr + 1; d < plan.rates.length; d++) {
+      if (plan.rates[d].maxPayload < length) continue;
+      if (plan.dwellUs && uplinkAirtimeAt(this.region, d, length) > plan.dwellUs) continue;
+      return d;
+    }
+    return -1;
+  }
+
+  /** Fills `#out` and `#buf` with the next message at most `maxLen` bytes at the modem's rate `dr`; false when nothing can go now. */
+  #prepare(maxLen: number, now: number, dr: number): boolean {
     const q = this.#queue;
     const out = this.#out;
     const buf = this.#buf;
@@ -706,13 +732,20 @@ export class LoRaWanLink implements LinkPort {
     const probeDue = confirmable && now >= this.#confirmNextMs;
     out.notBeforeMs = 0;
     out.carriesOverflow = false;
+    out.dr = dr;
     // Alarms, acks, status.
     for (;;) {
       const p = q.nextPriority(this.#skip);
       if (!p) break;
+      out.dr = dr;
       if (p.length > maxLen) {
-        this.#skip |= 1 << p.slot; // waits for a faster data rate; others may go meanwhile
-        continue;
+        // Too long for this data rate: send it at the lowest one where it fits (then ADR's rate resumes).
+        const up = p.length <= this.#capLen ? this.#fitDr(dr, p.length) : -1;
+        if (up < 0) {
+          this.#skip |= 1 << p.slot; // waits for a faster data rate; others may go meanwhile
+          continue;
+        }
+        out.dr = up;
       }
       const probe = outage && (p.kind === 1 || this.#opt.confirmRoutine);
       if (probe && !probeDue) {
@@ -749,6 +782,7 @@ export class LoRaWanLink implements LinkPort {
       return true;
     }
     // Routine backlog.
+    out.dr = dr;
     while (q.routineWaiting() > 0 && !q.routineAt(q.sent)) q.skipUnreadable();
     if (q.routineWaiting() === 0) return false;
     const hold = outage && this.#opt.confirmRoutine;
@@ -802,10 +836,19 @@ export class LoRaWanLink implements LinkPort {
     return true;
   }
 
-  /** Sends `#out`; true to go on with the next message. */
-  #transmit(airtime: number): boolean {
+  /** Sends `#out` (the modem is at `dr`); true to go on with the next message. */
+  #transmit(airtime: number, dr: number): boolean {
     const out = this.#out;
     const q = this.#queue;
+    const boosted = out.dr !== dr;
+    if (boosted) {
+      try {
+        this.#modem.setDataRate(out.dr);
+      } catch (e) {
+        this.#count(faultOf(e));
+        return false;
+      }
+    }
     const start = this.linkMs();
     this.#claim(start, out.confirmed ? airtime * this.#opt.confirmedTx : airtime, out.confirmed ? 1 : 0, false);
     let fault: ModemFault | undefined;
@@ -822,6 +865,14 @@ export class LoRaWanLink implements LinkPort {
       if (out.confirmed && !acked && !r.downlink) fault = "nack";
     } catch (e) {
       fault = faultOf(e);
+    }
+    if (boosted) {
+      // Back to ADR's (or the configured) rate, unless the network moved the modem's rate meanwhile (LinkADRReq).
+      try {
+        if (this.#modem.dataRate() === out.dr) this.#modem.setDataRate(dr);
+      } catch (e) {
+        this.#count(faultOf(e));
+      }
     }
     const end = this.linkMs();
     const onAir = !fault || fault === "nack" || fault === "timeout" || fault === "error";

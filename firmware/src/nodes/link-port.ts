@@ -16,7 +16,10 @@ export interface LinkPort {
    * `ageS` is how old the measurement already is. Returns false only if the link refused it.
    */
   submit(port: number, bytes: Uint8Array, length: number, kind: MessageKind): boolean;
-  /** Largest application payload the link can send now (11 at US915 DR0, 51 at EU868 DR0, …). */
+  /**
+   * Largest application payload the link can send now (51 at EU868 DR0; 51 at US915 DR0 too, where
+   * alarms, acks and status go at DR1 and routine readings as their 11-byte core, …).
+   */
   maxPayload(): number;
   /** Next downlink received for the node, if any. */
   takeDownlink(): LinkDownlink | undefined;
