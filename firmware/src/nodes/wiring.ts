@@ -26,9 +26,23 @@ export interface RadioConfig {
   dataRate: number;
 }
 
-const LINK_LAYOUT = 0x4c4e4b01; // "LNK" v1
+const LINK_LAYOUT = 0x4c4e4b02; // "LNK" v2: v1 plus the downlink stash
 /** The modem remembers its session while the MCU sleeps; the driver is told so at each boot. */
 const MODEM_JOINED_WORD = 0;
+/**
+ * Downlinks received during a flush, kept for the next boot: the node apps
+ * take downlinks at the start of a wake, but the link holds what it received
+ * in RAM only, which deep sleep clears. Word 1 counts them; each slot is a
+ * word (port | length << 8) and DOWNLINK_BYTES bytes. Longer downlinks are
+ * cut (no command is longer than 11 bytes, so the app answers "malformed");
+ * beyond DOWNLINK_SLOTS in one wake, later ones are dropped. A power cut
+ * loses them: no config ack tells the operator to send the command again.
+ */
+const STASH_WORD = 1;
+const DOWNLINK_SLOTS = 3;
+const DOWNLINK_BYTES = 16;
+const SLOT_WORDS = 1 + DOWNLINK_BYTES / 4;
+const KEPT_WORDS = STASH_WORD + 1 + DOWNLINK_SLOTS * SLOT_WORDS;
 
 /** A LinkPort for a node that has no keys yet: it senses and acts locally, and says why nothing is sent. */
 class UnprovisionedLink implements LinkPort {
@@ -50,16 +64,31 @@ class UnprovisionedLink implements LinkPort {
   flush(): void {}
 }
 
-/** The LoRaWAN link, keeping its RTC-memory segment up to date after every flush. */
+/** The LoRaWAN link, keeping its RTC-memory segment up to date after every flush, and the downlinks it received for the next boot. */
 class KeptLink implements LinkPort {
   readonly #link: LoRaWanLink;
   readonly #state: RetainedState;
   readonly #modem: LoRaModem;
+  /** Downlinks received before this boot, not yet taken. */
+  readonly #kept: LinkDownlink[] = [];
 
   constructor(link: LoRaWanLink, state: RetainedState, modem: LoRaModem) {
     this.#link = link;
     this.#state = state;
     this.#modem = modem;
+    const w = state.words;
+    const base = LINK_RETAINED_WORDS + STASH_WORD;
+    const n = w[base] >= 0 && w[base] <= DOWNLINK_SLOTS ? w[base] : 0;
+    for (let i = 0; i < n; i++) {
+      const at = base + 1 + i * SLOT_WORDS;
+      const port = w[at] & 0xff;
+      const length = (w[at] >> 8) & 0xff;
+      if (port < 1 || length > DOWNLINK_BYTES) continue;
+      const bytes = new Uint8Array(length);
+      for (let k = 0; k < length; k++) bytes[k] = (w[at + 1 + (k >> 2)] >>> ((k & 3) * 8)) & 0xff;
+      this.#kept.push({ port, bytes });
+    }
+    w[base] = 0;
   }
   submit(port: number, bytes: Uint8Array, length: number, kind: MessageKind): boolean {
     return this.#link.submit(port, bytes, length, kind);
@@ -68,7 +97,7 @@ class KeptLink implements LinkPort {
     return this.#link.maxPayload();
   }
   takeDownlink(): LinkDownlink | undefined {
-    return this.#link.takeDownlink();
+    return this.#kept.shift() ?? this.#link.takeDownlink();
   }
   queueDepth(): number {
     return this.#link.queueDepth();
@@ -78,6 +107,19 @@ class KeptLink implements LinkPort {
   }
   flush(): void {
     this.#link.flush();
+    for (let d = this.#link.takeDownlink(); d; d = this.#link.takeDownlink()) this.#kept.push(d);
+    const w = this.#state.words;
+    const base = LINK_RETAINED_WORDS + STASH_WORD;
+    let n = 0;
+    for (; n < this.#kept.length && n < DOWNLINK_SLOTS; n++) {
+      const d = this.#kept[n];
+      const at = base + 1 + n * SLOT_WORDS;
+      const length = d.bytes.length < DOWNLINK_BYTES ? d.bytes.length : DOWNLINK_BYTES;
+      w[at] = (d.port & 0xff) | (length << 8);
+      for (let k = 0; k < SLOT_WORDS - 1; k++) w[at + 1 + k] = 0;
+      for (let k = 0; k < length; k++) w[at + 1 + (k >> 2)] |= d.bytes[k] << ((k & 3) * 8);
+    }
+    w[base] = n;
     try {
       this.#modem.sleep();
     } catch {
@@ -110,7 +152,7 @@ export function openRuntime(board: BoardConfig, radio: RadioConfig): NodeRuntime
     (globalThis as { trace?: (text: string) => void }).trace?.("citysense: not provisioned: run `provision <appkey> <joineui>` on the console; sensing continues, nothing is sent\n");
     return platformRuntime(new UnprovisionedLink(), battery);
   }
-  const state = new RetainedState(LINK_LAYOUT, LINK_RETAINED_WORDS + 1);
+  const state = new RetainedState(LINK_LAYOUT, LINK_RETAINED_WORDS + KEPT_WORDS);
   const warm = state.restore();
   const pins = board.modem;
   const joined = warm && state.words[LINK_RETAINED_WORDS + MODEM_JOINED_WORD] === 1;
