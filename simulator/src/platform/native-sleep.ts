@@ -1,0 +1,184 @@
+/**
+ * Simulator stand-in for `native:sleep` (firmware/native/sleep.c on the board).
+ *
+ * State lives on the current board: `retained` holds the RTC-memory bytes and
+ * `sleepUntilMs` the wake time `deepSleep` asks for (Infinity when only a pin
+ * can wake the node). What the real chip would report after the reset — reset
+ * reason, wake cause, wake pins — is derived from the board when the firmware
+ * asks, so a runner only has to advance the clock and start the firmware again.
+ * Other resets are injected with `powerCut()` (RTC memory lost) and
+ * `resetBoard()` (software/panic/watchdog/brown-out resets; the bootloader
+ * reinitialises RTC_DATA_ATTR memory, so retained bytes are lost too).
+ */
+import { currentBoard, type Board } from "../core/board.ts";
+
+export const RETAIN_MAX = 1024;
+
+export type WakePull = "up" | "down" | "none";
+export interface Ext0Wake {
+  pin: number;
+  level: 0 | 1;
+  pull?: WakePull;
+}
+export interface Ext1Wake {
+  pins: readonly number[];
+  mode?: "any-high" | "all-low" | "any-low";
+  pull?: WakePull;
+}
+export interface DeepSleepOptions {
+  ext0?: Ext0Wake;
+  ext1?: Ext1Wake;
+  /** Output pins latched through the sleep; on the board their level stays as it was, as it does here. */
+  hold?: readonly number[];
+}
+export type ResetReason =
+  | "unknown" | "power-on" | "external" | "software" | "panic" | "interrupt-watchdog"
+  | "task-watchdog" | "watchdog" | "deep-sleep" | "brownout" | "sdio" | "usb" | "jtag"
+  | "efuse" | "power-glitch" | "cpu-lockup";
+export type WakeCause = "timer" | "ext0" | "ext1" | "ulp" | "other" | "none";
+
+interface SleepState {
+  /** Reason the firmware sees for the boot in progress. */
+  reason: ResetReason;
+  /** Wake sources armed by the last `deepSleep` (kept after `sleepUntilMs` is cleared by a runner). */
+  ext0: Ext0Wake | undefined;
+  ext1: Ext1Wake | undefined;
+  /** Timer wake time of the last `deepSleep`, Infinity without a timer. */
+  untilMs: number;
+}
+
+const states = new WeakMap<Board, SleepState>();
+
+function state(board: Board): SleepState {
+  let s = states.get(board);
+  if (!s) {
+    s = { reason: "power-on", ext0: undefined, ext1: undefined, untilMs: Number.POSITIVE_INFINITY };
+    states.set(board, s);
+  }
+  return s;
+}
+
+function checkPin(pin: number): number {
+  if (!Number.isInteger(pin) || pin < 0 || pin > 63) throw new RangeError(`invalid pin ${pin}`);
+  return pin;
+}
+
+function checkPull(pull: string | undefined): void {
+  if (pull !== undefined && pull !== "up" && pull !== "down" && pull !== "none") throw new RangeError(`invalid pull "${pull}"`);
+}
+
+/**
+ * Records the wake time on the board (`sleepUntilMs`) and the armed wake pins,
+ * then returns (the real chip never does): the firmware must return right after.
+ */
+export function deepSleep(ms: number, options?: DeepSleepOptions): void {
+  const duration = ms === undefined ? 0 : Number(ms);
+  if (!(duration >= 0)) throw new RangeError(`invalid sleep duration ${ms}`);
+  const ext0 = options?.ext0;
+  const ext1 = options?.ext1;
+  if (ext0) {
+    checkPin(ext0.pin);
+    checkPull(ext0.pull);
+  }
+  if (ext1) {
+    if (!ext1.pins?.length) throw new RangeError("ext1 needs at least one pin");
+    ext1.pins.forEach(checkPin);
+    checkPull(ext1.pull);
+    const mode = ext1.mode ?? "any-high";
+    if (mode !== "any-high" && mode !== "all-low" && mode !== "any-low") throw new RangeError(`invalid ext1 mode "${mode}"`);
+  }
+  if (options?.hold) {
+    if (!options.hold.length) throw new RangeError("hold needs at least one pin");
+    options.hold.forEach(checkPin);
+  }
+  if (duration === 0 && !ext0 && !ext1) throw new RangeError("deepSleep needs a duration or a wake pin");
+  const board = currentBoard();
+  const s = state(board);
+  s.ext0 = ext0 ? { ...ext0 } : undefined;
+  s.ext1 = ext1 ? { ...ext1, pins: [...ext1.pins] } : undefined;
+  s.untilMs = duration > 0 ? board.clock.nowMs + duration : Number.POSITIVE_INFINITY;
+  s.reason = "deep-sleep";
+  board.sleepUntilMs = s.untilMs;
+}
+
+/** Releases held pins (the board keeps pin levels in the simulator, so this only validates). */
+export function releaseHold(pins: readonly number[]): void {
+  if (!pins.length) throw new RangeError("releaseHold needs at least one pin");
+  pins.forEach(checkPin);
+}
+
+/** Keeps a copy of `bytes` in the board's RTC memory. */
+export function retain(bytes: ArrayBuffer | ArrayBufferView): void {
+  const view = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (view.byteLength > RETAIN_MAX) throw new RangeError(`retain: ${view.byteLength} bytes exceed ${RETAIN_MAX}`);
+  currentBoard().retained = view.slice().buffer;
+}
+
+/** A copy of the retained bytes, or undefined after a power cut or a reset other than a deep-sleep wake. */
+export function retained(): ArrayBuffer | undefined {
+  const r = currentBoard().retained;
+  return r ? r.slice(0) : undefined;
+}
+
+export function clearRetained(): void {
+  currentBoard().retained = undefined;
+}
+
+export function resetReason(): ResetReason {
+  return state(currentBoard()).reason;
+}
+
+/** Armed wake pins that are at their wake level on the board now, and which source they belong to. */
+function activeWake(board: Board, s: SleepState): { cause: WakeCause; pins: number[] } | undefined {
+  const level = (pin: number) => (board.pins.get(pin) ? 1 : 0);
+  if (s.ext0 && level(s.ext0.pin) === s.ext0.level) return { cause: "ext0", pins: [s.ext0.pin] };
+  if (s.ext1) {
+    const mode = s.ext1.mode ?? "any-high";
+    const pins = s.ext1.pins;
+    if (mode === "any-high") {
+      const high = pins.filter((p) => level(p) === 1);
+      if (high.length) return { cause: "ext1", pins: high };
+    } else if (mode === "any-low") {
+      const low = pins.filter((p) => level(p) === 0);
+      if (low.length) return { cause: "ext1", pins: low };
+    } else if (pins.every((p) => level(p) === 0)) {
+      return { cause: "ext1", pins: [...pins] };
+    }
+  }
+  return undefined;
+}
+
+/** What ended the last deep sleep: a wake pin at its level wins over the timer, as on the chip when both fire. */
+export function wakeCause(): WakeCause {
+  const board = currentBoard();
+  const s = state(board);
+  if (s.reason !== "deep-sleep") return "none";
+  const pin = activeWake(board, s);
+  if (pin) return pin.cause;
+  return board.clock.nowMs >= s.untilMs ? "timer" : "other";
+}
+
+export function wakePins(): number[] {
+  const board = currentBoard();
+  const s = state(board);
+  if (s.reason !== "deep-sleep") return [];
+  return activeWake(board, s)?.pins ?? [];
+}
+
+/** Simulation control: the battery was disconnected. RTC memory is lost and the next boot is a power-on. */
+export function powerCut(board: Board = currentBoard()): void {
+  board.retained = undefined;
+  board.powerCuts++; // the ULP's pulse count and everything else in RTC memory is gone
+  board.sleepUntilMs = undefined;
+  states.set(board, { reason: "power-on", ext0: undefined, ext1: undefined, untilMs: Number.POSITIVE_INFINITY });
+}
+
+/**
+ * Simulation control: a reset other than a deep-sleep wake (watchdog, panic,
+ * software restart, brown-out). ESP-IDF's bootloader reloads RTC_DATA_ATTR
+ * memory on these, so the retained bytes are gone as after a power cut.
+ */
+export function resetBoard(reason: Exclude<ResetReason, "deep-sleep">, board: Board = currentBoard()): void {
+  powerCut(board);
+  state(board).reason = reason;
+}
