@@ -20,8 +20,10 @@
  * stay in the queue, "in flight", until the network shows it was listening: a
  * confirmed uplink that was ACKed, or any downlink. Every `checkpointMs`
  * (default 4 h; sooner when 32 readings are in flight) one routine uplink goes
- * confirmed, if the downlink budget allows. Two confirmed uplinks in a row
- * without ACK mean an outage: the in-flight readings are queued again, routine
+ * confirmed, if the downlink budget allows. A confirmed uplink without ACK
+ * means an outage (one, not two in a row: on a day whose downlinks are spent a
+ * second confirmed uplink may not go for hours, and readings sent unconfirmed
+ * meanwhile would count as delivered at the next ACK): the in-flight readings are queued again, routine
  * sending stops (saving airtime), and only a confirmed probe — the oldest
  * alarm, or else the next routine batch — goes out, with exponential back-off
  * up to 4 h. The first ACK or downlink ends the outage and the backlog
@@ -909,7 +911,7 @@ export class LoRaWanLink implements LinkPort {
       case "nack":
         this.#nackStreak++;
         this.#confirmNextMs = end + this.#confirmBackoffMs(this.#nackStreak);
-        if (this.#nackStreak >= 2 && !this.outage) {
+        if (this.#nackStreak >= 1 && !this.outage) {
           this.#flags |= F_OUTAGE;
           this.stats.outages++;
           q.rewind();
