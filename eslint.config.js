@@ -6,7 +6,7 @@ import globals from "globals";
 import noFloat from "./scripts/eslint/no-float.js";
 
 export default tseslint.config(
-  { ignores: ["**/node_modules/**", "**/dist/**", "build/**", "out/**", "sim-out/**", "codecs/device-repo/**/*.js"] },
+  { ignores: ["**/node_modules/**", "**/dist/**", "build/**", "out/**", "sim-out/**", "codecs/device-repo/**/*.js", "firmware/native/**/*.js"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
