@@ -371,8 +371,7 @@ export class SimNode {
    * when the power comes back.
    */
   powerCut(outageMs: number): void {
-    cutPower(this.board);
-    this.board.powerCuts++;
+    cutPower(this.board); // counts board.powerCuts, which clears the ULP's pulse count
     this.counters.powerCuts++;
     this.modem.inject("reboot");
     this.#armed = undefined;
