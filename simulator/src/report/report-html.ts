@@ -266,7 +266,13 @@ export async function renderReport(s: RunSummary, options: ReportOptions = {}): 
     renderSvg(deliverySpec(s, st), options.warnings),
     renderSvg(airtimeSpec(s, st), options.warnings),
     renderSvg(batterySpec(s), options.warnings),
-    ...selection.types.map((t) => renderSvg(timelineSpec(s, t, points), options.warnings)),
+    // A timeline that Vega cannot draw (seen with some one-day runs) must not cost the whole report: say so in its place.
+    ...selection.types.map((t) =>
+      renderSvg(timelineSpec(s, t, points), options.warnings).catch((e: Error) => {
+        options.warnings?.push(`timeline of ${t.type} nodes not drawn: ${e.message}`);
+        return `<p class="note">This timeline could not be drawn (${escapeText(e.message)}); the readings are in readings.csv.</p>`;
+      }),
+    ),
   ]);
   const binText = formatDuration(spanMs / bins);
   const timelines = selection.types
@@ -332,4 +338,8 @@ export async function writeReport(dir: string, s: RunSummary, options: ReportOpt
   const html = await renderReport(s, { readingsPath: join(dir, "readings.csv"), ...options });
   writeFileSync(path, html);
   return path;
+}
+
+function escapeText(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }

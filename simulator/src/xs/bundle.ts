@@ -2,7 +2,7 @@
  * Bundles TypeScript for the XS engine: one plain script (IIFE), no imports left,
  * with Moddable's platform modules (`timer`, `time`, `preference`, `embedded:*`,
  * `native:*`) resolved to the simulator's stand-ins exactly as the Node tests
- * resolve them (test/setup/alias-hooks.mjs), and a `console` for the worker,
+ * resolve them (the `paths` of tsconfig.json, which tsx applies), and a `console` for the worker,
  * which has none.
  */
 import { build, type Plugin } from "esbuild";

@@ -1,0 +1,119 @@
+/**
+ * `npm run sim`: runs a scenario of the city twin and prints a summary.
+ *   npm run sim -- --scenario leak --days 3 --out sim-out
+ */
+import { parseArgs } from "node:util";
+import { resolve } from "node:path";
+import { loadScenario, scenarioNames } from "./scenario.ts";
+import { runScenario } from "./run-scenario.ts";
+import type { RunSummary } from "../report/run-data.ts";
+
+const HELP = `citysense simulator: runs the real node firmware on emulated chips, a simulated LoRaWAN network and a model of the city.
+
+usage: npm run sim -- [options]
+
+  --scenario <name|file.json>  scenario to run (default: city); shipped: ${scenarioNames().join(", ")}
+  --days <n>                   simulated days (default: the scenario's)
+  --nodes <n>                  total nodes, in the scenario's proportions of air, water, bin and drain nodes
+  --seed <n>                   random seed (same seed, same run, byte for byte)
+  --region <EU868|US915|AU915|AS923>
+  --out <dir>                  write events.jsonl, readings.csv, summary.json and report.html there (default: sim-out)
+  --no-out                     write nothing, print the summary only
+  --help
+`;
+
+function fail(message: string): never {
+  process.stderr.write(`sim: ${message}\n`);
+  process.exit(2);
+}
+
+function int(name: string, v: string | undefined, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min || n > max) fail(`--${name} must be a number from ${min} to ${max}, got "${v}"`);
+  return n;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r, j) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ") + (j === 0 ? "\n" + widths.map((w) => "─".repeat(w)).join("  ") : "")).join("\n");
+}
+
+function printSummary(s: RunSummary, wallMs: number): void {
+  const types = ["air", "water", "level"] as const;
+  const rows = [["node type", "nodes", "boots", "uplinks", "delivered", "alarms", "airtime s/day (max)", "battery years (min)"]];
+  for (const t of types) {
+    const ns = s.nodes.filter((n) => n.type === t);
+    if (!ns.length) continue;
+    const sent = ns.reduce((a, n) => a + n.uplinksSent, 0);
+    const ok = ns.reduce((a, n) => a + n.uplinksDelivered, 0);
+    const air = Math.max(...ns.flatMap((n) => n.airtimeMsPerDay)) / 1000;
+    rows.push([t, String(ns.length), String(ns.reduce((a, n) => a + n.boots, 0)), String(sent), sent ? `${((100 * ok) / sent).toFixed(1)} %` : "-",
+      String(ns.reduce((a, n) => a + n.alarms.length, 0)), air.toFixed(1), Math.min(...ns.map((n) => n.projectedBatteryYears)).toFixed(1)]);
+  }
+  const missed = s.detections.filter((d) => d.detectedAtMs === null).length;
+  const lat = s.detections.filter((d) => d.detectedAtMs !== null).map((d) => (d.detectedAtMs! - d.truthStartMs) / 60000).sort((a, b) => a - b);
+  const lost = Object.entries(s.network.lostByReason).map(([k, v]) => `${k} ${v}`).join(", ") || "none";
+  process.stdout.write(`\nscenario ${s.scenario}: ${s.nodes.length} nodes, ${s.gateways.length} gateways, ${s.days} days, seed ${s.seed}, ${s.region} (${(wallMs / 1000).toFixed(1)} s)\n\n`);
+  process.stdout.write(table(rows) + "\n\n");
+  process.stdout.write(`network: ${s.network.delivered} of ${s.network.uplinks} uplinks delivered; lost: ${lost}\n`);
+  process.stdout.write(`events in the world: ${s.detections.length}; detected ${s.detections.length - missed}, missed ${missed}, false alarms ${s.falseAlarms.length}` +
+    (lat.length ? `; detection latency median ${lat[Math.floor(lat.length / 2)].toFixed(0)} min` : "") + "\n");
+}
+
+async function main(): Promise<void> {
+  let args;
+  try {
+    args = parseArgs({
+      options: {
+        scenario: { type: "string", default: "city" }, days: { type: "string" }, nodes: { type: "string" }, seed: { type: "string" },
+        region: { type: "string" }, out: { type: "string" }, "no-out": { type: "boolean" }, help: { type: "boolean" },
+        engine: { type: "string" }, workers: { type: "string" }, compare: { type: "string" },
+      },
+      strict: true,
+    }).values;
+  } catch (e) {
+    fail(`${(e as Error).message}\n\n${HELP}`);
+  }
+  if (args.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  for (const later of ["engine", "workers", "compare"] as const) {
+    if (args[later] !== undefined && !(later === "engine" && args.engine === "node")) fail(`--${later} is not available yet (the simulator runs the firmware under Node for now)`);
+  }
+  if (args.region !== undefined && !["EU868", "US915", "AU915", "AS923"].includes(args.region)) fail(`--region must be EU868, US915, AU915 or AS923, got "${args.region}"`);
+  let scenario;
+  try {
+    scenario = loadScenario(args.scenario!);
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  const out = args["no-out"] ? undefined : resolve(args.out ?? "sim-out");
+  const tty = process.stdout.isTTY;
+  let last = -1;
+  const result = await runScenario(scenario, {
+    days: int("days", args.days, 0.01, 366),
+    nodes: int("nodes", args.nodes, 1, 5000),
+    seed: int("seed", args.seed, 0, 4294967295),
+    region: args.region as typeof scenario.region | undefined,
+    out,
+    progress: tty
+      ? (f) => {
+          const pct = Math.floor(f * 100);
+          if (pct === last) return;
+          last = pct;
+          const bar = "█".repeat(Math.round(f * 30)).padEnd(30, "░");
+          process.stdout.write(`\r  ${bar} ${String(pct).padStart(3)} %`);
+          if (f >= 1) process.stdout.write("\n");
+        }
+      : undefined,
+  });
+  printSummary(result.summary, result.wallMs);
+  if (result.files) process.stdout.write(`\nwrote ${result.files.dir}/{events.jsonl, readings.csv, summary.json, report.html}\n`);
+}
+
+main().catch((e) => {
+  process.stderr.write(`sim: ${(e as Error).stack ?? e}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,276 @@
+/**
+ * Runs a scenario: lays out the city, builds one SimNode per city node (the
+ * real firmware of its type, on emulated chips that read the world models),
+ * runs them on one simulated LoRaWAN network in virtual time, streams the
+ * network's application events to the run's files, and scores the alarms
+ * against the world's ground truth.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { City, type CityNode } from "../world/city.ts";
+import { SimNetwork } from "../network/network.ts";
+import { SimNode, type NodeType } from "../fleet/sim-node.ts";
+import { Fleet, airtimeMs } from "../fleet/run-fleet.ts";
+import { VirtualClock } from "../core/clock.ts";
+import { RunOutput } from "../report/run-output.ts";
+import type { RunSummary, NodeSummary, Detection, FalseAlarm, GroundTruthEvent } from "../report/run-data.ts";
+import type { Scenario } from "./scenario.ts";
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+/** How a node's alarm events answer the world's ground-truth kinds. */
+const ANSWERS: { [truthKind: string]: string[] } = {
+  co2High: ["co2High"],
+  aqiUnhealthy: ["aqiCategoryChange"],
+  pmSpike: ["pmSpike"],
+  leak: ["leak"],
+  burst: ["burst"],
+  full: ["full"],
+  collection: ["emptied"],
+  tipped: ["tipped"],
+  lidOpen: ["lidOpen"],
+  rapidRise: ["rapidRise"],
+  obstruction: ["obstruction"],
+};
+/** Alarm events that claim something happened (their "cleared" twins and fault reports are not scored). */
+const CLAIMS = new Set(Object.values(ANSWERS).flat());
+/** How long after a ground-truth event ends an alarm still counts as detecting it (a leak is judged at the next night). */
+const GRACE_MS: { [kind: string]: number } = { leak: 30 * HOUR, collection: 2 * HOUR, full: 2 * HOUR };
+
+/** Run options. */
+export interface RunOptions {
+  /** Overrides of the scenario. */
+  days?: number;
+  seed?: number;
+  region?: Scenario["region"];
+  /** Total node count, spread over the kinds in the scenario's proportions. */
+  nodes?: number;
+  /** Output directory (events.jsonl, readings.csv, summary.json, report.html); none: nothing written. */
+  out?: string;
+  /** Called every simulated hour with the fraction done. */
+  progress?: (fraction: number) => void;
+}
+
+/** What a run produced. */
+export interface RunResult {
+  summary: RunSummary;
+  files?: { dir: string; report: string };
+  wallMs: number;
+}
+
+function scaleCounts(s: Scenario, total: number | undefined): Scenario["nodes"] {
+  if (total === undefined) return s.nodes;
+  const kinds = ["air", "water", "bin", "drain"] as const;
+  const sum = kinds.reduce((a, k) => a + s.nodes[k], 0) || 1;
+  const out = { air: 0, water: 0, bin: 0, drain: 0 };
+  let given = 0;
+  for (const k of kinds) given += out[k] = Math.floor((total * s.nodes[k]) / sum);
+  for (let i = 0; given < total; i = (i + 1) % kinds.length) if (s.nodes[kinds[i]] > 0 || sum === 1) (out[kinds[i]]++, given++);
+  return out;
+}
+
+/** Gateways on a grid over the district, about 900 m apart (the urban channel below reaches ~1 km at SF9). */
+function gatewayGrid(widthM: number, heightM: number): { x: number; y: number }[] {
+  const nx = Math.max(1, Math.ceil(widthM / 900));
+  const ny = Math.max(1, Math.ceil(heightM / 900));
+  const out: { x: number; y: number }[] = [];
+  for (let i = 0; i < nx; i++) for (let j = 0; j < ny; j++) out.push({ x: Math.round(((i + 0.5) * widthM) / nx), y: Math.round(((j + 0.5) * heightM) / ny) });
+  return out;
+}
+
+/** Battery figures of a node type from hardware/<type>/power.json (capacity × usable share, sleep current). */
+function powerModel(type: NodeType): { batteryMah: number; sleepUa: number; selfDischargePctPerYear: number } {
+  const file = new URL(`../../../hardware/${type}/power.json`, import.meta.url);
+  const fallback = { batteryMah: 17000 * 0.7, sleepUa: 20, selfDischargePctPerYear: 1 };
+  if (!existsSync(file)) return fallback;
+  try {
+    const p = JSON.parse(readFileSync(file, "utf8")) as { battery?: { capacityMah?: number; usableFraction?: number; selfDischargePctPerYear?: number }; sleep?: { uA?: number }[] };
+    const sleepUa = (p.sleep ?? []).reduce((a, s) => a + (s.uA ?? 0), 0);
+    return {
+      batteryMah: (p.battery?.capacityMah ?? 17000) * (p.battery?.usableFraction ?? 0.7),
+      sleepUa: sleepUa || fallback.sleepUa,
+      selfDischargePctPerYear: p.battery?.selfDischargePctPerYear ?? 1,
+    };
+  } catch {
+    return fallback;
+  }
+}
+
+/** ESP32 running plus sensors, averaged over a wake (mA), and the modem transmitting at 14 dBm (mA). */
+const AWAKE_MA = 45;
+const TX_MA = 120;
+
+function nodeType(n: CityNode): NodeType {
+  return n.kind === "bin" || n.kind === "drain" ? "level" : n.kind;
+}
+
+/** Runs `scenario` and returns its summary (and files, with `out`). */
+export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<RunResult> {
+  const started = Date.now();
+  const seed = options.seed ?? scenario.seed;
+  const days = options.days ?? scenario.days;
+  const region = options.region ?? scenario.region;
+  const clock0 = new VirtualClock();
+  const epoch = clock0.epochUnixMs;
+  const city = new City({
+    seed,
+    counts: scaleCounts(scenario, options.nodes),
+    weather: { storms: (scenario.storms ?? []).map((s) => ({ startMs: s.startH * HOUR, durationMs: s.durationH * HOUR, peakMmH: s.peakMmH })) },
+    regionalAir: { episodes: (scenario.episodes ?? []).map((e) => ({ startMs: e.startH * HOUR, endMs: (e.startH + e.durationH) * HOUR, peakPm25: 70 })) },
+  });
+  const gateways = (scenario.gateways ?? gatewayGrid(city.widthM, city.heightM)).map((g, i) => ({ id: `gw-${String(i + 1).padStart(2, "0")}`, ...g }));
+  // An urban macro-cell channel (gateways on rooftops): the LoRaSim indoor defaults would give a 170 m range.
+  const network = new SimNetwork({
+    region,
+    seed: `net-${seed}`,
+    channel: { referenceLossDb: 100, referenceDistanceM: 40, pathLossExponent: 3.0, shadowingSdDb: 4, fadingSdDb: 2 },
+    gateways: gateways.map((g) => ({ id: g.id, position: { x: g.x, y: g.y, z: 25 }, region, antennaGainDbi: 3 })),
+  });
+  for (const o of scenario.outages ?? []) network.addOutage({ fromMs: o.startH * HOUR, toMs: (o.startH + o.durationH) * HOUR });
+
+  const out = options.out ? new RunOutput(options.out) : undefined;
+  const delivered = new Map<string, number>();
+  network.subscribe((e) => {
+    const id = e.end_device_ids.device_id;
+    delivered.set(id, (delivered.get(id) ?? 0) + 1);
+    // Times in the files are Unix ms of the run's calendar.
+    out?.uplink(e);
+  });
+
+  const nodes: SimNode[] = [];
+  for (const [i, c] of city.nodes.entries()) {
+    const type = nodeType(c);
+    const env: ConstructorParameters<typeof SimNode>[0]["environment"] = {};
+    const config: { [k: string]: unknown } = {};
+    let settings: { [k: string]: number } = { ...(scenario.settings?.[type] ?? {}) };
+    if (c.kind === "air") env.air = (t) => c.model.at(t);
+    else if (c.kind === "water") env.flowLMin = (t) => c.model.flowLMin(t);
+    else if (c.kind === "bin") {
+      env.target = (t) => c.model.target(t);
+      env.acceleration = (t) => c.model.acceleration(t);
+      config.variant = "bin";
+    } else {
+      env.target = (t) => c.model.target(t);
+      config.variant = "drain";
+      settings = { depthMm: 1500, fullDistanceMm: 300, ...settings };
+    }
+    nodes.push(new SimNode({
+      type, id: c.id, seed: (seed * 7919 + i * 104729) >>> 0, network, position: { x: c.position.x, y: c.position.y, z: 2 },
+      modem: scenario.modem ?? "wio-e5", region, config: { ...config, adr: false, dataRate: region === "US915" ? 1 : 4 }, settings, environment: env,
+    }));
+  }
+
+  // Every uplink record is kept until the end (delivery is settled once all frames are known); fine at district scale.
+  const fleet = new Fleet(network, nodes);
+  const endMs = days * DAY;
+  for (let t = HOUR; ; t += HOUR) {
+    fleet.runUntil(Math.min(t, endMs));
+    options.progress?.(Math.min(t, endMs) / endMs);
+    if (t >= endMs) break;
+  }
+  const final = network.finalize();
+
+  // Per node: what it sent (every frame, joins included, for airtime) and what arrived.
+  const sent = new Map<string, number>();
+  const joins = new Map<string, number>();
+  const airtime = new Map<string, number[]>();
+  const lostByReason: { [reason: string]: number } = {};
+  const byEui = new Map(nodes.map((n) => [n.devEui, n]));
+  const addLine = (devEui: string, kind: string, startMs: number, ok: boolean, reason: string | undefined, airMs: number) => {
+    const n = byEui.get(devEui);
+    if (!n) return;
+    const day = Math.min(days - 1, Math.max(0, Math.floor(startMs / DAY)));
+    const a = airtime.get(n.id) ?? new Array(Math.ceil(days)).fill(0);
+    a[day] += airMs;
+    airtime.set(n.id, a);
+    if (kind === "join") {
+      if (ok) joins.set(n.id, (joins.get(n.id) ?? 0) + 1);
+      return;
+    }
+    sent.set(n.id, (sent.get(n.id) ?? 0) + 1);
+    if (!ok) lostByReason[reason ?? "unknown"] = (lostByReason[reason ?? "unknown"] ?? 0) + 1;
+  };
+  const lines = new Map(final.uplinks.map((l) => [l.id, l]));
+  for (const r of network.uplinks) {
+    const line = lines.get(r.id);
+    addLine(r.devEui, r.kind, r.tx.startMs, line ? line.delivered : false, line?.reason, r.tx.airtimeMs);
+  }
+  for (const [reason, count] of Object.entries(fleet.delivery.byReason)) lostByReason[reason] = (lostByReason[reason] ?? 0) + (count ?? 0);
+
+  const alarmsOf = new Map<string, { event: string; atMs: number; receivedMs: number }[]>();
+  for (const e of fleet.events) {
+    const d = e.event.uplink_message.decoded_payload as { messageType?: string; event?: string; ageS?: number } | undefined;
+    if (!d || !/Alarm$/.test(d.messageType ?? "") || !d.event) continue;
+    const list = alarmsOf.get(e.nodeId) ?? [];
+    list.push({ event: d.event, atMs: e.atMs - (d.ageS ?? 0) * 1000, receivedMs: e.atMs });
+    alarmsOf.set(e.nodeId, list);
+  }
+
+  const truth: GroundTruthEvent[] = city.groundTruthEvents(0, endMs).filter((g) => ANSWERS[g.kind] && g.startMs >= 0 && g.startMs < endMs);
+  const detections: Detection[] = [];
+  const used = new Set<object>();
+  for (const g of truth) {
+    const alarms = alarmsOf.get(g.nodeId) ?? [];
+    const hit = alarms.find((a) => !used.has(a) && ANSWERS[g.kind].includes(a.event) && a.atMs >= g.startMs - 15 * 60_000 && a.atMs <= g.endMs + (GRACE_MS[g.kind] ?? HOUR));
+    if (hit) used.add(hit);
+    detections.push({ nodeId: g.nodeId, kind: g.kind, truthStartMs: epoch + g.startMs, detectedAtMs: hit ? epoch + hit.receivedMs : null });
+  }
+  const falseAlarms: FalseAlarm[] = [];
+  for (const [nodeId, alarms] of alarmsOf) {
+    for (const a of alarms) if (CLAIMS.has(a.event) && !used.has(a)) falseAlarms.push({ nodeId, event: a.event, atMs: epoch + a.atMs });
+  }
+
+  const summaries: NodeSummary[] = nodes.map((n) => {
+    const power = powerModel(n.type);
+    const air = airtime.get(n.id) ?? new Array(Math.ceil(days)).fill(0);
+    const airTotal = air.reduce((a, b) => a + b, 0);
+    const mAhPerDay = (power.sleepUa / 1000) * 24 + ((n.counters.awakeMs * AWAKE_MA + airTotal * TX_MA) / 3_600_000) / days;
+    const selfPerYear = (power.batteryMah * power.selfDischargePctPerYear) / 100;
+    return {
+      id: n.id,
+      type: n.type,
+      position: positionOf(city, n.id),
+      modem: n.modemModel,
+      dataRate: n.modem.device.dr,
+      boots: n.counters.boots,
+      awakeMs: n.counters.awakeMs,
+      uplinksSent: sent.get(n.id) ?? 0,
+      uplinksDelivered: delivered.get(n.id) ?? 0,
+      joins: joins.get(n.id) ?? 0,
+      airtimeMsPerDay: air.map((v) => Math.round(v * 1000) / 1000),
+      energyMahPerDay: Math.round(mAhPerDay * 1000) / 1000,
+      batteryMah: Math.round(power.batteryMah),
+      projectedBatteryYears: Math.round((power.batteryMah / (mAhPerDay * 365 + selfPerYear)) * 100) / 100,
+      alarms: (alarmsOf.get(n.id) ?? []).map((a) => ({ event: a.event, atMs: epoch + a.atMs })),
+    };
+  });
+  const totalSent = summaries.reduce((a, s) => a + s.uplinksSent, 0);
+  const totalDelivered = summaries.reduce((a, s) => a + s.uplinksDelivered, 0);
+  const summary: RunSummary = {
+    scenario: scenario.name,
+    seed,
+    region,
+    days,
+    startMs: epoch,
+    nodes: summaries,
+    gateways,
+    groundTruth: truth.map((g) => ({ nodeId: g.nodeId, kind: g.kind, startMs: epoch + g.startMs, endMs: epoch + g.endMs })),
+    detections,
+    falseAlarms,
+    outages: (scenario.outages ?? []).map((o) => ({ gatewayId: "*", startMs: epoch + o.startH * HOUR, endMs: epoch + (o.startH + o.durationH) * HOUR })),
+    network: { uplinks: totalSent, delivered: totalDelivered, lostByReason },
+    fairUseAirtimeMsPerDay: 30_000,
+  };
+  let files: RunResult["files"];
+  if (out) {
+    const f = await out.finish(summary);
+    files = { dir: f.dir, report: f.report };
+  }
+  void airtimeMs;
+  return { summary, files, wallMs: Date.now() - started };
+}
+
+function positionOf(city: City, id: string): { x: number; y: number } {
+  const n = city.node(id);
+  return n ? { x: Math.round(n.position.x), y: Math.round(n.position.y) } : { x: 0, y: 0 };
+}

@@ -1,0 +1,127 @@
+/** Scenario files: what a run simulates, validated against a JSON Schema so a bad file gets a message naming the field. */
+import Ajv from "ajv";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { basename, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** A run of the city twin. */
+export interface Scenario {
+  name: string;
+  description?: string;
+  seed: number;
+  days: number;
+  region: "EU868" | "US915" | "AU915" | "AS923";
+  /** Nodes of each kind; bins and drains are fill-level nodes. */
+  nodes: { air: number; water: number; bin: number; drain: number };
+  /** Gateways in metres on the district plane; omitted: a grid that covers the district. */
+  gateways?: { x: number; y: number }[];
+  /** LoRaWAN modem fitted to the nodes. */
+  modem?: "wio-e5" | "rak3172";
+  /** Network outages (every gateway silent), hours from the start. */
+  outages?: { startH: number; durationH: number }[];
+  /** Scripted storms on top of the random weather. */
+  storms?: { startH: number; durationH: number; peakMmH: number }[];
+  /** Scripted regional pollution episodes. */
+  episodes?: { startH: number; durationH: number }[];
+  /** Node settings stored in flash before the first boot, per node type (as the setX downlinks would set them). */
+  settings?: { air?: Record<string, number>; water?: Record<string, number>; level?: Record<string, number> };
+}
+
+/** The JSON Schema of scenario files. */
+export const SCENARIO_SCHEMA = {
+  $schema: "http://json-schema.org/draft-07/schema#",
+  type: "object",
+  additionalProperties: false,
+  required: ["name", "seed", "days", "region", "nodes"],
+  properties: {
+    $schema: { type: "string" },
+    name: { type: "string", minLength: 1, maxLength: 80 },
+    description: { type: "string" },
+    seed: { type: "integer", minimum: 0, maximum: 4294967295 },
+    days: { type: "number", exclusiveMinimum: 0, maximum: 366 },
+    region: { enum: ["EU868", "US915", "AU915", "AS923"] },
+    nodes: {
+      type: "object",
+      additionalProperties: false,
+      required: ["air", "water", "bin", "drain"],
+      properties: {
+        air: { type: "integer", minimum: 0, maximum: 2000 },
+        water: { type: "integer", minimum: 0, maximum: 2000 },
+        bin: { type: "integer", minimum: 0, maximum: 2000 },
+        drain: { type: "integer", minimum: 0, maximum: 2000 },
+      },
+    },
+    gateways: {
+      type: "array",
+      minItems: 1,
+      maxItems: 100,
+      items: { type: "object", additionalProperties: false, required: ["x", "y"], properties: { x: { type: "number" }, y: { type: "number" } } },
+    },
+    modem: { enum: ["wio-e5", "rak3172"] },
+    outages: { type: "array", items: { $ref: "#/definitions/window" } },
+    episodes: { type: "array", items: { $ref: "#/definitions/window" } },
+    storms: {
+      type: "array",
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["startH", "durationH", "peakMmH"],
+        properties: { startH: { type: "number", minimum: 0 }, durationH: { type: "number", exclusiveMinimum: 0 }, peakMmH: { type: "number", exclusiveMinimum: 0, maximum: 300 } },
+      },
+    },
+    settings: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        air: { type: "object", additionalProperties: { type: "integer" } },
+        water: { type: "object", additionalProperties: { type: "integer" } },
+        level: { type: "object", additionalProperties: { type: "integer" } },
+      },
+    },
+  },
+  definitions: {
+    window: {
+      type: "object",
+      additionalProperties: false,
+      required: ["startH", "durationH"],
+      properties: { startH: { type: "number", minimum: 0 }, durationH: { type: "number", exclusiveMinimum: 0 } },
+    },
+  },
+} as const;
+
+const ajv = new Ajv({ allErrors: true });
+const validate = ajv.compile(SCENARIO_SCHEMA);
+
+/** Problems with a scenario object, one message per problem naming the field ("nodes.air: must be integer"); empty when valid. */
+export function scenarioErrors(value: unknown): string[] {
+  if (validate(value)) return [];
+  return (validate.errors ?? []).map((e) => {
+    const field = (e.instancePath || "").replace(/^\//, "").replace(/\//g, ".") || "(scenario)";
+    if (e.keyword === "additionalProperties") return `${field === "(scenario)" ? "" : field + "."}${(e.params as { additionalProperty: string }).additionalProperty}: unknown field`;
+    if (e.keyword === "required") return `${field === "(scenario)" ? "" : field + "."}${(e.params as { missingProperty: string }).missingProperty}: required`;
+    if (e.keyword === "enum") return `${field}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(", ")}`;
+    return `${field}: ${e.message}`;
+  });
+}
+
+const DIR = fileURLToPath(new URL("../../scenarios/", import.meta.url));
+
+/** Names of the scenarios shipped in simulator/scenarios/. */
+export function scenarioNames(): string[] {
+  return readdirSync(DIR).filter((f) => f.endsWith(".json")).map((f) => basename(f, ".json")).sort();
+}
+
+/** Loads a scenario by name or path; throws an Error listing every problem if it is invalid. */
+export function loadScenario(nameOrPath: string): Scenario {
+  const path = existsSync(nameOrPath) ? nameOrPath : join(DIR, nameOrPath + ".json");
+  if (!existsSync(path)) throw new Error(`no scenario "${nameOrPath}": give a file or one of ${scenarioNames().join(", ")}`);
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+  const errors = scenarioErrors(value);
+  if (errors.length) throw new Error(`${path}: invalid scenario\n  ${errors.join("\n  ")}`);
+  return value as Scenario;
+}
