@@ -14,6 +14,7 @@ declare module "embedded:sensor/_common" {
   export type PortSpecifier = number;
 
   /** An IO class: constructed with one options bag, as every ECMA-419 IO class is. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each IO class takes its own options bag; constructors are contravariant, so `unknown` would reject them all
   export type IOConstructor<Instance = unknown> = new (options: any) => Instance;
 
   /** I2C bus for a sensor: the IO class (I2C or SMBus) and its options; drivers add `address` and `hz`. */

@@ -65,7 +65,12 @@ function scaleCounts(s: Scenario, total: number | undefined): Scenario["nodes"] 
   const out = { air: 0, water: 0, bin: 0, drain: 0 };
   let given = 0;
   for (const k of kinds) given += out[k] = Math.floor((total * s.nodes[k]) / sum);
-  for (let i = 0; given < total; i = (i + 1) % kinds.length) if (s.nodes[kinds[i]] > 0 || sum === 1) (out[kinds[i]]++, given++);
+  for (let i = 0; given < total; i = (i + 1) % kinds.length) {
+    if (s.nodes[kinds[i]] > 0 || sum === 1) {
+      out[kinds[i]]++;
+      given++;
+    }
+  }
   return out;
 }
 

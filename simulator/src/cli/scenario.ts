@@ -119,7 +119,7 @@ export function loadScenario(nameOrPath: string): Scenario {
   try {
     value = JSON.parse(readFileSync(path, "utf8"));
   } catch (e) {
-    throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
+    throw new Error(`${path}: not valid JSON (${(e as Error).message})`, { cause: e });
   }
   const errors = scenarioErrors(value);
   if (errors.length) throw new Error(`${path}: invalid scenario\n  ${errors.join("\n  ")}`);
