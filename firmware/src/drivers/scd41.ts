@@ -36,8 +36,9 @@ export interface I2CInstance {
 export interface I2COpenOptions {
   address: number;
   hz: number;
-  data?: number;
-  clock?: number;
+  /** SDA and SCL pins: Moddable's ESP32 I2C requires both. */
+  data: number;
+  clock: number;
   port?: number;
 }
 
@@ -52,8 +53,8 @@ export interface Scd41SensorBag {
   io: I2CConstructor;
   address?: number;
   hz?: number;
-  data?: number;
-  clock?: number;
+  data: number;
+  clock: number;
   port?: number;
 }
 

@@ -36,7 +36,7 @@ interface I2CInstance {
 }
 
 /** The ECMA-419 I2C IO class (`device.io.I2C`, or the simulator's stand-in). */
-export type Sen5xI2CConstructor = new (options: { address: number; hz: number; data?: number; clock?: number; port?: number }) => I2CInstance;
+export type Sen5xI2CConstructor = new (options: { address: number; hz: number; data: number; clock: number; port?: number }) => I2CInstance;
 
 /** Which module is on the bus. */
 export type Sen5xModel = "SEN55" | "SEN66";
@@ -49,8 +49,8 @@ export interface Sen5xSensorBag {
   io: Sen5xI2CConstructor;
   address?: number;
   hz?: number;
-  data?: number;
-  clock?: number;
+  data: number;
+  clock: number;
   port?: number;
 }
 

@@ -323,7 +323,7 @@ describe("SCD41 driver with the SCD41 emulator", () => {
       },
     };
     board.attachI2C(0x62, fake);
-    const s = new SCD41({ sensor: { io: I2C, address: 0x62 } });
+    const s = new SCD41({ sensor: { io: I2C, data: 21, clock: 22, address: 0x62 } });
     assert.equal(faultOf(() => s.sample()), "range");
   });
 
@@ -371,7 +371,7 @@ describe("SCD41 driver with the SCD41 emulator", () => {
           setCurrentBoard(board);
           const chip = new Scd41Emulator({ rng: new Rng(seed), environment: steadyAir(air), clock: board.clock });
           board.attachI2C(0x62, chip);
-          const s = new SCD41({ sensor: { io: I2C, address: 0x62 }, stuckAfter: 3 });
+          const s = new SCD41({ sensor: { io: I2C, data: 21, clock: 22, address: 0x62 }, stuckAfter: 3 });
           let previous: Scd41Fault | undefined;
           for (const phase of plan) {
             if (phase.mode !== s.mode) s.configure({ mode: phase.mode });

@@ -397,7 +397,7 @@ describe("SEN5x driver with the SEN5x emulator", () => {
       board.clock.advance(10000);
       io.write(Uint8Array.of(0x00, 0x21));
       board.clock.advance(50);
-      assert.throws(() => new SEN5x({ sensor: { io: I2C }, model: "SEN66", mode: "rht-gas" }), RangeError);
+      assert.throws(() => new SEN5x({ sensor: { io: I2C, data: 21, clock: 22 }, model: "SEN66", mode: "rht-gas" }), RangeError);
     });
   });
 
@@ -436,7 +436,7 @@ describe("SEN5x driver with the SEN5x emulator", () => {
           setCurrentBoard(board);
           const chip = new Sen5xEmulator({ rng: new Rng(seed), environment: steadyAir(air), clock: board.clock, model });
           board.attachI2C(ADDRESS[model], chip);
-          const s = new SEN5x({ sensor: { io: I2C }, model, stuckAfter: 3 });
+          const s = new SEN5x({ sensor: { io: I2C, data: 21, clock: 22 }, model, stuckAfter: 3 });
           let previous: Sen5xFault | undefined;
           for (const phase of plan) {
             if (phase.condition) chip.setCondition(phase.condition, true);
