@@ -17,9 +17,10 @@
 import type { BenchModule, BenchOptions, BenchResult, Table } from "./bench-module.ts";
 import { codecBench } from "./codec-bench.ts";
 import { fuzzBench } from "./fuzz.ts";
+import { simSpeedBench } from "./sim-speed-bench.ts";
 
 /** Every benchmark, in output order. */
-export const MODULES: BenchModule[] = [codecBench, fuzzBench];
+export const MODULES: BenchModule[] = [codecBench, fuzzBench, simSpeedBench];
 
 function parseArgs(argv: string[]): BenchOptions {
   const raw: Record<string, string | true> = {};
