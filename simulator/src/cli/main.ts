@@ -17,7 +17,9 @@ usage: npm run sim -- [options]
   --nodes <n>                  total nodes, in the scenario's proportions of air, water, bin and drain nodes
   --seed <n>                   random seed (same seed, same run, byte for byte)
   --region <EU868|US915|AU915|AS923>
-  --out <dir>                  write events.jsonl, readings.csv, summary.json and report.html there (default: sim-out)
+  --compare <name|file.json>   also run a second configuration with the same options and compare them side by side
+  --out <dir>                  write events.jsonl, readings.csv, summary.json and report.html there (default: sim-out;
+                               the compared run goes to <dir>-compare)
   --no-out                     write nothing, print the summary only
   --help
 `;
@@ -79,7 +81,7 @@ async function main(): Promise<void> {
     process.stdout.write(HELP);
     return;
   }
-  for (const later of ["engine", "workers", "compare"] as const) {
+  for (const later of ["engine", "workers"] as const) {
     if (args[later] !== undefined && !(later === "engine" && args.engine === "node")) fail(`--${later} is not available yet (the simulator runs the firmware under Node for now)`);
   }
   if (args.region !== undefined && !["EU868", "US915", "AU915", "AS923"].includes(args.region)) fail(`--region must be EU868, US915, AU915 or AS923, got "${args.region}"`);
@@ -92,14 +94,13 @@ async function main(): Promise<void> {
   const out = args["no-out"] ? undefined : resolve(args.out ?? "sim-out");
   const tty = process.stdout.isTTY;
   let last = -1;
-  const result = await runScenario(scenario, {
+  const options = {
     days: int("days", args.days, 0.01, 366),
     nodes: int("nodes", args.nodes, 1, 5000),
     seed: int("seed", args.seed, 0, 4294967295),
     region: args.region as typeof scenario.region | undefined,
-    out,
     progress: tty
-      ? (f) => {
+      ? (f: number) => {
           const pct = Math.floor(f * 100);
           if (pct === last) return;
           last = pct;
@@ -108,9 +109,45 @@ async function main(): Promise<void> {
           if (f >= 1) process.stdout.write("\n");
         }
       : undefined,
-  });
+  };
+  const result = await runScenario(scenario, { ...options, out });
   printSummary(result.summary, result.wallMs);
   if (result.files) process.stdout.write(`\nwrote ${result.files.dir}/{events.jsonl, readings.csv, summary.json, report.html}\n`);
+  if (args.compare !== undefined) {
+    let other;
+    try {
+      other = loadScenario(args.compare);
+    } catch (e) {
+      fail((e as Error).message);
+    }
+    last = -1;
+    const b = await runScenario(other, { ...options, out: out ? out + "-compare" : undefined });
+    printSummary(b.summary, b.wallMs);
+    if (b.files) process.stdout.write(`\nwrote ${b.files.dir}/{events.jsonl, readings.csv, summary.json, report.html}\n`);
+    process.stdout.write("\n" + compareTable(result.summary, b.summary) + "\n");
+  }
+}
+
+/** Key planner figures of two runs side by side. */
+function compareTable(a: RunSummary, b: RunSummary): string {
+  const figures = (s: RunSummary) => {
+    const detected = s.detections.filter((d) => d.detectedAtMs !== null);
+    const lat = detected.map((d) => (d.detectedAtMs! - d.truthStartMs) / 60000).sort((x, y) => x - y);
+    const air = s.nodes.map((n) => n.airtimeMsPerDay.reduce((p, q) => p + q, 0) / Math.max(1, n.airtimeMsPerDay.length) / 1000);
+    return [
+      String(s.nodes.length),
+      s.network.uplinks ? `${((100 * s.network.delivered) / s.network.uplinks).toFixed(1)} %` : "-",
+      `${detected.length}/${s.detections.length}`,
+      String(s.falseAlarms.length),
+      lat.length ? `${lat[Math.floor(lat.length / 2)].toFixed(0)} min` : "-",
+      air.length ? (air.reduce((p, q) => p + q, 0) / air.length).toFixed(2) : "-",
+      s.nodes.length ? Math.min(...s.nodes.map((n) => n.projectedBatteryYears)).toFixed(1) : "-",
+    ];
+  };
+  const names = ["nodes", "delivery ratio", "events detected", "false alarms", "median detection latency", "airtime s/node/day", "shortest battery life (years)"];
+  const fa = figures(a);
+  const fb = figures(b);
+  return table([["figure", a.scenario, b.scenario], ...names.map((n, i) => [n, fa[i], fb[i]])]);
 }
 
 main().catch((e) => {

@@ -184,7 +184,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const addLine = (devEui: string, kind: string, startMs: number, ok: boolean, reason: string | undefined, airMs: number) => {
     const n = byEui.get(devEui);
     if (!n) return;
-    const day = Math.min(days - 1, Math.max(0, Math.floor(startMs / DAY)));
+    const day = Math.min(Math.ceil(days) - 1, Math.max(0, Math.floor(startMs / DAY)));
     const a = airtime.get(n.id) ?? new Array(Math.ceil(days)).fill(0);
     a[day] += airMs;
     airtime.set(n.id, a);

@@ -61,6 +61,12 @@ describe("simulator CLI: scenarios", function () {
     for (const f of ["events.jsonl", "readings.csv", "summary.json", "report.html"]) assert.ok(existsSync(join(a, f)), f);
   });
 
+  it("--compare runs a second configuration and prints the two side by side", () => {
+    const out = execFileSync(process.execPath, ["--import", "tsx", "simulator/src/cli/main.ts", "--days", "0.1", "--nodes", "3", "--no-out", "--compare", "network-outage"], { encoding: "utf8" });
+    assert.match(out, /figure\s+city\s+network-outage/);
+    assert.match(out, /delivery ratio\s+\d+\.\d %\s+\d+\.\d %/);
+  });
+
   it("npm run sim's command line refuses bad options with a clear message", () => {
     const run = (...args: string[]) => {
       try {
