@@ -18,9 +18,10 @@ import type { BenchModule, BenchOptions, BenchResult, Table } from "./bench-modu
 import { codecBench } from "./codec-bench.ts";
 import { fuzzBench } from "./fuzz.ts";
 import { simSpeedBench } from "./sim-speed-bench.ts";
+import { mlBench } from "./ml-bench.ts";
 
 /** Every benchmark, in output order. */
-export const MODULES: BenchModule[] = [codecBench, fuzzBench, simSpeedBench];
+export const MODULES: BenchModule[] = [codecBench, fuzzBench, simSpeedBench, mlBench];
 
 function parseArgs(argv: string[]): BenchOptions {
   const raw: Record<string, string | true> = {};

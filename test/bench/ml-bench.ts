@@ -1,0 +1,131 @@
+/**
+ * ML in the XS engine: for each test model of test/firmware/ml/models.ts
+ * (written as .tflite by scripts/ml/tflite-writer.ts and imported with
+ * scripts/ml/model-import.ts, as the firmware's models are), the .tflite
+ * bytes, the constant tables the firmware keeps in flash, the arena the
+ * interpreter allocates, its multiply-accumulates per inference and the XS
+ * compute (bytecodes) per inference. Baseline, in the same run and engine: a
+ * bare int8 dot-product loop (`acc += w[i] * x[i]` over Int8Arrays), so
+ * `vs bare MAC` is what the TFLite Micro arithmetic (offsets, requantization,
+ * clamping, loop nests) costs over the multiply-accumulates alone.
+ * Compute per inference = (meter of n + 1 invokes − meter of 1) / n.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { bundleForXs } from "../../simulator/src/xs/bundle.ts";
+import { Xsnap } from "../../simulator/src/xs/xsnap.ts";
+import { OP_CONV_2D, OP_DEPTHWISE_CONV_2D, OP_FULLY_CONNECTED, type ModelModule } from "../../firmware/src/ml/model.ts";
+import { importTflite } from "../../scripts/ml/model-import.ts";
+import type { TfliteModel } from "../../scripts/ml/tflite-types.ts";
+import { writeTflite } from "../../scripts/ml/tflite-writer.ts";
+import { ensureXsBuilt, evaluateJson } from "../xs/engine-build.ts";
+import { autoencoderModel, convModel, mlpModel, visionModel } from "../firmware/ml/models.ts";
+import { sig, thousands, type BenchContext, type BenchModule, type BenchResult } from "./bench-module.ts";
+
+const MODELS: [string, () => TfliteModel, number][] = [["mlp", mlpModel, 40], ["conv", convModel, 20], ["vision", visionModel, 4], ["autoencoder", autoencoderModel, 2]];
+const INTERPRETER = fileURLToPath(new URL("../../firmware/src/ml/interpreter.ts", import.meta.url));
+
+const count = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** Multiply-accumulates of one inference (fully connected, conv and depthwise conv layers). */
+export function macs(m: ModelModule): number {
+  let n = 0;
+  for (const op of m.operators) {
+    const out = count(m.tensors[op.outputs[0]].shape);
+    const filter = m.tensors[op.inputs[1]]?.shape;
+    if (op.op === OP_FULLY_CONNECTED) n += out * filter[filter.length - 1];
+    else if (op.op === OP_CONV_2D) n += out * filter[1] * filter[2] * filter[3];
+    else if (op.op === OP_DEPTHWISE_CONV_2D) n += out * filter[1] * filter[2];
+  }
+  return n;
+}
+
+async function run(ctx: BenchContext): Promise<BenchResult> {
+  await ensureXsBuilt();
+  const dir = mkdtempSync(join(tmpdir(), "citysense-ml-bench-"));
+  const xs = await Xsnap.start({ name: "ml-bench" });
+  try {
+    const rows: { name: string; tfliteBytes: number; constantBytes: number; arenaBytes: number; macs: number; computePerInference?: number }[] = [];
+    const imports: string[] = [];
+    for (const [name, build] of MODELS) {
+      const tflite = writeTflite(build());
+      const outPath = join(dir, `${name}.ts`);
+      const r = importTflite(tflite, { name, outPath });
+      writeFileSync(outPath, r.source);
+      rows.push({ name, tfliteBytes: tflite.length, constantBytes: r.constantBytes, arenaBytes: r.arenaBytes, macs: macs(r.module) });
+      imports.push(`import { model as m${imports.length} } from ${JSON.stringify(outPath)};`);
+    }
+    const entry = join(dir, "entry.ts");
+    writeFileSync(entry, [
+      `import { Interpreter } from ${JSON.stringify(INTERPRETER)};`,
+      ...imports,
+      `const interpreters = [${MODELS.map((_, i) => `new Interpreter(m${i})`).join(", ")}];`,
+      "export function invokeTimes(which: number, n: number): number {",
+      "  const it = interpreters[which];",
+      "  const x = it.input();",
+      "  for (let i = 0; i < x.length; i++) x[i] = ((i * 37) & 255) - 128;",
+      "  for (let i = 0; i < n; i++) it.invoke();",
+      "  return n;",
+      "}",
+      "export function arenaBytes(): number[] {",
+      "  return interpreters.map((it) => it.arenaBytes);",
+      "}",
+      "const w = new Int8Array(1000);",
+      "const x = new Int8Array(1000);",
+      "for (let i = 0; i < 1000; i++) { w[i] = ((i * 31) & 255) - 128; x[i] = ((i * 17) & 255) - 128; }",
+      "let sink = 0;",
+      "/** The baseline: `n` passes of a bare 1000-long int8 dot product. */",
+      "export function bareMacs(n: number): number {",
+      "  for (let k = 0; k < n; k++) {",
+      "    let acc = 0;",
+      "    for (let i = 0; i < 1000; i++) acc += w[i] * x[i];",
+      "    sink ^= acc;",
+      "  }",
+      "  return sink;",
+      "}",
+      "",
+    ].join("\n"));
+    await xs.evaluate(await bundleForXs(entry, { globalName: "MlBench" }));
+    const arenas = await evaluateJson<number[]>(xs, "MlBench.arenaBytes()");
+    const b1 = await xs.evaluate("MlBench.bareMacs(1)");
+    const b21 = await xs.evaluate("MlBench.bareMacs(21)");
+    const bareComputePerMac = (b21.meter.compute - b1.meter.compute) / (20 * 1000);
+    for (let i = 0; i < rows.length; i++) {
+      const n = MODELS[i][2];
+      ctx.log(`ml: ${rows[i].name}, ${n} + 1 inferences in XS…`);
+      const one = await xs.evaluate(`MlBench.invokeTimes(${i}, 1)`);
+      const many = await xs.evaluate(`MlBench.invokeTimes(${i}, ${n + 1})`);
+      rows[i].computePerInference = Math.round((many.meter.compute - one.meter.compute) / n);
+      if (arenas[i] !== rows[i].arenaBytes) throw new Error(`${rows[i].name}: arena ${arenas[i]} B in XS, ${rows[i].arenaBytes} B planned`);
+    }
+    const models: { [name: string]: unknown } = {};
+    for (const r of rows) {
+      const perMac = r.computePerInference! / r.macs;
+      models[r.name] = { ...r, computePerMac: sig(perMac, 4), vsBareMac: sig(perMac / bareComputePerMac, 3) };
+    }
+    return {
+      figures: { bareComputePerMac: sig(bareComputePerMac, 4), models },
+      tables: [{
+        title: "ML test models in XS: sizes and compute per inference (baseline: a bare int8 MAC loop in XS)",
+        columns: ["model", ".tflite B", "flash tables B", "arena B", "MACs", "XS compute/inference", "compute/MAC", "vs bare MAC"],
+        align: ["l", "r", "r", "r", "r", "r", "r", "r"],
+        rows: rows.map((r) => {
+          const perMac = r.computePerInference! / r.macs;
+          return [r.name, thousands(r.tfliteBytes), thousands(r.constantBytes), thousands(r.arenaBytes), thousands(r.macs), thousands(r.computePerInference!), perMac.toFixed(1), (perMac / bareComputePerMac).toFixed(2) + "×"];
+        }),
+        notes: [`Bare MAC loop: ${bareComputePerMac.toFixed(2)} compute per multiply-accumulate. Compute is XS's meter (bytecodes executed), not time.`],
+      }],
+    };
+  } finally {
+    await xs.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export const mlBench: BenchModule = {
+  name: "ml",
+  title: "ML: model sizes, arena, XS compute per inference",
+  run,
+};
