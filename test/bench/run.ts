@@ -19,9 +19,10 @@ import { codecBench } from "./codec-bench.ts";
 import { fuzzBench } from "./fuzz.ts";
 import { simSpeedBench } from "./sim-speed-bench.ts";
 import { mlBench } from "./ml-bench.ts";
+import { xsWakeBench } from "./xs-wake-bench.ts";
 
 /** Every benchmark, in output order. */
-export const MODULES: BenchModule[] = [codecBench, fuzzBench, simSpeedBench, mlBench];
+export const MODULES: BenchModule[] = [codecBench, fuzzBench, simSpeedBench, xsWakeBench, mlBench];
 
 function parseArgs(argv: string[]): BenchOptions {
   const raw: Record<string, string | true> = {};
