@@ -20,9 +20,10 @@ import { fuzzBench } from "./fuzz.ts";
 import { simSpeedBench } from "./sim-speed-bench.ts";
 import { mlBench } from "./ml-bench.ts";
 import { xsWakeBench } from "./xs-wake-bench.ts";
+import { dspFixedFloatBench } from "./dsp-fixed-float-bench.ts";
 
 /** Every benchmark, in output order. */
-export const MODULES: BenchModule[] = [codecBench, fuzzBench, simSpeedBench, xsWakeBench, mlBench];
+export const MODULES: BenchModule[] = [codecBench, fuzzBench, simSpeedBench, xsWakeBench, dspFixedFloatBench, mlBench];
 
 function parseArgs(argv: string[]): BenchOptions {
   const raw: Record<string, string | true> = {};
