@@ -5,9 +5,9 @@
  * doubles the plain way, both on the same input sequence in the same XS
  * machine. Compute per sample = (meter of N + K samples − meter of N) / K.
  * The baseline is the float version: `fixed/float` below 1 means the fixed-point
- * path costs fewer XS bytecodes. (On the ESP32, which has no double-precision
- * FPU, XS's doubles are software-emulated, so the meter understates the float
- * version's real cost; on the ESP32-S3 single-precision alone is in hardware.)
+ * path costs fewer XS bytecodes. (The ESP32 and ESP32-S3 have a single-precision
+ * FPU only, so XS's doubles are software-emulated there and the meter, which
+ * counts bytecodes, understates the float version's real cost on the board.)
  * "Sum" is the sum of the pipeline's outputs over the first 1024 samples, to
  * show the two versions compute the same thing (equal or nearly, by rounding).
  */
