@@ -134,13 +134,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   for (const o of scenario.outages ?? []) network.addOutage({ fromMs: o.startH * HOUR, toMs: (o.startH + o.durationH) * HOUR });
 
   const out = options.out ? new RunOutput(options.out) : undefined;
-  const delivered = new Map<string, number>();
-  network.subscribe((e) => {
-    const id = e.end_device_ids.device_id;
-    delivered.set(id, (delivered.get(id) ?? 0) + 1);
-    // Times in the files are Unix ms of the run's calendar.
-    out?.uplink(e);
-  });
+  if (out) network.subscribe(out.uplink);
 
   const nodes: SimNode[] = [];
   for (const [i, c] of city.nodes.entries()) {
@@ -176,7 +170,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const final = network.finalize();
 
   // Per node: what it sent (every frame, joins included, for airtime) and what arrived.
+  // Frames, not application events: a confirmed uplink sent twice is two frames, so sent − delivered = lost.
   const sent = new Map<string, number>();
+  const deliveredFrames = new Map<string, number>();
   const joins = new Map<string, number>();
   const airtime = new Map<string, number[]>();
   const lostByReason: { [reason: string]: number } = {};
@@ -193,7 +189,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       return;
     }
     sent.set(n.id, (sent.get(n.id) ?? 0) + 1);
-    if (!ok) lostByReason[reason ?? "unknown"] = (lostByReason[reason ?? "unknown"] ?? 0) + 1;
+    if (ok) deliveredFrames.set(n.id, (deliveredFrames.get(n.id) ?? 0) + 1);
+    else lostByReason[reason ?? "unknown"] = (lostByReason[reason ?? "unknown"] ?? 0) + 1;
   };
   const lines = new Map(final.uplinks.map((l) => [l.id, l]));
   for (const r of network.uplinks) {
@@ -240,7 +237,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       boots: n.counters.boots,
       awakeMs: n.counters.awakeMs,
       uplinksSent: sent.get(n.id) ?? 0,
-      uplinksDelivered: delivered.get(n.id) ?? 0,
+      uplinksDelivered: deliveredFrames.get(n.id) ?? 0,
       joins: joins.get(n.id) ?? 0,
       airtimeMsPerDay: air.map((v) => Math.round(v * 1000) / 1000),
       energyMahPerDay: Math.round(mAhPerDay * 1000) / 1000,
