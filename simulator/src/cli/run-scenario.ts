@@ -7,7 +7,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { City, type CityNode } from "../world/city.ts";
-import { SimNetwork } from "../network/network.ts";
+import { SimNetwork, type DeliveryLine } from "../network/network.ts";
 import { SimNode, type NodeType } from "../fleet/sim-node.ts";
 import { Fleet, airtimeMs } from "../fleet/run-fleet.ts";
 import { VirtualClock } from "../core/clock.ts";
@@ -32,6 +32,7 @@ const ANSWERS: { [truthKind: string]: string[] } = {
   rapidRise: ["rapidRise"],
   obstruction: ["obstruction"],
 };
+const UNHEALTHY = new Set(["unhealthy", "veryUnhealthy", "hazardous"]);
 /** Alarm events that claim something happened (their "cleared" twins and fault reports are not scored). */
 const CLAIMS = new Set(Object.values(ANSWERS).flat());
 /** How long after a ground-truth event ends an alarm still counts as detecting it (a leak is judged at the next night). */
@@ -159,67 +160,83 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     }));
   }
 
-  // Every uplink record is kept until the end (delivery is settled once all frames are known); fine at district scale.
-  const fleet = new Fleet(network, nodes);
-  const endMs = days * DAY;
-  for (let t = HOUR; ; t += HOUR) {
-    fleet.runUntil(Math.min(t, endMs));
-    options.progress?.(Math.min(t, endMs) / endMs);
-    if (t >= endMs) break;
-  }
-  const final = network.finalize();
-
-  // Per node: what it sent (every frame, joins included, for airtime) and what arrived.
-  // Frames, not application events: a confirmed uplink sent twice is two frames, so sent − delivered = lost.
+  // Per node: what it sent (every frame, joins included, for airtime) and what arrived, from the network's
+  // delivery reports. Frames, not application events: a confirmed uplink sent twice is two frames, so sent − delivered = lost.
+  // Uplink records are settled and forgotten once a day (network.prune), so memory does not grow with the days.
   const sent = new Map<string, number>();
   const deliveredFrames = new Map<string, number>();
   const joins = new Map<string, number>();
   const airtime = new Map<string, number[]>();
   const lostByReason: { [reason: string]: number } = {};
   const byEui = new Map(nodes.map((n) => [n.devEui, n]));
-  const addLine = (devEui: string, kind: string, startMs: number, ok: boolean, reason: string | undefined, airMs: number) => {
-    const n = byEui.get(devEui);
+  const endMs = days * DAY;
+  const warmupMs = (scenario.sweep?.warmupMin ?? 0) * 60_000;
+  const load = { frames: 0, delivered: 0, collisions: 0, noDemodulator: 0, airtimeMs: 0, cells: new Set<string>(), windowMs: Math.max(0, endMs - warmupMs) };
+  const addLine = (l: DeliveryLine) => {
+    if (l.startMs >= warmupMs && l.startMs < endMs) {
+      load.frames++;
+      if (l.delivered) load.delivered++;
+      else if (l.reason === "collision") load.collisions++;
+      else if (l.reason === "no-demodulator") load.noDemodulator++;
+      load.airtimeMs += l.airtimeMs;
+      load.cells.add(`${l.frequencyHz}/${l.spreadingFactor}`);
+    }
+    const n = byEui.get(l.devEui);
     if (!n) return;
-    const day = Math.min(Math.ceil(days) - 1, Math.max(0, Math.floor(startMs / DAY)));
+    const day = Math.min(Math.ceil(days) - 1, Math.max(0, Math.floor(l.startMs / DAY)));
     const a = airtime.get(n.id) ?? new Array(Math.ceil(days)).fill(0);
-    a[day] += airMs;
+    a[day] += l.airtimeMs;
     airtime.set(n.id, a);
-    if (kind === "join") {
-      if (ok) joins.set(n.id, (joins.get(n.id) ?? 0) + 1);
+    if (l.kind === "join") {
+      if (l.delivered) joins.set(n.id, (joins.get(n.id) ?? 0) + 1);
       return;
     }
     sent.set(n.id, (sent.get(n.id) ?? 0) + 1);
-    if (ok) deliveredFrames.set(n.id, (deliveredFrames.get(n.id) ?? 0) + 1);
-    else lostByReason[reason ?? "unknown"] = (lostByReason[reason ?? "unknown"] ?? 0) + 1;
+    if (l.delivered) deliveredFrames.set(n.id, (deliveredFrames.get(n.id) ?? 0) + 1);
+    else lostByReason[l.reason ?? "unknown"] = (lostByReason[l.reason ?? "unknown"] ?? 0) + 1;
   };
-  const lines = new Map(final.uplinks.map((l) => [l.id, l]));
-  for (const r of network.uplinks) {
-    const line = lines.get(r.id);
-    addLine(r.devEui, r.kind, r.tx.startMs, line ? line.delivered : false, line?.reason, r.tx.airtimeMs);
-  }
-  for (const [reason, count] of Object.entries(fleet.delivery.byReason)) lostByReason[reason] = (lostByReason[reason] ?? 0) + (count ?? 0);
-
   const alarmsOf = new Map<string, { event: string; atMs: number; receivedMs: number }[]>();
-  for (const e of fleet.events) {
-    const d = e.event.uplink_message.decoded_payload as { messageType?: string; event?: string; ageS?: number } | undefined;
-    if (!d || !/Alarm$/.test(d.messageType ?? "") || !d.event) continue;
-    const list = alarmsOf.get(e.nodeId) ?? [];
-    list.push({ event: d.event, atMs: e.atMs - (d.ageS ?? 0) * 1000, receivedMs: e.atMs });
-    alarmsOf.set(e.nodeId, list);
-  }
+  const takeEvents = () => {
+    for (const e of fleet.events) {
+      const d = e.event.uplink_message.decoded_payload as { messageType?: string; event?: string; ageS?: number } | undefined;
+      if (!d || !/Alarm$/.test(d.messageType ?? "") || !d.event) continue;
+      const list = alarmsOf.get(e.nodeId) ?? [];
+      list.push({ event: d.event, atMs: e.atMs - (d.ageS ?? 0) * 1000, receivedMs: e.atMs });
+      alarmsOf.set(e.nodeId, list);
+    }
+    fleet.events.length = 0;
+  };
 
-  const truth: GroundTruthEvent[] = city.groundTruthEvents(0, endMs).filter((g) => ANSWERS[g.kind] && g.startMs >= 0 && g.startMs < endMs);
+  const fleet = new Fleet(network, nodes);
+  for (let t = HOUR; ; t += HOUR) {
+    const until = Math.min(t, endMs);
+    fleet.runUntil(until);
+    options.progress?.(until / endMs);
+    if (until >= endMs) break;
+    if (until % DAY === 0) {
+      // Every node's clock has passed `until` and its next frame starts later: nothing older can still collide.
+      for (const l of network.prune(until).uplinks) addLine(l);
+      takeEvents();
+    }
+  }
+  for (const l of network.finalize().uplinks) addLine(l);
+  takeEvents();
+
+  const truth: GroundTruthEvent[] = allTruth.filter((g) => g.startMs >= 0 && g.startMs < endMs);
+  const within = (a: { event: string; atMs: number }, g: GroundTruthEvent) =>
+    ANSWERS[g.kind].includes(a.event) && a.atMs >= g.startMs - 15 * 60_000 && a.atMs <= g.endMs + (GRACE_MS[g.kind] ?? HOUR);
   const detections: Detection[] = [];
-  const used = new Set<object>();
   for (const g of truth) {
-    const alarms = alarmsOf.get(g.nodeId) ?? [];
-    const hit = alarms.find((a) => !used.has(a) && ANSWERS[g.kind].includes(a.event) && a.atMs >= g.startMs - 15 * 60_000 && a.atMs <= g.endMs + (GRACE_MS[g.kind] ?? HOUR));
-    if (hit) used.add(hit);
+    // The first alarm inside the event's window detects it; more alarms during the same event (a category
+    // rising further, a re-trigger) are neither detections of other events nor false alarms.
+    const hit = (alarmsOf.get(g.nodeId) ?? []).find((a) => within(a, g));
     detections.push({ nodeId: g.nodeId, kind: g.kind, truthStartMs: epoch + g.startMs, detectedAtMs: hit ? epoch + hit.receivedMs : null });
   }
   const falseAlarms: FalseAlarm[] = [];
   for (const [nodeId, alarms] of alarmsOf) {
-    for (const a of alarms) if (CLAIMS.has(a.event) && !used.has(a)) falseAlarms.push({ nodeId, event: a.event, atMs: epoch + a.atMs });
+    for (const a of alarms) {
+      if (CLAIMS.has(a.event) && !allTruth.some((g) => g.nodeId === nodeId && within(a, g))) falseAlarms.push({ nodeId, event: a.event, atMs: epoch + a.atMs });
+    }
   }
 
   const summaries: NodeSummary[] = nodes.map((n) => {
