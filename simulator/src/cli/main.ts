@@ -13,8 +13,9 @@ const HELP = `citysense simulator: runs the real node firmware on emulated chips
 usage: npm run sim -- [options]
 
   --scenario <name|file.json>  scenario to run (default: city); shipped: ${scenarioNames().join(", ")}
-  --days <n>                   simulated days (default: the scenario's)
+  --days <n>                   simulated days (default: the scenario's; a sweep scenario: each run's length)
   --nodes <n>                  total nodes, in the scenario's proportions of air, water, bin and drain nodes
+                               (a sweep scenario: the largest point, the others scaled alike)
   --seed <n>                   random seed (same seed, same run, byte for byte)
   --region <EU868|US915|AU915|AS923>
   --compare <name|file.json>   also run a second configuration with the same options and compare them side by side
@@ -61,6 +62,16 @@ function printSummary(s: RunSummary, wallMs: number): void {
   process.stdout.write(`network: ${s.network.delivered} of ${s.network.uplinks} uplinks delivered; lost: ${lost}\n`);
   process.stdout.write(`events in the world: ${s.detections.length}; detected ${s.detections.length - missed}, missed ${missed}, false alarms ${s.falseAlarms.length}` +
     (lat.length ? `; detection latency median ${lat[Math.floor(lat.length / 2)].toFixed(0)} min` : "") + "\n");
+  if (s.capacity) {
+    const c = s.capacity;
+    process.stdout.write(`\ncapacity sweep: ${c.points.length} runs of ${c.hours} h (first ${c.warmupMin} min left out), offered load G per channel and SF against pure ALOHA (S/G = e^-2G)\n\n`);
+    const rows = [["nodes/gateway", "frames", "channels", "G", "delivered", "collisions", "no demodulator", "delivery ratio", "ALOHA e^-2G"]];
+    for (const p of c.points) {
+      rows.push([String(p.nodes), String(p.frames), String(p.channels), p.offeredLoad.toFixed(3), String(p.delivered), String(p.collisions), String(p.noDemodulator),
+        `${(100 * p.deliveryRatio).toFixed(1)} %`, `${(100 * p.aloha).toFixed(1)} %`]);
+    }
+    process.stdout.write(table(rows) + "\n");
+  }
 }
 
 async function main(): Promise<void> {

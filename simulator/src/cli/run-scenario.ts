@@ -11,8 +11,9 @@ import { SimNetwork, type DeliveryLine } from "../network/network.ts";
 import { SimNode, type NodeType } from "../fleet/sim-node.ts";
 import { Fleet, airtimeMs } from "../fleet/run-fleet.ts";
 import { VirtualClock } from "../core/clock.ts";
+import { Rng } from "../core/rng.ts";
 import { RunOutput } from "../report/run-output.ts";
-import type { RunSummary, NodeSummary, Detection, FalseAlarm, GroundTruthEvent } from "../report/run-data.ts";
+import type { RunSummary, NodeSummary, Detection, FalseAlarm, GroundTruthEvent, CapacityPoint } from "../report/run-data.ts";
 import type { Scenario } from "./scenario.ts";
 
 const HOUR = 3_600_000;
@@ -50,6 +51,12 @@ export interface RunOptions {
   out?: string;
   /** Called every simulated hour with the fraction done. */
   progress?: (fraction: number) => void;
+  /** Frames starting earlier than this many minutes into the run are left out of `RunResult.load` (the joins). */
+  warmupMin?: number;
+  /** First boots spread evenly over this many ms (default: the SimNode default, a random moment in the first minute). */
+  bootSpreadMs?: number;
+  /** Called with the run's summary and offered load just before the files are finished (the sweep adds its figures there). */
+  beforeFinish?: (summary: RunSummary, load: CapacityPoint) => void;
 }
 
 /** What a run produced. */
@@ -57,6 +64,8 @@ export interface RunResult {
   summary: RunSummary;
   files?: { dir: string; report: string };
   wallMs: number;
+  /** Offered load and delivery of the frames after the warm-up (`scenario.sweep.warmupMin`), against pure ALOHA. */
+  load: CapacityPoint;
 }
 
 function scaleCounts(s: Scenario, total: number | undefined): Scenario["nodes"] {
@@ -112,6 +121,7 @@ function nodeType(n: CityNode): NodeType {
 
 /** Runs `scenario` and returns its summary (and files, with `out`). */
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<RunResult> {
+  if (scenario.sweep) return runSweep(scenario, scenario.sweep, { bootSpreadMs: (scenario.sweep.bootSpreadS ?? 300) * 1000, ...options });
   const started = Date.now();
   const seed = options.seed ?? scenario.seed;
   const days = options.days ?? scenario.days;
@@ -138,6 +148,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   if (out) network.subscribe(out.uplink);
 
   const nodes: SimNode[] = [];
+  const bootRng = new Rng(`boots-${seed}`);
   for (const [i, c] of city.nodes.entries()) {
     const type = nodeType(c);
     const env: ConstructorParameters<typeof SimNode>[0]["environment"] = {};
@@ -155,8 +166,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       settings = { depthMm: 1500, fullDistanceMm: 300, ...settings };
     }
     nodes.push(new SimNode({
-      type, id: c.id, seed: (seed * 7919 + i * 104729) >>> 0, network, position: { x: c.position.x, y: c.position.y, z: 2 },
-      modem: scenario.modem ?? "wio-e5", region, config: { ...config, adr: false, dataRate: region === "US915" ? 1 : 4 }, settings, environment: env,
+      type, id: c.id, seed: (seed * 7919 + i * 104729) >>> 0, network,
+      ...(options.bootSpreadMs ? { firstBootMs: Math.floor(bootRng.next() * options.bootSpreadMs) } : {}), position: { x: c.position.x, y: c.position.y, z: 2 },
+      modem: scenario.modem ?? "wio-e5", region, config: { ...config, adr: false, dataRate: scenario.dataRate ?? (region === "US915" ? 1 : 4) }, settings, environment: env,
     }));
   }
 
@@ -170,7 +182,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const lostByReason: { [reason: string]: number } = {};
   const byEui = new Map(nodes.map((n) => [n.devEui, n]));
   const endMs = days * DAY;
-  const warmupMs = (scenario.sweep?.warmupMin ?? 0) * 60_000;
+  const warmupMs = (options.warmupMin ?? 0) * 60_000;
   const load = { frames: 0, delivered: 0, collisions: 0, noDemodulator: 0, airtimeMs: 0, cells: new Set<string>(), windowMs: Math.max(0, endMs - warmupMs) };
   const addLine = (l: DeliveryLine) => {
     if (l.startMs >= warmupMs && l.startMs < endMs) {
@@ -198,8 +210,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const alarmsOf = new Map<string, { event: string; atMs: number; receivedMs: number }[]>();
   const takeEvents = () => {
     for (const e of fleet.events) {
-      const d = e.event.uplink_message.decoded_payload as { messageType?: string; event?: string; ageS?: number } | undefined;
+      const d = e.event.uplink_message.decoded_payload as { messageType?: string; event?: string; ageS?: number; aqiCategory?: string } | undefined;
       if (!d || !/Alarm$/.test(d.messageType ?? "") || !d.event) continue;
+      // An AQI change down out of the unhealthy range is the all-clear, not a claim.
+      if (d.event === "aqiCategoryChange" && d.aqiCategory !== undefined && !UNHEALTHY.has(d.aqiCategory)) continue;
       const list = alarmsOf.get(e.nodeId) ?? [];
       list.push({ event: d.event, atMs: e.atMs - (d.ageS ?? 0) * 1000, receivedMs: e.atMs });
       alarmsOf.set(e.nodeId, list);
@@ -222,6 +236,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   for (const l of network.finalize().uplinks) addLine(l);
   takeEvents();
 
+  // Every answerable event, also those starting before the run: an alarm during one is not a false alarm.
+  const allTruth: GroundTruthEvent[] = city.groundTruthEvents(0, endMs).filter((g) => ANSWERS[g.kind]);
   const truth: GroundTruthEvent[] = allTruth.filter((g) => g.startMs >= 0 && g.startMs < endMs);
   const within = (a: { event: string; atMs: number }, g: GroundTruthEvent) =>
     ANSWERS[g.kind].includes(a.event) && a.atMs >= g.startMs - 15 * 60_000 && a.atMs <= g.endMs + (GRACE_MS[g.kind] ?? HOUR);
@@ -280,13 +296,61 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     network: { uplinks: totalSent, delivered: totalDelivered, lostByReason },
     fairUseAirtimeMsPerDay: 30_000,
   };
+  const G = load.windowMs > 0 && load.cells.size ? load.airtimeMs / (load.windowMs * load.cells.size) : 0;
+  // Frames lost for reasons other than contention (out of range, outages, random loss) say nothing about the channel's capacity.
+  const heard = load.delivered + load.collisions + load.noDemodulator;
+  const point: CapacityPoint = {
+    nodes: nodes.length, frames: load.frames, delivered: load.delivered, collisions: load.collisions, noDemodulator: load.noDemodulator,
+    channels: load.cells.size, offeredLoad: round4(G), deliveryRatio: round4(heard ? load.delivered / heard : 1), aloha: round4(Math.exp(-2 * G)),
+  };
+  options.beforeFinish?.(summary, point);
   let files: RunResult["files"];
   if (out) {
     const f = await out.finish(summary);
     files = { dir: f.dir, report: f.report };
   }
   void airtimeMs;
-  return { summary, files, wallMs: Date.now() - started };
+  return { summary, files, wallMs: Date.now() - started, load: point };
+}
+
+function round4(v: number): number {
+  return Math.round(v * 10_000) / 10_000;
+}
+
+/**
+ * A capacity sweep: one run of `sweep.hours` per node count (smallest first,
+ * each with the scenario's gateways, so "per gateway" holds with one
+ * gateway), measuring offered load G and delivery; the last and largest run
+ * writes the files, with every point in the summary's `capacity` section.
+ */
+async function runSweep(scenario: Scenario, sweep: NonNullable<Scenario["sweep"]>, options: RunOptions): Promise<RunResult> {
+  const started = Date.now();
+  // --nodes sets the largest point (the others in proportion), --days each run's length.
+  const asked = [...new Set(sweep.nodesPerGateway)].sort((a, b) => a - b);
+  const gateways = Math.max(1, scenario.gateways?.length ?? 1);
+  const scale = options.nodes === undefined ? 1 : options.nodes / gateways / asked[asked.length - 1];
+  const counts = [...new Set(asked.map((n) => Math.max(1, Math.round(n * scale))))];
+  const hours = options.days === undefined ? sweep.hours : options.days * 24;
+  const single: Scenario = { ...scenario, days: hours / 24 };
+  const points: CapacityPoint[] = [];
+  let last: RunResult | undefined;
+  for (const [i, count] of counts.entries()) {
+    const final = i === counts.length - 1;
+    last = await runScenario({ ...single, sweep: undefined }, {
+      seed: options.seed,
+      region: options.region,
+      nodes: count * gateways,
+      ...(options.bootSpreadMs === undefined ? {} : { bootSpreadMs: options.bootSpreadMs }),
+      warmupMin: sweep.warmupMin ?? 0,
+      out: final ? options.out : undefined,
+      progress: options.progress && ((f) => options.progress!((i + f) / counts.length)),
+      beforeFinish: (summary, load) => {
+        points.push({ ...load, nodes: count });
+        if (final) summary.capacity = { hours, warmupMin: sweep.warmupMin ?? 0, points };
+      },
+    });
+  }
+  return { ...last!, wallMs: Date.now() - started };
 }
 
 function positionOf(city: City, id: string): { x: number; y: number } {

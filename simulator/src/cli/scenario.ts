@@ -25,6 +25,18 @@ export interface Scenario {
   episodes?: { startH: number; durationH: number }[];
   /** Node settings stored in flash before the first boot, per node type (as the setX downlinks would set them). */
   settings?: { air?: Record<string, number>; water?: Record<string, number>; level?: Record<string, number> };
+  /** Data rate every node uses (ADR off); default DR4 (SF8) in EU868-like regions, DR1 in US915. */
+  dataRate?: number;
+  /**
+   * A capacity sweep: instead of one run, one short run per entry of
+   * `nodesPerGateway` (that many nodes, in the scenario's proportions), each
+   * `hours` long; the offered load and delivery ratio of each are compared
+   * with pure ALOHA. Frames starting in the first `warmupMin` minutes (the
+   * joins) are left out of the figures. First boots are spread evenly over
+   * `bootSpreadS` (default 300 s, an air node's wake period), so reports are
+   * not bunched as when every node is switched on in the same minute.
+   */
+  sweep?: { nodesPerGateway: number[]; hours: number; warmupMin?: number; bootSpreadS?: number };
 }
 
 /** The JSON Schema of scenario files. */
@@ -76,6 +88,18 @@ export const SCENARIO_SCHEMA = {
         air: { type: "object", additionalProperties: { type: "integer" } },
         water: { type: "object", additionalProperties: { type: "integer" } },
         level: { type: "object", additionalProperties: { type: "integer" } },
+      },
+    },
+    dataRate: { type: "integer", minimum: 0, maximum: 15 },
+    sweep: {
+      type: "object",
+      additionalProperties: false,
+      required: ["nodesPerGateway", "hours"],
+      properties: {
+        nodesPerGateway: { type: "array", minItems: 1, maxItems: 50, items: { type: "integer", minimum: 1, maximum: 5000 } },
+        hours: { type: "number", exclusiveMinimum: 0, maximum: 168 },
+        warmupMin: { type: "number", minimum: 0, maximum: 1440 },
+        bootSpreadS: { type: "number", minimum: 0, maximum: 86400 },
       },
     },
   },

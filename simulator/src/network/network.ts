@@ -58,6 +58,10 @@ export interface DeliveryLine {
   devEui: string;
   kind: UplinkRecord["kind"];
   startMs: number;
+  /** Time on air, ms, and where it went (channel and spreading factor): enough to total the offered load once records are pruned. */
+  airtimeMs: number;
+  frequencyHz: number;
+  spreadingFactor: number;
   fCnt16?: number;
   /** Heard by at least one gateway with all frames known. */
   delivered: boolean;
@@ -318,6 +322,9 @@ export class SimNetwork implements RadioMedium {
         devEui: r.devEui,
         kind: r.kind,
         startMs: r.tx.startMs,
+        airtimeMs: r.tx.airtimeMs,
+        frequencyHz: r.tx.frequencyHz,
+        spreadingFactor: r.tx.spreadingFactor,
         delivered: ok.length > 0,
         gateways: ok.map((x) => x.gatewayId),
         changed: wasOk !== ok.length > 0,

@@ -331,6 +331,39 @@ export function batterySpec(s: RunSummary): TopLevelSpec {
   } as TopLevelSpec;
 }
 
+/**
+ * A capacity sweep: measured delivery ratio per sweep point against offered
+ * load G (per channel and SF), over pure ALOHA's S/G = e^(−2G) as a line.
+ */
+export function capacitySpec(s: RunSummary): TopLevelSpec {
+  const points = s.capacity?.points ?? [];
+  const top = Math.max(0.05, ...points.map((p) => p.offeredLoad)) * 1.1;
+  const curve = Array.from({ length: 101 }, (_, i) => {
+    const g = (top * i) / 100;
+    return { g, ratio: Math.exp(-2 * g) };
+  });
+  const x = { field: "g", type: "quantitative" as const, title: "offered load G per channel and SF", scale: { domain: [0, top], nice: false } };
+  const y = { field: "ratio", type: "quantitative" as const, title: "delivered / heard", scale: { domain: [0, 1] }, axis: { format: ".0%" } };
+  return {
+    config: CONFIG,
+    width: 620,
+    height: 300,
+    layer: [
+      { data: { values: curve }, mark: { type: "line", color: "#888", strokeDash: [5, 3] }, encoding: { x, y } },
+      {
+        data: { values: points.map((p) => ({ g: p.offeredLoad, ratio: p.deliveryRatio, nodes: p.nodes })) },
+        mark: { type: "point", filled: true, size: 70, color: TYPE_COLORS.air },
+        encoding: { x, y, tooltip: [{ field: "nodes", type: "quantitative", title: "nodes per gateway" }] },
+      },
+      {
+        data: { values: points.map((p) => ({ g: p.offeredLoad, ratio: p.deliveryRatio, label: String(p.nodes) })) },
+        mark: { type: "text", dy: -10, fontSize: 10, color: "#333" },
+        encoding: { x, y, text: { field: "label" } },
+      },
+    ],
+  } as TopLevelSpec;
+}
+
 /** The map: nodes coloured and shaped by type (one symbol each), gateways as black triangles, equal metres on both axes. */
 export function mapSpec(s: RunSummary): TopLevelSpec {
   const xs = [...s.nodes.map((n) => n.position.x), ...s.gateways.map((g) => g.x)];

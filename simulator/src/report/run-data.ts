@@ -158,6 +158,37 @@ export interface RunSummary {
   network: NetworkTotals;
   /** The Things Network fair-use limit: time on air per node per day, ms (30 000). */
   fairUseAirtimeMsPerDay: number;
+  /** A capacity sweep's figures (optional; only sweep scenarios have it, and the rest of the summary is then its largest run). */
+  capacity?: CapacitySection;
+}
+
+/** One run of a capacity sweep: offered load against delivery, with pure ALOHA's prediction. */
+export interface CapacityPoint {
+  /** Nodes per gateway. */
+  nodes: number;
+  /** Frames (joins and data) that started in the measured window. */
+  frames: number;
+  /** Of those, frames at least one gateway received with every frame known. */
+  delivered: number;
+  /** Frames lost to a collision, and to no free demodulator. */
+  collisions: number;
+  noDemodulator: number;
+  /** (channel, spreading factor) pairs the frames used. */
+  channels: number;
+  /** Offered load G per channel and SF: time on air / (window × channels). */
+  offeredLoad: number;
+  /** delivered / (delivered + collisions + noDemodulator): of the frames the gateways could have heard, those they did (other losses, e.g. out of range, are not the channel's capacity). */
+  deliveryRatio: number;
+  /** Pure ALOHA's delivery ratio at that load, S/G = e^(−2G). */
+  aloha: number;
+}
+
+/** A capacity sweep. */
+export interface CapacitySection {
+  /** Length of each run and the warm-up left out of its figures. */
+  hours: number;
+  warmupMin: number;
+  points: CapacityPoint[];
 }
 
 /** The Things Network fair-use policy: 30 s of time on air per node per day. */
