@@ -32,12 +32,23 @@ export interface Household {
 /** Incident rates enriched over the world model's defaults (1.5 leaks and 0.2 bursts a year) so that a few node-months hold enough of each. */
 export const ENRICHED: Partial<WaterDemandOptions> = { leaksPerYear: 20, burstsPerYear: 20, leakDaysMedian: 3 };
 
+/** The node's meter: a Hall turbine, pulses per litre. */
+export const PULSES_PER_LITRE = 450;
+
 export function simulateHousehold(seed: number, days: number, options: Partial<WaterDemandOptions> = ENRICHED): Household {
   const w = new WaterDemand({ seed, ...options });
   const startMs = w.calendar.dayStartMs(0);
   const minutes = days * 1440;
   const flowMl = new Int32Array(minutes);
-  for (let i = 0; i < minutes; i++) flowMl[i] = Math.round(w.flowLMin(startMs + i * MINUTE_MS) * 1000);
+  // What the node measures: whole pulses of a 450 P/L Hall turbine (YF-S201) counted per minute, in mL.
+  let volumeMl = 0;
+  let pulses = 0;
+  for (let i = 0; i < minutes; i++) {
+    volumeMl += Math.round(w.flowLMin(startMs + i * MINUTE_MS) * 1000);
+    const total = Math.floor((volumeMl * PULSES_PER_LITRE) / 1000);
+    flowMl[i] = Math.round(((total - pulses) * 1000) / PULSES_PER_LITRE);
+    pulses = total;
+  }
   const endMs = startMs + minutes * MINUTE_MS;
   const leaks = w.leaks(startMs, endMs);
   const bursts = w.bursts(startMs, endMs);
@@ -45,7 +56,8 @@ export function simulateHousehold(seed: number, days: number, options: Partial<W
   for (let k = 0; k < labels.length; k++) {
     const a = startMs + k * WINDOW_MIN * MINUTE_MS;
     const b = a + WINDOW_MIN * MINUTE_MS;
-    if (bursts.some((x) => x.startMs < b && x.endMs > a)) labels[k] = BURST;
+    // A burst window holds at least three minutes of the burst: shorter tails look like a shower plus a cistern refill.
+    if (bursts.some((x) => Math.min(x.endMs, b) - Math.max(x.startMs, a) >= 3 * MINUTE_MS)) labels[k] = BURST;
     else if (leaks.some((x) => x.startMs < b && x.endMs > a)) labels[k] = LEAK;
   }
   return { seed, days, startMs, flowMl, labels, leaks, bursts };
@@ -59,31 +71,34 @@ export function logCode(v: number): number {
   return Math.min(255, 8 * e + mant + 1);
 }
 
-const BIG_FLOW_ML = 16_000;
+const BIG_FLOW_ML = 19_500;
 
 /**
  * Features of every 15-minute window, codes 0..255 (8 per window):
  * 0 log min flow, 1 log mean flow, 2 log max flow, 3 zero-flow minutes ×17,
  * 4 hour of day ×10, 5 log min of the window minima over the last 24 h,
- * 6 the same over the last 4 h, 7 minutes at ≥ 16 L/min ×17.
+ * 6 the same over the last 4 h, 7 the longest run of minutes at ≥ 19.5 L/min
+ * ending in the window (a running counter across windows, capped at 15) ×17.
  */
 export function windowFeatures(h: Household): Uint8Array {
   const n = h.labels.length;
   const out = new Uint8Array(n * FEATURES);
   const mins = new Int32Array(n);
+  let run = 0;
   for (let k = 0; k < n; k++) {
     let min = 0x7fffffff;
     let max = 0;
     let sum = 0;
     let zeros = 0;
-    let big = 0;
+    let longest = 0;
     for (let i = k * WINDOW_MIN; i < (k + 1) * WINDOW_MIN; i++) {
       const v = h.flowMl[i];
       if (v < min) min = v;
       if (v > max) max = v;
       sum += v;
       if (v === 0) zeros++;
-      if (v >= BIG_FLOW_ML) big++;
+      run = v >= BIG_FLOW_ML ? run + 1 : 0;
+      if (run > longest) longest = run;
     }
     mins[k] = min;
     let min24 = min;
@@ -98,7 +113,7 @@ export function windowFeatures(h: Household): Uint8Array {
     out[o + 4] = Math.floor((k % WINDOWS_PER_DAY) / 4) * 10;
     out[o + 5] = logCode(min24);
     out[o + 6] = logCode(min4);
-    out[o + 7] = big * 17;
+    out[o + 7] = Math.min(15, longest) * 17;
   }
   return out;
 }

@@ -13,7 +13,7 @@ import { writeTflite } from "../tflite-writer.ts";
 import { argmax, initMlp, predict, train, type Mlp } from "./mlp.ts";
 import { quantizeMlp } from "./quantize-mlp.ts";
 import {
-  BURST, CLASSES, FEATURES, INPUT_SCALE, INPUT_ZERO_POINT, LEAK, WINDOWS_PER_DAY, dataset, modelAlarms, score, simulateHousehold,
+  BURST, CLASSES, ENRICHED, FEATURES, INPUT_SCALE, INPUT_ZERO_POINT, LEAK, WINDOWS_PER_DAY, dataset, modelAlarms, score, simulateHousehold,
   summary, thresholdAlarms, windowFeatures, type Dataset, type Household, type Score,
 } from "./water-data.ts";
 
@@ -150,5 +150,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const imported = importTflite(r.bytes, { name: "water", outPath, source: "scripts/ml/train/water-model.ts" });
   writeFileSync(outPath, imported.source);
   console.log(`wrote ${tflitePath} (${r.bytes.length} B) and ${outPath}; arena ${net.arenaBytes} B`);
+  console.log(`\ntest households ${WATER_DEFAULTS.testSeeds[0]}…, ${WATER_DEFAULTS.days} days each, enriched incident rates (${JSON.stringify(ENRICHED)}):\n`);
   console.log(comparisonTable(compare(r.module, r.testHouseholds)));
+  const plain = WATER_DEFAULTS.testSeeds.map((s) => simulateHousehold(s + 1000, WATER_DEFAULTS.days, {}));
+  console.log(`\nthe world model's default rates (1.5 leaks, 0.2 bursts a year), households ${WATER_DEFAULTS.testSeeds[0] + 1000}…:\n`);
+  console.log(comparisonTable(compare(r.module, plain)));
 }
