@@ -10,8 +10,9 @@ import { readTflite } from "../../../scripts/ml/tflite-reader.ts";
 import type { TfliteModel } from "../../../scripts/ml/tflite-types.ts";
 import { initMlp, train } from "../../../scripts/ml/train/mlp.ts";
 import { asymmetricParams, quantizeWeights } from "../../../scripts/ml/train/quantize-mlp.ts";
-import { logCode, modelAlarms, score, simulateHousehold, summary, thresholdAlarms, BURST, LEAK } from "../../../scripts/ml/train/water-data.ts";
+import { dataset, logCode, modelAlarms, score, simulateHousehold, summary, thresholdAlarms, BURST, LEAK } from "../../../scripts/ml/train/water-data.ts";
 import { accuracy, compare, floatPredictions, predictInt8, trainWater, type WaterTrainOptions } from "../../../scripts/ml/train/water-model.ts";
+import { model as shippedWater } from "../../../firmware/src/ml/models/water.ts";
 import { referenceRun } from "./models.ts";
 
 const SMALL: WaterTrainOptions = { trainSeeds: [11, 12, 13, 14], validationSeeds: [21], testSeeds: [31, 32], days: 21, epochs: 8, seed: 7 };
@@ -158,6 +159,16 @@ describe("ml training: event-level scoring against the water node's threshold ru
     assert.ok(h.labels.includes(LEAK) && h.labels.includes(BURST));
     const pred = Array.from(h.labels);
     assert.equal(modelAlarms(h, pred).burst.length, 1);
+  });
+
+  it("the committed models/water.ts still fits the feature code: window accuracy and leak recall on unseen households", () => {
+    const households = [3000, 3001, 3002].map((s) => simulateHousehold(s, 30));
+    const d = dataset(households);
+    const acc = accuracy(predictInt8(new Interpreter(shippedWater), d.q), d.y);
+    assert.ok(acc >= 0.98, `window accuracy ${acc}`);
+    const c = compare(shippedWater, households);
+    assert.ok(c.leak.model.incidents > 0 && c.leak.model.detected === c.leak.model.incidents);
+    assert.equal(shippedWater.operators.length, 3);
   });
 
   it("compare() scores both detectors on the same households", () => {
