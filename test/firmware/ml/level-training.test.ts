@@ -1,0 +1,55 @@
+import assert from "node:assert/strict";
+import { Interpreter } from "../../../firmware/src/ml/interpreter.ts";
+import { model as shippedLevel } from "../../../firmware/src/ml/models/level.ts";
+import { readTflite } from "../../../scripts/ml/tflite-reader.ts";
+import { argmax } from "../../../scripts/ml/train/mlp.ts";
+import { IMPLAUSIBLE, REAL, levelDataset, signedCode, simulateDrain, thresholdDecisions } from "../../../scripts/ml/train/level-data.ts";
+import { compareLevel, floatAccuracy, trainLevel } from "../../../scripts/ml/train/level-model.ts";
+import { referenceRun } from "./models.ts";
+
+describe("ml training: drain level plausibility (real / implausible reading)", function () {
+  this.timeout(120000);
+  const small = { trainSeeds: [100, 101, 102, 103], testSeeds: [300, 302, 303], days: 6, epochs: 6, seed: 3 };
+  let r: ReturnType<typeof trainLevel>;
+  before(() => {
+    r = trainLevel(small);
+  });
+
+  it("simulated wakes hold both labels; the node's rules reject an out-of-range reading", () => {
+    const run = simulateDrain(303, 3);
+    assert.ok(run.wakes.some((w) => w.label === REAL) && run.wakes.some((w) => w.label === IMPLAUSIBLE));
+    const d = thresholdDecisions(run);
+    run.wakes.forEach((w, i) => {
+      if (w.medianMm < run.fullDistanceMm - 100) assert.equal(d.accepted[i], false);
+    });
+    assert.deepEqual([-300, -1, 0, 1, 300].map(signedCode), [95, 128, 128, 128, 161]);
+  });
+
+  it("trains deterministically, and the int8 model is bit-exact with the TFLM reference", () => {
+    assert.deepEqual(trainLevel(small).bytes, r.bytes);
+    const desc = readTflite(r.bytes);
+    const net = new Interpreter(r.module);
+    for (const q of r.test.q.filter((_, i) => i % 25 === 0)) {
+      net.input().set(q);
+      net.invoke();
+      assert.deepEqual(Array.from(net.output()), referenceRun(desc, Array.from(q))[0]);
+    }
+  });
+
+  it("int8 accuracy is within 2 points of float on unseen drains", () => {
+    const net = new Interpreter(r.module);
+    const int8 = r.test.q.filter((q, i) => {
+      net.input().set(q);
+      net.invoke();
+      return argmax(net.output()) === r.test.y[i];
+    }).length / r.test.y.length;
+    assert.ok(Math.abs(int8 - floatAccuracy(r.mlp, r.test)) <= 0.02, `int8 ${int8}`);
+  });
+
+  it("the committed models/level.ts reports fewer wrong fills than the node's rules on unseen drains", () => {
+    const runs = [304, 305, 306, 307].map((s) => simulateDrain(s, 10));
+    const c = compareLevel(shippedLevel, runs);
+    assert.ok(c.model.acceptedWrong < c.tight.acceptedWrong && c.tight.acceptedWrong <= c.threshold.acceptedWrong, JSON.stringify(c));
+    assert.ok(levelDataset(runs).y.length === c.model.wakes);
+  });
+});
