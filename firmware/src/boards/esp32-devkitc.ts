@@ -23,6 +23,7 @@ const esp32DevkitC = {
   battery: { pin: 35, dividerNum: 2, dividerDen: 1 },
   sensorPower: 23,
   oneWire: 19,
+  console: { port: 0, transmit: 1, receive: 3 },
 } as const;
 
 export default esp32DevkitC;

@@ -21,6 +21,7 @@ const esp32s3DevkitC = {
   battery: { pin: 1, dividerNum: 2, dividerDen: 1 },
   sensorPower: 21,
   oneWire: 6,
+  console: { port: 0, transmit: 43, receive: 44 },
 } as const;
 
 export default esp32s3DevkitC;

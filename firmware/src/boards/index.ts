@@ -75,6 +75,8 @@ export interface BoardConfig {
   readonly sensorPower: number;
   /** 1-Wire bus for the optional DS18B20 water temperature probe. */
   readonly oneWire: number;
+  /** The USB serial console (UART0 behind the board's USB bridge), where the node is provisioned. */
+  readonly console: UartPins;
 }
 
 /** Freezes a board table and everything in it, so XS can keep it in flash when the module is preloaded. */

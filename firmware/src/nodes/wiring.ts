@@ -13,7 +13,8 @@ import type { LoRaModem, Region } from "../drivers/lora-modem.ts";
 import WioE5 from "../drivers/wio-e5.ts";
 import Rak3172 from "../drivers/rak3172.ts";
 import { LoRaWanLink, LINK_RETAINED_WORDS } from "../link/session.ts";
-import { readKeys } from "../link/provisioning.ts";
+import { readKeys, ProvisioningConsole } from "../link/provisioning.ts";
+import { resetReason } from "native:sleep";
 import { RetainedState } from "./retained-state.ts";
 import { platformRuntime, type NodeRuntime } from "./runtime.ts";
 import type { LinkPort, LinkDownlink, MessageKind } from "./link-port.ts";
@@ -143,9 +144,48 @@ function batteryReader(board: BoardConfig): () => number | undefined {
   };
 }
 
+/** After a power-on the console listens this long for provisioning commands; while unprovisioned, longer. */
+const CONSOLE_WINDOW_MS = 5000;
+const UNPROVISIONED_WINDOW_MS = 60000;
+
+function ascii(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0x7f;
+  return out;
+}
+
+/**
+ * The provisioning window on the USB serial console (115200 8N1): after a
+ * power-on (not after deep-sleep wakes) the node prompts and accepts
+ * `provision …`, `status` and `unprovision` lines for a few seconds, and for a
+ * minute at a time while it has no keys. See firmware/src/link/README.md.
+ */
+export function consoleWindow(board: BoardConfig): void {
+  if (resetReason() === "deep-sleep" && readKeys()) return;
+  let serial: InstanceType<typeof Serial>;
+  try {
+    serial = new Serial({ receive: board.console.receive, transmit: board.console.transmit, port: board.console.port, baud: 115200, format: "buffer" });
+  } catch {
+    return; // the console is in use (e.g. by the debugger): provision over xsbug's console instead
+  }
+  const write = (text: string) => serial.write(ascii(text));
+  const prov = new ProvisioningConsole(write);
+  const provisioned = !!readKeys();
+  write(provisioned ? "citysense: provisioned; commands: status, provision, unprovision\r\n" : "citysense: not provisioned: type provision <appkey> <joineui> [deveui]\r\n");
+  const windowMs = provisioned ? CONSOLE_WINDOW_MS : UNPROVISIONED_WINDOW_MS;
+  for (let waited = 0; waited < windowMs; waited += 50) {
+    const data = serial.read();
+    if (data) prov.feed(data as ArrayBuffer);
+    if (!provisioned && readKeys()) break;
+    Timer.delay(50);
+  }
+  serial.close();
+}
+
 /** Opens the modem and the link for this boot and returns the node's runtime. */
 export function openRuntime(board: BoardConfig, radio: RadioConfig): NodeRuntime {
   const battery = batteryReader(board);
+  consoleWindow(board);
   const keys = readKeys();
   if (!keys) {
     // Moddable's trace() goes to the serial console / xsbug; the simulator has none.
