@@ -309,6 +309,15 @@ export function parseDecimal(text: string): number | undefined {
   return Number.parseInt(text, 10);
 }
 
+/** Rounds a printed decimal (`-16.0`, `7.5`, `9`) to the nearest integer, halves away from zero, without floating point; undefined if not a number. */
+export function roundDecimal(text: string): number | undefined {
+  const m = /^(-?)(\d{1,3})(?:\.(\d{1,3}))?$/.exec(text);
+  if (!m) return undefined;
+  let n = Number.parseInt(m[2], 10);
+  if (m[3] !== undefined && m[3].charCodeAt(0) >= 0x35) n++;
+  return m[1] === "-" ? -n : n;
+}
+
 /** Upper-case hex digits of an EUI or key as printed by a modem (`2C:F7:F1…`, `2c f7 …`), separators removed. */
 export function compactHex(text: string): string {
   return text.replace(/[\s:-]/g, "").toUpperCase();

@@ -88,3 +88,24 @@ export interface LoRaModem {
   /** Releases the UART. */
   close(): void;
 }
+
+/** Checks a region name before it reaches the modem; throws ModemError("param"). */
+export function checkRegion(region: Region): Region {
+  if (region !== "EU868" && region !== "US915" && region !== "AU915" && region !== "AS923") {
+    throw new ModemError("param", `unsupported region ${String(region)}`);
+  }
+  return region;
+}
+
+/** Checks an EUI or key of `digits` hex digits and returns it upper-case; throws ModemError("param"). */
+export function checkHex(value: string, digits: number, what: string): string {
+  if (typeof value !== "string" || value.length !== digits || !/^[0-9A-Fa-f]+$/.test(value)) {
+    throw new ModemError("param", `${what} must be ${digits} hex digits`);
+  }
+  return value.toUpperCase();
+}
+
+/** Checks a data-rate index; throws ModemError("param"). */
+export function checkDataRate(dr: number): void {
+  if (!(Number.isInteger(dr) && dr >= 0 && dr <= 15)) throw new ModemError("param", `data rate ${dr} outside 0..15`);
+}

@@ -32,10 +32,10 @@
  * RUI3 does not print FPending, so `pending` is always false.
  */
 import {
-  AtCommandWriter, AtLineReader, openModemSerial, parseHexBytes,
+  AtCommandWriter, AtLineReader, openModemSerial, parseHexBytes, roundDecimal,
   type ModemSerialBag, type SerialInstance,
 } from "./at-line-reader.ts";
-import { ModemError } from "./lora-modem.ts";
+import { ModemError, checkRegion, checkHex, checkDataRate } from "./lora-modem.ts";
 import type { LoRaModem, ModemDownlink, ModemFault, ModemSettings, Region, SendResult } from "./lora-modem.ts";
 
 /** Constructor options. Timeouts are in ms and sized for the real modem at SF12. */
@@ -110,15 +110,7 @@ function parseRx(line: string): ModemDownlink | undefined {
   const start = line.length - m[4].length;
   const bytes = parseHexBytes(line, start, line.length, false, MAX_PAYLOAD);
   if (bytes === undefined) return undefined;
-  return { port, bytes, rssi: Number.parseInt(m[1], 10), snr: roundSnr(m[2]) };
-}
-
-/** Whole dB from `9`, `-7`, `7.5` (halves away from zero), without floating point. */
-function roundSnr(text: string): number {
-  const dot = text.indexOf(".");
-  let n = Number.parseInt(dot < 0 ? text : text.slice(0, dot), 10);
-  if (dot >= 0 && text.charCodeAt(dot + 1) >= 0x35) n += text.charCodeAt(0) === 0x2d ? -1 : 1;
-  return n;
+  return { port, bytes, rssi: Number.parseInt(m[1], 10), snr: roundDecimal(m[2]) as number } // the pattern above admits only what roundDecimal parses;
 }
 
 /** RAK3172 (RUI3) driver. */
@@ -373,22 +365,4 @@ export default class Rak3172 implements LoRaModem {
     if (line === undefined) throw new ModemError("timeout", `${label}: no reply in ${timeoutMs} ms`);
     return result as T;
   }
-}
-
-function checkRegion(region: Region): Region {
-  if (region !== "EU868" && region !== "US915" && region !== "AU915" && region !== "AS923") {
-    throw new ModemError("param", `unsupported region ${String(region)}`);
-  }
-  return region;
-}
-
-function checkHex(value: string, digits: number, what: string): string {
-  if (typeof value !== "string" || value.length !== digits || !/^[0-9A-Fa-f]+$/.test(value)) {
-    throw new ModemError("param", `${what} must be ${digits} hex digits`);
-  }
-  return value.toUpperCase();
-}
-
-function checkDataRate(dr: number): void {
-  if (!(Number.isInteger(dr) && dr >= 0 && dr <= 15)) throw new ModemError("param", `data rate ${dr} outside 0..15`);
 }

@@ -35,11 +35,11 @@
  */
 import Timer from "timer";
 import {
-  AtCommandWriter, AtLineReader, compactHex, openModemSerial, parseHexBytes,
+  AtCommandWriter, AtLineReader, compactHex, openModemSerial, parseHexBytes, roundDecimal,
   type ModemSerialBag, type SerialInstance,
 } from "./at-line-reader.ts";
-import { ModemError } from "./lora-modem.ts";
-import type { LoRaModem, ModemDownlink, ModemFault, ModemSettings, Region, SendResult } from "./lora-modem.ts";
+import { ModemError, checkRegion, checkHex, checkDataRate } from "./lora-modem.ts";
+import type { LoRaModem, ModemDownlink, ModemFault, ModemSettings, SendResult } from "./lora-modem.ts";
 
 /** Constructor options. Timeouts are in ms and sized for the real modem at SF12. */
 export interface WioE5Options {
@@ -93,15 +93,6 @@ export function wioE5Fault(rest: string): ModemFault | undefined {
   if (rest.startsWith("Length error")) return "length";
   if (rest.startsWith("Not in OTAA mode")) return "error";
   return undefined;
-}
-
-/** Rounds a printed decimal (`-16.0`, `7.5`, `9`) to the nearest integer, halves away from zero; undefined if not a number. */
-function roundDecimal(text: string): number | undefined {
-  const m = /^(-?)(\d{1,3})(?:\.(\d{1,3}))?$/.exec(text);
-  if (!m) return undefined;
-  let n = Number.parseInt(m[2], 10);
-  if (m[3] !== undefined && m[3].charCodeAt(0) >= 0x35) n++;
-  return m[1] === "-" ? -n : n;
 }
 
 /** Seeed Wio-E5 driver. */
@@ -393,22 +384,4 @@ function parseDownlink(rest: string): { port: number; bytes: Uint8Array } | unde
   const start = rest.indexOf('"') + 1;
   const bytes = parseHexBytes(rest, start, start + m[2].length, true, MAX_PAYLOAD);
   return bytes === undefined ? undefined : { port, bytes };
-}
-
-function checkRegion(region: Region): Region {
-  if (region !== "EU868" && region !== "US915" && region !== "AU915" && region !== "AS923") {
-    throw new ModemError("param", `unsupported region ${String(region)}`);
-  }
-  return region;
-}
-
-function checkHex(value: string, digits: number, what: string): string {
-  if (typeof value !== "string" || value.length !== digits || !/^[0-9A-Fa-f]+$/.test(value)) {
-    throw new ModemError("param", `${what} must be ${digits} hex digits`);
-  }
-  return value.toUpperCase();
-}
-
-function checkDataRate(dr: number): void {
-  if (!(Number.isInteger(dr) && dr >= 0 && dr <= 15)) throw new ModemError("param", `data rate ${dr} outside 0..15`);
 }
