@@ -136,13 +136,11 @@ export function applyDownlink(
   let result = parsed.result;
   const cmd = parsed.data.command as string | undefined;
   if (result === "applied" && cmd && NODE_COMMANDS[cmd] && NODE_COMMANDS[cmd] !== nodeType) result = "unsupported";
-  let changed = false;
   if (result === "applied") {
     const d = parsed.data as { [k: string]: number | boolean | string };
     if (cmd === "setAlarms") {
       let mask = 0;
       for (let i = 0; i < ALARM_BITS.length; i++) if (d[ALARM_BITS[i]] === true) mask |= 1 << i;
-      changed = mask !== config.alarms;
       config.alarms = mask;
     } else if (cmd === "requestStatus") {
       effects.status = d.what === 0;
@@ -151,23 +149,19 @@ export function applyDownlink(
     } else if (cmd === "reboot") {
       effects.rebootDelayS = d.delayS as number;
     } else if (cmd === "setPrivacy") {
-      changed = config.privacy !== (d.enabled ? 1 : 0) || config.epsilonCenti !== d.epsilonCenti;
       config.privacy = d.enabled ? 1 : 0;
       config.epsilonCenti = d.epsilonCenti as number;
     } else if (cmd === "setValve") {
-      changed = config.valveCommand !== d.valve;
       config.valveCommand = d.valve as number;
     } else {
       for (const key in d) {
         if (key === "command") continue;
         const k = key as keyof NodeConfig;
-        if (config[k] !== d[key]) changed = true;
         config[k] = d[key] as number;
       }
     }
     config.configSeq = (config.configSeq + 1) & 0xff;
     // The sequence number must survive reboots too; downlinks are rare (≤ 10 a day), so one flash write each is cheap.
-    void changed;
     saveConfig(config);
   }
   const ackRecord = {

@@ -17,7 +17,7 @@ export interface NodeRuntime {
   unixS(): number;
   /** Sets the wall clock (from a setTime downlink). */
   setUnixS(seconds: number): void;
-  /** Battery voltage in mV, or undefined on mains power. */
+  /** Battery voltage in mV, or undefined on mains power (read once per boot: a wake lasts seconds). */
   batteryMv(): number | undefined;
   /** 32 random bits (hardware RNG). */
   random(): number;
@@ -25,6 +25,8 @@ export interface NodeRuntime {
 
 /** A runtime on the platform modules (`time`, `native:rtc`) with the given link and battery reader. */
 export function platformRuntime(link: LinkPort, batteryMv: () => number | undefined): NodeRuntime {
+  let battery: number | undefined;
+  let read = false;
   return {
     link,
     nowS: () => Math.floor(rtcMs() / 1000),
@@ -33,7 +35,14 @@ export function platformRuntime(link: LinkPort, batteryMv: () => number | undefi
       return ms < 0 ? -1 : Math.floor(ms / 1000);
     },
     setUnixS: (s: number) => Time.set(s),
-    batteryMv,
+    batteryMv: () => {
+      // The reading serves the flags, the reading, alarms and the status of one wake: take the ADC once.
+      if (!read) {
+        battery = batteryMv();
+        read = true;
+      }
+      return battery;
+    },
     random: randomU32,
   };
 }

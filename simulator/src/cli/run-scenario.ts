@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { City, type CityNode } from "../world/city.ts";
 import { SimNetwork, type DeliveryLine } from "../network/network.ts";
 import { SimNode, type NodeType } from "../fleet/sim-node.ts";
-import { Fleet, airtimeMs } from "../fleet/run-fleet.ts";
+import { Fleet } from "../fleet/run-fleet.ts";
 import { VirtualClock } from "../core/clock.ts";
 import { Rng } from "../core/rng.ts";
 import { RunOutput } from "../report/run-output.ts";
@@ -312,7 +312,6 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     const f = await out.finish(summary);
     files = { dir: f.dir, report: f.report };
   }
-  void airtimeMs;
   return { summary, files, wallMs: Date.now() - started, load: point };
 }
 

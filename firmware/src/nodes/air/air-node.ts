@@ -73,7 +73,6 @@ const W_RESET_REASON = 16;
 const W_FIXED = 17;
 
 const NONE = -0x7fffffff;
-const sensorName = { scd: "scd41", pm: "sen55" };
 
 /** One wake of the air node. Construct it fresh at every boot, then call `cycle()`. */
 export class AirNode {
@@ -170,9 +169,9 @@ export class AirNode {
           rhCenti = s.humidityCentiPct;
         }
         w[W_FLAGS] |= 2;
-        this.#sensorOk(W_FAIL_SCD, now);
+        this.#sensorOk(W_FAIL_SCD);
       } catch (e) {
-        this.#sensorFailed(W_FAIL_SCD, sensorName.scd, e, now);
+        this.#sensorFailed(W_FAIL_SCD, "scd41", e);
       }
     }
     let pm: Sen5xSample | undefined;
@@ -184,11 +183,11 @@ export class AirNode {
         if ((w[W_FLAGS] & 4) === 0) w[W_SEN_START] = now;
         w[W_FLAGS] |= 4;
         pm = this.#readSen5x(sen);
-        this.#sensorOk(W_FAIL_PM, now);
+        this.#sensorOk(W_FAIL_PM);
       } catch (e) {
         // After a failure the module's state is unknown: restart it (and its warm-up) next time.
         w[W_FLAGS] &= ~4;
-        this.#sensorFailed(W_FAIL_PM, model, e, now);
+        this.#sensorFailed(W_FAIL_PM, model, e);
       }
       if (pm) {
         if (tDeci === undefined) tDeci = pm.temperatureDeciC;
@@ -199,9 +198,9 @@ export class AirNode {
     } else if (this.#hw.pms5003) {
       try {
         pm = this.#readPms(this.#hw.pms5003());
-        this.#sensorOk(W_FAIL_PM, now);
+        this.#sensorOk(W_FAIL_PM);
       } catch (e) {
-        this.#sensorFailed(W_FAIL_PM, "pms5003", e, now);
+        this.#sensorFailed(W_FAIL_PM, "pms5003", e);
       }
     }
 
@@ -313,7 +312,7 @@ export class AirNode {
 
   // Per sensor slot: > 0 consecutive failing wakes; < 0 consecutive good wakes while a fault alarm is active.
   // The alarm bit (8 << slot offset) is set from the sensorFault alarm until sensorRecovered.
-  #sensorOk(slot: number, now: number): void {
+  #sensorOk(slot: number): void {
     const w = this.#w;
     const bit = 8 << (slot - W_FAIL_SCD);
     if (w[W_FLAGS] & bit) {
@@ -324,10 +323,9 @@ export class AirNode {
         if (alarmEnabled(this.#config, "sensorFault")) this.#alarm("sensorRecovered", undefined, undefined, undefined, undefined, undefined);
       }
     } else w[slot] = 0;
-    void now;
   }
 
-  #sensorFailed(slot: number, name: string, e: unknown, now: number): void {
+  #sensorFailed(slot: number, name: string, e: unknown): void {
     const w = this.#w;
     const fault = e instanceof SensorError ? e.fault : "nack";
     this.#faults.record(name, fault);
@@ -337,7 +335,6 @@ export class AirNode {
       w[W_FLAGS] |= bit;
       if (alarmEnabled(this.#config, "sensorFault")) this.#alarm("sensorFault", undefined, undefined, undefined, undefined, undefined);
     }
-    void now;
   }
 
   #flags(): number {
