@@ -17,6 +17,7 @@
  * `service()`, timestamped at their nominal times (the UART link has no scheduler);
  * at most the last four are kept, as a receive FIFO would.
  */
+import { FaultBook } from "./fault-book.ts";
 import type { SerialDevice, SerialLink } from "../core/board.ts";
 import type { VirtualClock } from "../core/clock.ts";
 import type { Rng } from "../core/rng.ts";
@@ -113,7 +114,7 @@ export class Pms5003Emulator implements SerialDevice {
   #wokeAt: number;
   #nextActiveAt: number;
   #slowUntil = -1;
-  readonly #faults = new Map<Pms5003Fault, Pms5003FaultOptions & { left: number }>();
+  readonly #faults = new FaultBook<Pms5003Fault, Pms5003FaultOptions>();
   #gone = false;
   #frozen: Uint8Array | undefined;
   #previousFrame: Uint8Array | undefined;
@@ -163,8 +164,7 @@ export class Pms5003Emulator implements SerialDevice {
   /** Starts showing `fault` until `clear(fault)`. */
   inject(fault: Pms5003Fault, options: Pms5003FaultOptions = {}): void {
     this.#catchUp();
-    const left = options.count ?? (options.probability === undefined ? 1 : Infinity);
-    this.#faults.set(fault, { ...options, left });
+    this.#faults.arm(fault, options);
     if (fault === "stuck") this.#frozen = this.lastFrame?.slice(4, 28);
     if (fault === "disconnect") this.#gone = false;
     if (fault === "slow-start") this.#slowUntil = this.#clock.nowMs + (options.delayMs ?? 45000);
@@ -258,22 +258,13 @@ export class Pms5003Emulator implements SerialDevice {
     this.#link.deliver(bytes, atMs);
   }
 
-  #fires(fault: Pms5003Fault): boolean {
-    const f = this.#faults.get(fault);
-    if (!f) return false;
-    if (f.probability !== undefined) return this.#rng.chance(f.probability);
-    if (f.left <= 0) return false;
-    f.left--;
-    return true;
-  }
-
   #sendData(atMs: number): void {
     const frame = this.#buildFrame(atMs);
     this.lastFrame = frame.slice();
     this.framesSent++;
     const rng = this.#rng;
     const wire: number[] = [];
-    if (this.#fires("garbage")) {
+    if (this.#faults.fires("garbage", this.#rng)) {
       const n = this.#faults.get("garbage")?.bytes ?? rng.int(1, 24);
       const junk = Array.from({ length: n }, () => rng.int(0, 255));
       // Half the time the junk holds a fake start (and length), to make the parser resync.
@@ -288,14 +279,14 @@ export class Pms5003Emulator implements SerialDevice {
       }
       wire.push(...junk);
     }
-    if (this.#fires("desync")) {
+    if (this.#faults.fires("desync", this.#rng)) {
       // A partial frame (a lost tail) before the real one, sometimes with stray bytes.
       const source = this.#previousFrame ?? frame;
       wire.push(...source.subarray(0, rng.int(2, 31)));
       if (rng.chance(0.5)) for (let i = rng.int(1, 3); i > 0; i--) wire.push(rng.int(0, 255));
     }
     const sent = frame.slice();
-    if (this.#fires("corrupt-checksum")) {
+    if (this.#faults.fires("corrupt-checksum", this.#rng)) {
       // Payload or sum only: start bytes and length stay intact, so it is a checksum error.
       sent[rng.int(4, 31)] ^= 1 << rng.int(0, 7);
     }

@@ -18,6 +18,7 @@
  * cancels the default self-heating), quantised to the chip's words. Pressure and
  * altitude are stored, not applied.
  */
+import { FaultBook } from "./fault-book.ts";
 import { BusError, type I2CDevice } from "../core/board.ts";
 import type { VirtualClock } from "../core/clock.ts";
 import type { Rng } from "../core/rng.ts";
@@ -130,7 +131,7 @@ export class Scd41Emulator implements I2CDevice {
   #pressureHpa = 1013;
   #asc = 1;
   #eeprom = { offsetWord: DEFAULT_OFFSET_WORD, altitudeM: 0, asc: 1 };
-  readonly #faults = new Map<Scd41Fault, Scd41FaultOptions & { left: number }>();
+  readonly #faults = new FaultBook<Scd41Fault, Scd41FaultOptions>();
   #gone = false;
   #frozen: Scd41Words | undefined;
 
@@ -185,8 +186,7 @@ export class Scd41Emulator implements I2CDevice {
   /** Starts showing `fault` until `clear(fault)`. */
   inject(fault: Scd41Fault, options: Scd41FaultOptions = {}): void {
     this.#update();
-    const left = options.count ?? (options.probability === undefined ? 1 : Infinity);
-    this.#faults.set(fault, { ...options, left });
+    this.#faults.arm(fault, options);
     if (fault === "stuck") this.#frozen = this.lastMeasurement;
     if (fault === "disconnect") this.#gone = false;
     if (fault === "slow-start" && (this.#mode === "periodic" || this.#mode === "low-power")) {
@@ -252,8 +252,7 @@ export class Scd41Emulator implements I2CDevice {
       this.lastReadout = this.#buffer;
       this.#buffer = undefined;
     }
-    const corrupt = this.#faults.get("corrupt-crc");
-    if (corrupt && this.#fires(corrupt)) {
+    if (this.#faults.fires("corrupt-crc", this.#rng)) {
       const i = this.#rng.int(0, Math.min(count, reply.length) - 1);
       out[i] ^= 1 << this.#rng.int(0, 7);
     }
@@ -263,13 +262,6 @@ export class Scd41Emulator implements I2CDevice {
       return out.subarray(0, Math.min(count, disconnect.afterBytes ?? 4));
     }
     return out;
-  }
-
-  #fires(f: { probability?: number; left: number }): boolean {
-    if (f.probability !== undefined) return this.#rng.chance(f.probability);
-    if (f.left <= 0) return false;
-    f.left--;
-    return true;
   }
 
   #present(): void {

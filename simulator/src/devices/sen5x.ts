@@ -19,6 +19,7 @@
  * (PM ×10, RH ×100, T ×200, indices ×10), PM made cumulative (PM1 ≤ PM2.5 ≤ PM4 ≤ PM10)
  * as the module computes it.
  */
+import { FaultBook } from "./fault-book.ts";
 import { BusError, type I2CDevice } from "../core/board.ts";
 import type { VirtualClock } from "../core/clock.ts";
 import type { Rng } from "../core/rng.ts";
@@ -134,7 +135,7 @@ export class Sen5xEmulator implements I2CDevice {
   #autoIntervalS: number;
   #sticky = 0;
   readonly #conditions = new Set<Sen5xCondition>();
-  readonly #faults = new Map<Sen5xFault, Sen5xFaultOptions & { left: number }>();
+  readonly #faults = new FaultBook<Sen5xFault, Sen5xFaultOptions>();
   #gone = false;
   #frozen: number[] | undefined;
 
@@ -192,8 +193,7 @@ export class Sen5xEmulator implements I2CDevice {
   /** Starts showing `fault` until `clear(fault)`. */
   inject(fault: Sen5xFault, options: Sen5xFaultOptions = {}): void {
     this.#update();
-    const left = options.count ?? (options.probability === undefined ? 1 : Infinity);
-    this.#faults.set(fault, { ...options, left });
+    this.#faults.arm(fault, options);
     if (fault === "stuck") this.#frozen = this.lastMeasurement;
     if (fault === "disconnect") this.#gone = false;
     if (fault === "slow-start" && this.#mode !== "idle") this.#nextAt = Math.max(this.#nextAt, this.#clock.nowMs + (options.delayMs ?? 10000));
@@ -241,8 +241,7 @@ export class Sen5xEmulator implements I2CDevice {
       // The data-ready flag clears when the values are read out.
       this.#dataReady = false;
     }
-    const corrupt = this.#faults.get("corrupt-crc");
-    if (corrupt && this.#fires(corrupt)) {
+    if (this.#faults.fires("corrupt-crc", this.#rng)) {
       const i = this.#rng.int(0, Math.min(count, reply.length) - 1);
       out[i] ^= 1 << this.#rng.int(0, 7);
     }
@@ -252,13 +251,6 @@ export class Sen5xEmulator implements I2CDevice {
       return out.subarray(0, Math.min(count, disconnect.afterBytes ?? 4));
     }
     return out;
-  }
-
-  #fires(f: { probability?: number; left: number }): boolean {
-    if (f.probability !== undefined) return this.#rng.chance(f.probability);
-    if (f.left <= 0) return false;
-    f.left--;
-    return true;
   }
 
   #present(): void {
