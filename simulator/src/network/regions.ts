@@ -112,6 +112,19 @@ const BASE = {
 };
 
 /** The regions' parameters, by name. */
+/** DR8–DR13 of US915 and AU915: the 500 kHz downlink data rates, the same in both. */
+const DOWNLINK_500K: DataRate[] = [
+  lora(12, 500_000, 33),
+  lora(11, 500_000, 109),
+  lora(10, 500_000, 222),
+  lora(9, 500_000, 222),
+  lora(8, 500_000, 222),
+  lora(7, 500_000, 222),
+];
+
+/** AS923's two mandatory channels, which are also all a device starts with. */
+const AS923_CHANNELS: Channel[] = [923_200_000, 923_400_000].map((frequencyHz) => ({ frequencyHz, minDr: 0, maxDr: 5 }));
+
 export const REGIONS: { readonly [name in RegionName]: RegionParams } = {
   EU868: {
     name: "EU868",
@@ -147,12 +160,7 @@ export const REGIONS: { readonly [name in RegionName]: RegionParams } = {
       undefined,
       undefined,
       undefined,
-      lora(12, 500_000, 33),
-      lora(11, 500_000, 109),
-      lora(10, 500_000, 222),
-      lora(9, 500_000, 222),
-      lora(8, 500_000, 222),
-      lora(7, 500_000, 222),
+      ...DOWNLINK_500K,
     ],
     uplinkChannels: US915_CHANNELS,
     defaultChannels: subBand2(US915_CHANNELS),
@@ -176,12 +184,7 @@ export const REGIONS: { readonly [name in RegionName]: RegionParams } = {
       lora(7, 125_000, 222),
       lora(8, 500_000, 222),
       undefined,
-      lora(12, 500_000, 33),
-      lora(11, 500_000, 109),
-      lora(10, 500_000, 222),
-      lora(9, 500_000, 222),
-      lora(8, 500_000, 222),
-      lora(7, 500_000, 222),
+      ...DOWNLINK_500K,
     ],
     uplinkChannels: AU915_CHANNELS,
     defaultChannels: subBand2(AU915_CHANNELS),
@@ -206,8 +209,8 @@ export const REGIONS: { readonly [name in RegionName]: RegionParams } = {
       lora(7, 250_000, 222),
       fsk(222),
     ],
-    uplinkChannels: [923_200_000, 923_400_000].map((frequencyHz) => ({ frequencyHz, minDr: 0, maxDr: 5 })),
-    defaultChannels: [923_200_000, 923_400_000].map((frequencyHz) => ({ frequencyHz, minDr: 0, maxDr: 5 })),
+    uplinkChannels: AS923_CHANNELS,
+    defaultChannels: AS923_CHANNELS,
     uplinkDrRange: [0, 7],
     defaultDr: 0,
     rx2FrequencyHz: 923_200_000,
