@@ -11,6 +11,7 @@ import { steadyAir, type AirEnvironment } from "../../../simulator/src/devices/a
 import { Pms5003Emulator, pms5003Values, type Pms5003EmulatorOptions, type Pms5003Fault } from "../../../simulator/src/devices/pms5003.ts";
 import PMS5003, { type Pms5003Options, type Pms5003Sample } from "../../../firmware/src/drivers/pms5003.ts";
 import { SensorError } from "../../../firmware/src/drivers/sensor-error.ts";
+import { faultOf } from "./driver-helpers.ts";
 
 const PORT = 2;
 const AIR: Partial<AirEnvironment> = { pm1: 14, pm25: 22, pm4: 26, pm10: 31 };
@@ -38,16 +39,6 @@ function expected(frame: Uint8Array): Pms5003Sample {
     count5p0PerDl: v.count5p0,
     count10PerDl: v.count10,
   };
-}
-
-function faultOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    assert.ok(e instanceof SensorError, `expected SensorError, got ${String(e)}`);
-    return e.fault;
-  }
-  return "none";
 }
 
 /** Builds a data frame from 12 words (version 0x97), with a correct sum. */

@@ -11,6 +11,7 @@ import { steadyAir, type AirEnvironment } from "../../../simulator/src/devices/a
 import { Scd41Emulator, type Scd41EmulatorOptions, type Scd41Fault, type Scd41Words } from "../../../simulator/src/devices/scd41.ts";
 import SCD41, { type Scd41Options, type Scd41Sample } from "../../../firmware/src/drivers/scd41.ts";
 import { SensorError } from "../../../firmware/src/drivers/sensor-error.ts";
+import { faultOf, waitSample } from "./driver-helpers.ts";
 
 const AIR = { co2Ppm: 820, temperatureC: 23.4, humidityPct: 51.2 };
 
@@ -37,25 +38,6 @@ function assertMatches(s: Scd41Sample, w: Scd41Words, rhtOnly = false) {
   const p = physical(w);
   assert.ok(Math.abs(s.temperatureDeciC - p.t * 10) <= 0.55, `deci-°C ${s.temperatureDeciC} vs ${p.t}`);
   assert.ok(Math.abs(s.humidityCentiPct - p.rh * 100) <= 0.7, `centi-% ${s.humidityCentiPct} vs ${p.rh}`);
-}
-
-function waitSample(s: SCD41, maxMs: number, stepMs = 100): Scd41Sample | undefined {
-  for (let t = 0; t <= maxMs; t += stepMs) {
-    const got = s.sample();
-    if (got) return got;
-    Timer.delay(stepMs);
-  }
-  return undefined;
-}
-
-function faultOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    assert.ok(e instanceof SensorError, `expected SensorError, got ${String(e)}`);
-    return e.fault;
-  }
-  return "none";
 }
 
 describe("SCD41 driver with the SCD41 emulator", () => {

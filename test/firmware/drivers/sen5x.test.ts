@@ -11,6 +11,7 @@ import { steadyAir, type AirEnvironment } from "../../../simulator/src/devices/a
 import { Sen5xEmulator, type Sen5xCondition, type Sen5xEmulatorOptions, type Sen5xFault } from "../../../simulator/src/devices/sen5x.ts";
 import SEN5x, { div10, div20, type Sen5xOptions, type Sen5xSample } from "../../../firmware/src/drivers/sen5x.ts";
 import { SensorError } from "../../../firmware/src/drivers/sensor-error.ts";
+import { faultOf, waitSample } from "./driver-helpers.ts";
 
 type Model = "SEN55" | "SEN66";
 const ADDRESS: Record<Model, number> = { SEN55: 0x69, SEN66: 0x6b };
@@ -45,25 +46,6 @@ function assertMatches(s: Sen5xSample, words: number[]) {
   assert.equal(s.noxIndex, nox === undefined ? undefined : roundHalfAway(nox, 10));
   assert.equal(s.co2Ppm, words.length === 9 ? u(words[8]) : undefined);
   for (const [k, v] of Object.entries(s)) assert.notEqual(v, undefined, `${k} is present only when known`);
-}
-
-function waitSample(s: SEN5x, maxMs: number, stepMs = 100): Sen5xSample | undefined {
-  for (let t = 0; t <= maxMs; t += stepMs) {
-    const got = s.sample();
-    if (got) return got;
-    Timer.delay(stepMs);
-  }
-  return undefined;
-}
-
-function faultOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    assert.ok(e instanceof SensorError, `expected SensorError, got ${String(e)}`);
-    return e.fault;
-  }
-  return "none";
 }
 
 describe("SEN5x driver with the SEN5x emulator", () => {
