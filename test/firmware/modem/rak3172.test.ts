@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import Rak3172 from "../../../firmware/src/drivers/rak3172.ts";
-import { ModemError, type ModemFault, type ModemSettings } from "../../../firmware/src/drivers/lora-modem.ts";
-import { boardWith, lines, ScriptedModem } from "./scripted-modem.ts";
+import type { ModemFault, ModemSettings } from "../../../firmware/src/drivers/lora-modem.ts";
+import { boardWith, lines, ScriptedModem, throwsFault } from "./scripted-modem.ts";
 
 const APPKEY = "2B7E151628AED2A6ABF7158809CF4F3C";
 const SETTINGS: ModemSettings = { region: "EU868", appKey: APPKEY, adr: true, dataRate: 0 };
@@ -24,14 +24,6 @@ function modemOn(d: ScriptedModem, options: Partial<ConstructorParameters<typeof
   const { board, io } = boardWith(d, 115200);
   const modem = new Rak3172({ modem: { io }, ...options });
   return { board, modem };
-}
-
-function throwsFault(fn: () => unknown, fault: ModemFault): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof ModemError, `expected ModemError, got ${String(e)}`);
-    assert.equal(e.fault, fault, e.message);
-    return true;
-  });
 }
 
 /** Sends with the CFM state already written, so `commands` shows only the send. */

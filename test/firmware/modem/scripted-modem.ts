@@ -4,7 +4,9 @@
  * controls gaps, noise, lines split across reads and every error a modem prints.
  * It is not an emulator: it knows nothing about LoRaWAN, only the script.
  */
+import assert from "node:assert/strict";
 import type { SerialDevice, SerialLink } from "../../../simulator/src/core/board.ts";
+import { ModemError, type ModemFault } from "../../../firmware/src/drivers/lora-modem.ts";
 import { Board, setCurrentBoard } from "../../../simulator/src/core/board.ts";
 import Serial from "../../../simulator/src/platform/io-serial.ts";
 
@@ -129,4 +131,13 @@ export function boardWith(device: SerialDevice, baud: number): { board: Board; i
   setCurrentBoard(board);
   board.attachSerial(1, device, baud);
   return { board, io: Serial };
+}
+
+/** Asserts that `fn` throws a ModemError of kind `fault`. */
+export function throwsFault(fn: () => unknown, fault: ModemFault): void {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(e instanceof ModemError, `expected ModemError, got ${String(e)}`);
+    assert.equal(e.fault, fault, e.message);
+    return true;
+  });
 }
