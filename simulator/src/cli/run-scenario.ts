@@ -155,10 +155,14 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     const config: { [k: string]: unknown } = {};
     let settings: { [k: string]: number } = { ...(scenario.settings?.[type] ?? {}) };
     if (c.kind === "air") env.air = (t) => c.model.at(t);
-    else if (c.kind === "water") env.flowLMin = (t) => c.model.flowLMin(t);
+    else if (c.kind === "water") {
+      env.flowLMin = (t) => c.model.flowLMin(t);
+      env.flowSteadyUntil = (t) => c.model.flowSteadyUntil(t);
+    }
     else if (c.kind === "bin") {
       env.target = (t) => c.model.target(t);
       env.acceleration = (t) => c.model.acceleration(t);
+      env.accelerationSteadyUntil = (t) => c.model.accelerationSteadyUntil(t);
       config.variant = "bin";
     } else {
       env.target = (t) => c.model.target(t);

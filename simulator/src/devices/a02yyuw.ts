@@ -203,9 +203,10 @@ export class A02yyuw implements SerialDevice {
       const h = (mm >> 8) & 0xff;
       const l = mm & 0xff;
       frame = Uint8Array.of(0xff, h, l, (0xff + h + l) & 0xff);
-      this.#last = frame.slice();
+      this.#last = frame;
     }
     this.framesSent++;
+    if (this.#faults.size === 0) return frame;
     let out = Array.from(frame);
     const r = this.#faultRng;
     if (this.#faults.has("corrupt-checksum")) {

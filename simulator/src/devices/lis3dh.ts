@@ -30,6 +30,18 @@
  * replayed sample by sample while an interrupt generator is enabled, so events
  * during a node's sleep latch as on the chip; otherwise only the last 64 samples are.
  *
+ * Steady stretches: while `acceleration` is known to stay constant
+ * (`steadyUntil`), the interrupt generators' outcome over many samples is
+ * decided without drawing the noise of each, when the noise bound cannot
+ * change it: every enabled axis event is provably on or off for every sample
+ * (measured data: |gain·a + offset| beyond the threshold by more than the
+ * clipped noise; high-passed data: |deviation of the filter| + noise below
+ * it, the deviation decaying geometrically and never exceeding
+ * max(initial, noise bound)). Then all but the last sample of the stretch are
+ * settled at once (duration counter, latches, overrun bit, filter reference
+ * advanced by its decay) and the last sample is taken as usual. A stretch
+ * where the outcome could depend on the noise is replayed sample by sample.
+ *
  * Faults: `nack` (p per transfer, default 1), `disconnect` (a short read, then
  * every transfer NACKs), `stuck` (the output registers freeze while STATUS
  * still reports new data), `slow-start` (boot takes `ms`, default 200) and
@@ -67,6 +79,13 @@ export interface Lis3dhOptions {
   acceleration: (tMs: number) => Lis3dhAcceleration;
   /** Boot time after power-up, ms (default 5). */
   bootMs?: number;
+  /**
+   * Until when `acceleration` keeps the value it has at `tMs` (ms, > tMs;
+   * Infinity: for ever). Lets long steady stretches be settled without
+   * replaying every sample (see "Steady stretches" above). Default: never
+   * known, every sample is replayed.
+   */
+  steadyUntil?: (tMs: number) => number;
 }
 
 const ODR_HZ = [0, 1, 10, 25, 50, 100, 200, 400, 1600];
@@ -91,6 +110,7 @@ export class Lis3dh implements I2CDevice {
   readonly #rng: Rng;
   readonly #faultRng: Rng;
   readonly #accel: (tMs: number) => Lis3dhAcceleration;
+  readonly #steadyUntil: ((tMs: number) => number) | undefined;
   readonly #bootMs: number;
   readonly #faults = new Map<Lis3dhFault, Lis3dhFaultOptions>();
   readonly #reg = new Uint8Array(0x40);
@@ -115,6 +135,7 @@ export class Lis3dh implements I2CDevice {
     this.#rng = options.rng;
     this.#faultRng = options.rng.fork("faults");
     this.#accel = options.acceleration;
+    this.#steadyUntil = options.steadyUntil;
     this.#bootMs = options.bootMs ?? 5;
     const unit = options.rng.fork("unit");
     const clip = (v: number, lim: number) => Math.max(-lim, Math.min(lim, v));
@@ -268,10 +289,98 @@ export class Lis3dh implements I2CDevice {
       this.#reg[0x27] |= 0xf0; // samples were overwritten unread
       due = CATCH_UP_LIMIT;
     }
-    for (let i = 0; i < due; i++) {
+    while (due > 0) {
+      if (due > 1 && interrupts) {
+        const settled = this.#settleSteady(due - 1, period);
+        if (settled > 0) {
+          due -= settled;
+          continue;
+        }
+      }
       this.#sample(this.#nextSampleMs);
       this.#nextSampleMs += period;
+      due--;
     }
+  }
+
+  /**
+   * Settles up to `max` samples from the next one on at once when the
+   * acceleration stays constant over them and the noise cannot change any
+   * interrupt generator's outcome; returns how many it settled (0: none).
+   */
+  #settleSteady(max: number, period: number): number {
+    const t0 = this.#nextSampleMs;
+    if (!this.#steadyUntil) return 0;
+    const until = this.#steadyUntil(t0);
+    // Samples at t0, t0 + period, … strictly before `until`.
+    const n = Math.min(max, until === Number.POSITIVE_INFINITY ? max : Math.ceil((until - t0) / period));
+    if (n < 2) return 0;
+    const r = this.#reg;
+    if (r[0x21] >> 6 === 3) return 0; // autoreset high-pass: the reference moves on every event
+    const a = this.#accel(t0);
+    const { bits } = this.#format();
+    const noise = 3.5 * 0.22 * Math.sqrt(this.#odrHz() / 2) * (bits === 12 ? 0.7 : bits === 8 ? 2.5 : 1);
+    const base = [a.x * this.#gain[0] + this.#offset[0], a.y * this.#gain[1] + this.#offset[1], a.z * this.#gain[2] + this.#offset[2]];
+    const hits = [0, 0];
+    for (let k = 0; k < 2; k++) {
+      const cfg = r[k === 0 ? 0x30 : 0x34];
+      const enabled = cfg & 0x3f;
+      if (!enabled) continue;
+      if (cfg & 0xc0) return 0; // AND and 6D modes: replay
+      const ths = (r[(k === 0 ? 0x30 : 0x34) + 2] & 0x7f) * THS_MG[(r[0x23] >> 4) & 3];
+      const highPassed = (r[0x21] & (k === 0 ? 0x01 : 0x02)) !== 0;
+      let hit = 0;
+      for (let i = 0; i < 3; i++) {
+        const want = enabled & (3 << (2 * i));
+        if (!want) continue;
+        let high: boolean;
+        if (highPassed) {
+          const bound = Math.max(Math.abs(base[i] - this.#hpRef[i]), noise) + noise;
+          if (!(bound < ths)) return 0;
+          high = false;
+        } else {
+          const m = Math.abs(base[i]);
+          if (m - noise > ths) high = true;
+          else if (m + noise <= ths) high = false;
+          else return 0;
+        }
+        hit |= want & (high ? 2 << (2 * i) : 1 << (2 * i));
+      }
+      hits[k] = hit;
+    }
+    // Every generator's condition is fixed over the stretch: apply n samples' worth of it.
+    for (let k = 0; k < 2; k++) {
+      const g = this.#gen[k];
+      const enabled = r[k === 0 ? 0x30 : 0x34] & 0x3f;
+      const latched = (r[0x24] & (k === 0 ? 0x08 : 0x02)) !== 0;
+      if (!enabled || hits[k] === 0) {
+        g.count = 0;
+        if (!latched) {
+          g.active = false;
+          g.src = 0;
+        }
+        continue;
+      }
+      g.count += n;
+      if (g.count > (r[(k === 0 ? 0x30 : 0x34) + 3] & 0x7f)) {
+        g.active = true;
+        g.src = hits[k];
+      } else if (!latched) {
+        g.active = false;
+        g.src = hits[k];
+      }
+    }
+    const alpha = 2 * Math.PI * HP_CUTOFF[(r[0x21] >> 4) & 3];
+    const decay = Math.pow(1 - alpha, n);
+    for (let i = 0; i < 3; i++) {
+      this.#hpRef[i] = base[i] - decay * (base[i] - this.#hpRef[i]);
+      this.#last[i] = base[i];
+    }
+    // New data n times over: the last of them overwrote unread data.
+    r[0x27] = 0xff;
+    this.samples += n;
+    this.#nextSampleMs += n * period;
+    return n;
   }
 
   #sample(tMs: number): void {

@@ -59,6 +59,12 @@ export interface PulseMeterOptions {
   duty?: number;
   /** Integration grid in ms (default 100). */
   stepMs?: number;
+  /**
+   * Until when `flowLMin` keeps its value at `tMs` (ms, > tMs; Infinity: for
+   * ever). Steady stretches are then integrated in one step instead of one
+   * per grid point (the volume is linear there either way). Default: unknown.
+   */
+  steadyUntil?: (tMs: number) => number;
 }
 
 /** What happened on the wire so far, for tests and reports. */
@@ -104,6 +110,7 @@ export class PulseMeter implements PulseSource {
   readonly pulsesPerLitre: number;
   readonly #duty: number;
   readonly #stepMs: number;
+  readonly #steadyUntil: ((tMs: number) => number) | undefined;
   readonly #faults = new Map<PulseMeterFault, BounceOptions | GlitchOptions | undefined>();
 
   // Integration state: generated up to #genMs (a grid point).
@@ -142,6 +149,7 @@ export class PulseMeter implements PulseSource {
     this.#duty = options.duty ?? 0.5;
     if (!(this.#duty > 0 && this.#duty < 1)) throw new RangeError("duty must be in (0, 1)");
     this.#stepMs = options.stepMs ?? 100;
+    this.#steadyUntil = options.steadyUntil;
     if (!(this.#stepMs > 0)) throw new RangeError("stepMs must be positive");
     const now = this.#clock.nowMs;
     this.#genMs = now;
@@ -191,7 +199,7 @@ export class PulseMeter implements PulseSource {
   }
 
   #advance(nowMs: number): void {
-    while (this.#genMs < nowMs) this.#generateStep();
+    while (this.#genMs < nowMs) this.#generateStep(this.#stepEnd(nowMs));
     if (nowMs > this.#consumedMs) this.#consumedMs = nowMs;
     const q = this.#pending;
     let i = this.#pendingHead;
@@ -212,9 +220,22 @@ export class PulseMeter implements PulseSource {
     this.#pendingHead = i;
   }
 
-  #generateStep(): void {
+  /**
+   * End of the next integration step: the next grid point, or, while the flow
+   * is steady, the last grid point before it changes (at most the first one at
+   * or after `nowMs`).
+   */
+  #stepEnd(nowMs: number): number {
+    const step = this.#stepMs;
+    const next = (Math.floor(this.#genMs / step) + 1) * step;
+    if (!this.#steadyUntil) return next;
+    const until = this.#steadyUntil(this.#genMs);
+    const lastSteady = until === Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : (Math.ceil(until / step) - 1) * step;
+    return Math.max(next, Math.min(lastSteady, Math.ceil(nowMs / step) * step));
+  }
+
+  #generateStep(t1: number): void {
     const t0 = this.#genMs;
-    const t1 = (Math.floor(t0 / this.#stepMs) + 1) * this.#stepMs;
     const f0 = this.#flowAtGen;
     const f1 = Math.max(0, this.#flow(t1));
     const dv = (((f0 + f1) / 2) * (t1 - t0)) / 60000;

@@ -57,6 +57,8 @@ export interface SimNodeEnvironment {
   air?: (tMs: number) => AirEnvironment;
   /** Water node: true flow through the meter, L/min (default 0); nothing flows while the valve is closed. */
   flowLMin?: (tMs: number) => number;
+  /** Water node: until when `flowLMin` keeps its value at tMs (lets the meter emulator integrate steady stretches at once; default: unknown). */
+  flowSteadyUntil?: (tMs: number) => number;
   /** Water node with a valve: the manual override switch is on (default never). */
   valveOverride?: (tMs: number) => boolean;
   /** Level node: what the ultrasonic sensor sees (default a hard surface 1000 mm away). */
@@ -68,6 +70,8 @@ export interface SimNodeEnvironment {
   tofTarget?: (tMs: number) => Vl53l1xTarget;
   /** Level node: acceleration on the LIS3DH's axes in mg, gravity included (default lying flat). */
   acceleration?: (tMs: number) => Lis3dhAcceleration;
+  /** Level node: until when `acceleration` keeps its value at tMs (lets the LIS3DH emulator settle steady stretches at once; default: unknown). */
+  accelerationSteadyUntil?: (tMs: number) => number;
 }
 
 /** The battery: a linear discharge by default, or any voltage curve (undefined: no battery sense, mains). */
@@ -456,7 +460,12 @@ export class SimNode {
     } else if (this.type === "water") {
       const preset = METERS[(config.meter as string) ?? "reed-10l"] ?? METERS["reed-10l"];
       const flow = env.flowLMin ?? (() => 0);
-      const meterOptions = { clock, rng: rng.fork("meter"), flowLMin: (t: number) => (this.valveClosedAt(t) ? 0 : flow(t)) };
+      const steady = env.flowLMin ? env.flowSteadyUntil : () => Number.POSITIVE_INFINITY;
+      const meterOptions = {
+        clock, rng: rng.fork("meter"), flowLMin: (t: number) => (this.valveClosedAt(t) ? 0 : flow(t)),
+        // A valve moves only at a boot, never ahead of the meter's integration (which stops within a step of now).
+        ...(steady ? { steadyUntil: (t: number) => (this.valveClosedAt(t) ? Number.POSITIVE_INFINITY : steady(t)) } : {}),
+      };
       this.devices.meter = new PulseMeter(preset.pulsesPerLitre ? { ...meterOptions, pulsesPerLitre: preset.pulsesPerLitre } : { ...meterOptions, litresPerPulse: preset.litresPerPulse });
       board.attachPulses(table.pulse.pin, this.devices.meter);
       if (config.valve === true) {
@@ -479,7 +488,10 @@ export class SimNode {
         this.devices.sonar = new A02yyuw({ clock, rng: rng.fork("a02yyuw"), target });
         board.attachSerial(table.sensorUart.port, this.devices.sonar, 9600);
       }
-      const lis = (this.devices.lis3dh = new Lis3dh({ clock, rng: rng.fork("lis3dh"), acceleration: env.acceleration ?? (() => FLAT) }));
+      const lis = (this.devices.lis3dh = new Lis3dh({
+        clock, rng: rng.fork("lis3dh"), acceleration: env.acceleration ?? (() => FLAT),
+        steadyUntil: env.acceleration ? env.accelerationSteadyUntil : () => Number.POSITIVE_INFINITY,
+      }));
       board.attachI2C(0x18, lis);
       this.#pinSources.set(table.accelInt1.pin, () => lis.int1);
     }

@@ -683,6 +683,27 @@ export class Bin {
     return { x: 0, y: 1000 * p.sin, z: 1000 * p.cos };
   };
 
+  /**
+   * Until when `acceleration` keeps its value at t (the next lid or bin
+   * motion, posture change or day boundary; t itself while a motion is under way).
+   */
+  readonly accelerationSteadyUntil = (tMs: number): number => {
+    const d = this.#lookup(tMs);
+    if (this.#motionIn(d, tMs)) return tMs;
+    let until = d.endMs;
+    for (let i = this.#mi; i < d.motions.length; i++) {
+      if (d.motions[i].startMs > tMs) {
+        until = Math.min(until, d.motions[i].startMs);
+        break;
+      }
+    }
+    for (const p of d.postures) {
+      if (p.startMs > tMs) until = Math.min(until, p.startMs);
+      else if (p.endMs > tMs) until = Math.min(until, p.endMs);
+    }
+    return until;
+  };
+
   #motionAccel(m: Motion, tMs: number): Lis3dhAcceleration {
     const s = (tMs - m.startMs) / SECOND_MS;
     switch (m.kind) {

@@ -386,6 +386,13 @@ export class WaterDemand {
     return res;
   }
 
+  /** Until when `flowLMin` keeps its value at `tMs` (the next change of the day's flow steps, or the day's end). */
+  readonly flowSteadyUntil = (tMs: number): number => {
+    this.flowLMin(tMs);
+    const i = this.#cursor;
+    return i + 1 < this.#times.length ? this.#times[i + 1] : this.#curEnd;
+  };
+
   /** True flow through the meter at `tMs`, L/min (for `PulseMeter`'s `flowLMin`). */
   readonly flowLMin = (tMs: number): number => {
     if (!(tMs >= this.#curStart && tMs < this.#curEnd)) {
