@@ -83,8 +83,10 @@ export interface LoRaModem {
   dataRate(): number;
   /** Sets the data rate (with ADR off). */
   setDataRate(dr: number): void;
-  /** Puts the modem in its low-power mode until the next command. */
+  /** Puts the modem in its low-power mode until the next command (nothing to do when it is known to be asleep). */
   sleep(): void;
+  /** Whether the driver knows the modem to be in low-power mode (it put it there, or was told so at construction). */
+  readonly asleep?: boolean;
   /** Releases the UART. */
   close(): void;
 }

@@ -64,6 +64,8 @@ export interface Rak3172Options {
   pollMs?: number;
   /** Longest reply line kept (default 600). */
   maxLineLength?: number;
+  /** The module was left in low-power mode (AT+LPM=1) before the MCU slept. */
+  asleep?: boolean;
 }
 
 const BANDS: { readonly [R in Region]: number } = { EU868: 4, US915: 5, AU915: 6, AS923: 8 };
@@ -147,6 +149,7 @@ export default class Rak3172 implements LoRaModem {
     this.#rxGraceMs = options.rxGraceMs ?? 200;
     this.#mask = options.subBandMask ?? "0002";
     this.#bootMs = options.bootTimeoutMs ?? 5000;
+    this.#asleep = this.#lowPower = options.asleep ?? false;
     if (!(Number.isInteger(this.#joinIntervalS) && this.#joinIntervalS >= 7 && this.#joinIntervalS <= 255)) {
       throw new ModemError("param", "joinIntervalS outside 7..255");
     }
@@ -154,6 +157,10 @@ export default class Rak3172 implements LoRaModem {
       throw new ModemError("param", "joinAttempts outside 1..255");
     }
     if (!/^[0-9A-Fa-f]{4}$/.test(this.#mask)) throw new ModemError("param", "subBandMask must be 4 hex digits");
+  }
+
+  get asleep(): boolean {
+    return this.#asleep;
   }
 
   /** The line reader, for its overflow and corruption counters. */
@@ -283,6 +290,7 @@ export default class Rak3172 implements LoRaModem {
   }
 
   sleep(): void {
+    if (this.#asleep) return;
     this.#ready();
     if (!this.#lowPower) {
       this.#command("AT+LPM=1");

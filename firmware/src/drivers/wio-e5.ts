@@ -57,6 +57,8 @@ export interface WioE5Options {
   channels?: string;
   /** The modem still holds a session from before the MCU slept (the modem keeps it while powered). */
   joined?: boolean;
+  /** The modem was left in low-power mode before the MCU slept (the next command wakes it first). */
+  asleep?: boolean;
   /** `waitFor` poll period (default 10). */
   pollMs?: number;
   /** Longest reply line kept (default 600). */
@@ -122,6 +124,11 @@ export default class WioE5 implements LoRaModem {
     this.#confirmedMs = options.confirmedTimeoutMs ?? 60000;
     this.#channels = options.channels ?? "8-15";
     this.#joined = options.joined ?? false;
+    this.#asleep = options.asleep ?? false;
+  }
+
+  get asleep(): boolean {
+    return this.#asleep;
   }
 
   /** The line reader, for its overflow and corruption counters. */

@@ -28,8 +28,15 @@ export interface RadioConfig {
 }
 
 const LINK_LAYOUT = 0x4c4e4b02; // "LNK" v2: v1 plus the downlink stash
-/** The modem remembers its session while the MCU sleeps; the driver is told so at each boot. */
-const MODEM_JOINED_WORD = 0;
+/**
+ * The modem remembers its session while the MCU sleeps, and stays in
+ * low-power mode until it is spoken to; the driver is told both at each boot
+ * (bit 0: joined, bit 1: asleep), so a wake with nothing to send never
+ * touches the modem's UART.
+ */
+const MODEM_WORD = 0;
+const MODEM_JOINED = 1;
+const MODEM_ASLEEP = 2;
 /**
  * Downlinks received during a flush, kept for the next boot: the node apps
  * take downlinks at the start of a wake, but the link holds what it received
@@ -126,7 +133,7 @@ class KeptLink implements LinkPort {
     } catch {
       // A modem that will not sleep costs power, not data; the next boot probes it again.
     }
-    this.#state.words[LINK_RETAINED_WORDS + MODEM_JOINED_WORD] = this.#link.joined ? 1 : 0;
+    this.#state.words[LINK_RETAINED_WORDS + MODEM_WORD] = (this.#link.joined ? MODEM_JOINED : 0) | (this.#modem.asleep ? MODEM_ASLEEP : 0);
     this.#state.keep();
     this.#modem.close();
   }
@@ -195,10 +202,12 @@ export function openRuntime(board: BoardConfig, radio: RadioConfig): NodeRuntime
   const state = new RetainedState(LINK_LAYOUT, LINK_RETAINED_WORDS + KEPT_WORDS);
   const warm = state.restore();
   const pins = board.modem;
-  const joined = warm && state.words[LINK_RETAINED_WORDS + MODEM_JOINED_WORD] === 1;
+  const word = warm ? state.words[LINK_RETAINED_WORDS + MODEM_WORD] : 0;
+  const joined = (word & MODEM_JOINED) !== 0;
+  const asleep = (word & MODEM_ASLEEP) !== 0;
   const modem: LoRaModem = radio.modem === "rak3172"
-    ? new Rak3172({ modem: { io: Serial, receive: pins.receive, transmit: pins.transmit, port: pins.port } })
-    : new WioE5({ modem: { io: Serial, receive: pins.receive, transmit: pins.transmit, port: pins.port }, joined });
+    ? new Rak3172({ modem: { io: Serial, receive: pins.receive, transmit: pins.transmit, port: pins.port }, asleep })
+    : new WioE5({ modem: { io: Serial, receive: pins.receive, transmit: pins.transmit, port: pins.port }, joined, asleep });
   const link = new LoRaWanLink({
     modem,
     settings: { region: radio.region, appKey: keys.appKey, joinEui: keys.joinEui, devEui: keys.devEui, adr: radio.adr, dataRate: radio.dataRate },
