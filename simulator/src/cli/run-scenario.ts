@@ -6,12 +6,12 @@
  * against the world's ground truth.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { City, type CityNode } from "../world/city.ts";
-import { SimNetwork, type DeliveryLine } from "../network/network.ts";
-import { SimNode, type NodeType } from "../fleet/sim-node.ts";
-import { Fleet } from "../fleet/run-fleet.ts";
+import type { City } from "../world/city.ts";
+import type { DeliveryLine } from "../network/network.ts";
+import type { NodeType } from "../fleet/sim-node.ts";
 import { VirtualClock } from "../core/clock.ts";
-import { Rng } from "../core/rng.ts";
+import { buildWorld, sortEvents, sortLines, type EpochResult, type NodeFacts, type RunParams } from "./scenario-shard.ts";
+import { localShard, workerShard, type ShardPort } from "./shard-ports.ts";
 import { RunOutput } from "../report/run-output.ts";
 import type { RunSummary, NodeSummary, Detection, FalseAlarm, GroundTruthEvent, CapacityPoint } from "../report/run-data.ts";
 import type { Scenario } from "./scenario.ts";
@@ -55,6 +55,11 @@ export interface RunOptions {
   warmupMin?: number;
   /** First boots spread evenly over this many ms (default: the SimNode default, a random moment in the first minute). */
   bootSpreadMs?: number;
+  /**
+   * Worker threads to spread the nodes over (default 1: all in this thread).
+   * The run's results are the same bytes whatever the number (see scenario-shard.ts).
+   */
+  workers?: number;
   /** Called with the run's summary and offered load just before the files are finished (the sweep adds its figures there). */
   beforeFinish?: (summary: RunSummary, load: CapacityPoint) => void;
 }
@@ -66,31 +71,6 @@ export interface RunResult {
   wallMs: number;
   /** Offered load and delivery of the frames after the warm-up (`scenario.sweep.warmupMin`), against pure ALOHA. */
   load: CapacityPoint;
-}
-
-function scaleCounts(s: Scenario, total: number | undefined): Scenario["nodes"] {
-  if (total === undefined) return s.nodes;
-  const kinds = ["air", "water", "bin", "drain"] as const;
-  const sum = kinds.reduce((a, k) => a + s.nodes[k], 0) || 1;
-  const out = { air: 0, water: 0, bin: 0, drain: 0 };
-  let given = 0;
-  for (const k of kinds) given += out[k] = Math.floor((total * s.nodes[k]) / sum);
-  for (let i = 0; given < total; i = (i + 1) % kinds.length) {
-    if (s.nodes[kinds[i]] > 0 || sum === 1) {
-      out[kinds[i]]++;
-      given++;
-    }
-  }
-  return out;
-}
-
-/** Gateways on a grid over the district, about 900 m apart (the urban channel below reaches ~1 km at SF9). */
-function gatewayGrid(widthM: number, heightM: number): { x: number; y: number }[] {
-  const nx = Math.max(1, Math.ceil(widthM / 900));
-  const ny = Math.max(1, Math.ceil(heightM / 900));
-  const out: { x: number; y: number }[] = [];
-  for (let i = 0; i < nx; i++) for (let j = 0; j < ny; j++) out.push({ x: Math.round(((i + 0.5) * widthM) / nx), y: Math.round(((j + 0.5) * heightM) / ny) });
-  return out;
 }
 
 /** Battery figures of a node type from hardware/<type>/power.json (capacity × usable share, sleep current). */
@@ -115,10 +95,6 @@ function powerModel(type: NodeType): { batteryMah: number; sleepUa: number; self
 const AWAKE_MA = 45;
 const TX_MA = 120;
 
-function nodeType(n: CityNode): NodeType {
-  return n.kind === "bin" || n.kind === "drain" ? "level" : n.kind;
-}
-
 /** Runs `scenario` and returns its summary (and files, with `out`). */
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<RunResult> {
   if (scenario.sweep) return runSweep(scenario, scenario.sweep, { bootSpreadMs: (scenario.sweep.bootSpreadS ?? 300) * 1000, ...options });
@@ -126,65 +102,34 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const seed = options.seed ?? scenario.seed;
   const days = options.days ?? scenario.days;
   const region = options.region ?? scenario.region;
-  const clock0 = new VirtualClock();
-  const epoch = clock0.epochUnixMs;
-  const city = new City({
-    seed,
-    counts: scaleCounts(scenario, options.nodes),
-    weather: { storms: (scenario.storms ?? []).map((s) => ({ startMs: s.startH * HOUR, durationMs: s.durationH * HOUR, peakMmH: s.peakMmH })) },
-    regionalAir: { episodes: (scenario.episodes ?? []).map((e) => ({ startMs: e.startH * HOUR, endMs: (e.startH + e.durationH) * HOUR, peakPm25: 70 })) },
-  });
-  const gateways = (scenario.gateways ?? gatewayGrid(city.widthM, city.heightM)).map((g, i) => ({ id: `gw-${String(i + 1).padStart(2, "0")}`, ...g }));
-  // An urban macro-cell channel (gateways on rooftops): the LoRaSim indoor defaults would give a 170 m range.
-  const network = new SimNetwork({
-    region,
-    seed: `net-${seed}`,
-    channel: { referenceLossDb: 100, referenceDistanceM: 40, pathLossExponent: 3.0, shadowingSdDb: 4, fadingSdDb: 2 },
-    gateways: gateways.map((g) => ({ id: g.id, position: { x: g.x, y: g.y, z: 25 }, region, antennaGainDbi: 3 })),
-  });
-  for (const o of scenario.outages ?? []) network.addOutage({ fromMs: o.startH * HOUR, toMs: (o.startH + o.durationH) * HOUR });
+  const epoch = new VirtualClock().epochUnixMs;
+  const params: RunParams = { seed, days, region, ...(options.nodes === undefined ? {} : { nodes: options.nodes }), ...(options.bootSpreadMs ? { bootSpreadMs: options.bootSpreadMs } : {}) };
+  // The coordinator's copy of the world: ground truth, positions and gateways (each shard builds its own).
+  const world = buildWorld(scenario, params);
+  const { city, gateways } = world;
+  const workers = Math.max(1, Math.min(options.workers ?? 1, city.nodes.length));
+  const shards: ShardPort[] = workers === 1
+    ? [localShard(scenario, params, { index: 0, count: 1 }, world)]
+    : Array.from({ length: workers }, (_, index) => workerShard(scenario, params, { index, count: workers }));
 
   const out = options.out ? new RunOutput(options.out) : undefined;
-  if (out) network.subscribe(out.uplink);
-
-  const nodes: SimNode[] = [];
-  const bootRng = new Rng(`boots-${seed}`);
-  for (const [i, c] of city.nodes.entries()) {
-    const type = nodeType(c);
-    const env: ConstructorParameters<typeof SimNode>[0]["environment"] = {};
-    const config: { [k: string]: unknown } = {};
-    let settings: { [k: string]: number } = { ...(scenario.settings?.[type] ?? {}) };
-    if (c.kind === "air") env.air = (t) => c.model.at(t);
-    else if (c.kind === "water") {
-      env.flowLMin = (t) => c.model.flowLMin(t);
-      env.flowSteadyUntil = (t) => c.model.flowSteadyUntil(t);
-    }
-    else if (c.kind === "bin") {
-      env.target = (t) => c.model.target(t);
-      env.acceleration = (t) => c.model.acceleration(t);
-      env.accelerationSteadyUntil = (t) => c.model.accelerationSteadyUntil(t);
-      config.variant = "bin";
-    } else {
-      env.target = (t) => c.model.target(t);
-      config.variant = "drain";
-      settings = { depthMm: 1500, fullDistanceMm: 300, ...settings };
-    }
-    nodes.push(new SimNode({
-      type, id: c.id, seed: (seed * 7919 + i * 104729) >>> 0, network,
-      ...(options.bootSpreadMs ? { firstBootMs: Math.floor(bootRng.next() * options.bootSpreadMs) } : {}), position: { x: c.position.x, y: c.position.y, z: 2 },
-      modem: scenario.modem ?? "wio-e5", region, config: { ...config, adr: false, dataRate: scenario.dataRate ?? (region === "US915" ? 1 : 4) }, settings, environment: env,
-    }));
+  let facts: NodeFacts[];
+  try {
+    facts = (await Promise.all(shards.map((s) => s.facts()))).flat().sort((a, b) => a.index - b.index);
+  } catch (e) {
+    await Promise.all(shards.map((s) => s.close()));
+    throw e;
   }
 
   // Per node: what it sent (every frame, joins included, for airtime) and what arrived, from the network's
   // delivery reports. Frames, not application events: a confirmed uplink sent twice is two frames, so sent − delivered = lost.
-  // Uplink records are settled and forgotten once a day (network.prune), so memory does not grow with the days.
+  // Uplink records are settled and forgotten once a day (prune), so memory does not grow with the days.
   const sent = new Map<string, number>();
   const deliveredFrames = new Map<string, number>();
   const joins = new Map<string, number>();
   const airtime = new Map<string, number[]>();
   const lostByReason: { [reason: string]: number } = {};
-  const byEui = new Map(nodes.map((n) => [n.devEui, n]));
+  const byEui = new Map(facts.map((n) => [n.devEui, n]));
   const endMs = days * DAY;
   const warmupMs = (options.warmupMin ?? 0) * 60_000;
   const load = { frames: 0, delivered: 0, collisions: 0, noDemodulator: 0, airtimeMs: 0, cells: new Set<string>(), windowMs: Math.max(0, endMs - warmupMs) };
@@ -212,8 +157,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     else lostByReason[l.reason ?? "unknown"] = (lostByReason[l.reason ?? "unknown"] ?? 0) + 1;
   };
   const alarmsOf = new Map<string, { event: string; atMs: number; receivedMs: number }[]>();
-  const takeEvents = () => {
-    for (const e of fleet.events) {
+  const take = (results: EpochResult[]) => {
+    for (const l of sortLines(results.flatMap((r) => r.lines))) addLine(l);
+    for (const e of sortEvents(results.flatMap((r) => r.events))) {
+      out?.uplink(e.event);
       const d = e.event.uplink_message.decoded_payload as { messageType?: string; event?: string; ageS?: number; aqiCategory?: string } | undefined;
       if (!d || !/Alarm$/.test(d.messageType ?? "") || !d.event) continue;
       // An AQI change down out of the unhealthy range is the all-clear, not a claim.
@@ -222,26 +169,24 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       list.push({ event: d.event, atMs: e.atMs - (d.ageS ?? 0) * 1000, receivedMs: e.atMs });
       alarmsOf.set(e.nodeId, list);
     }
-    fleet.events.length = 0;
   };
 
-  // Boot records are not needed here (the counters are): keep none.
-  for (const n of nodes) n.host.maxRecords = 0;
-  const fleet = new Fleet(network, nodes);
-  for (let t = HOUR; ; t += HOUR) {
-    const until = Math.min(t, endMs);
-    fleet.runUntil(until);
-    options.progress?.(until / endMs);
-    if (until >= endMs) break;
-    if (until % DAY === 0) {
+  try {
+    for (let t = HOUR; ; t += HOUR) {
+      const until = Math.min(t, endMs);
+      const batches = await Promise.all(shards.map((s) => s.runEpoch(until)));
       // Every node's clock has passed `until` and its next frame starts later: nothing older can still collide.
-      for (const l of network.prune(until).uplinks) addLine(l);
-      takeEvents();
-      forgetLogs(nodes, network, until - DAY);
+      const prune = until < endMs && until % DAY === 0 ? until : undefined;
+      take(await Promise.all(shards.map((s) => s.commit(batches, prune))));
+      options.progress?.(until / endMs);
+      if (until >= endMs) break;
     }
+    const finals = await Promise.all(shards.map((s) => s.finish()));
+    take(finals);
+    facts = finals.flatMap((f) => f.facts).sort((a, b) => a.index - b.index);
+  } finally {
+    await Promise.all(shards.map((s) => s.close()));
   }
-  for (const l of network.finalize().uplinks) addLine(l);
-  takeEvents();
 
   // Every answerable event, also those starting before the run: an alarm during one is not a false alarm.
   const allTruth: GroundTruthEvent[] = city.groundTruthEvents(0, endMs).filter((g) => ANSWERS[g.kind]);
@@ -262,20 +207,20 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     }
   }
 
-  const summaries: NodeSummary[] = nodes.map((n) => {
+  const summaries: NodeSummary[] = facts.map((n) => {
     const power = powerModel(n.type);
     const air = airtime.get(n.id) ?? new Array(Math.ceil(days)).fill(0);
     const airTotal = air.reduce((a, b) => a + b, 0);
-    const mAhPerDay = (power.sleepUa / 1000) * 24 + ((n.counters.awakeMs * AWAKE_MA + airTotal * TX_MA) / 3_600_000) / days;
+    const mAhPerDay = (power.sleepUa / 1000) * 24 + ((n.awakeMs * AWAKE_MA + airTotal * TX_MA) / 3_600_000) / days;
     const selfPerYear = (power.batteryMah * power.selfDischargePctPerYear) / 100;
     return {
       id: n.id,
       type: n.type,
       position: positionOf(city, n.id),
-      modem: n.modemModel,
-      dataRate: n.modem.device.dr,
-      boots: n.counters.boots,
-      awakeMs: n.counters.awakeMs,
+      modem: n.modem,
+      dataRate: n.dataRate,
+      boots: n.boots,
+      awakeMs: n.awakeMs,
       uplinksSent: sent.get(n.id) ?? 0,
       uplinksDelivered: deliveredFrames.get(n.id) ?? 0,
       joins: joins.get(n.id) ?? 0,
@@ -307,7 +252,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   // Frames lost for reasons other than contention (out of range, outages, random loss) say nothing about the channel's capacity.
   const heard = load.delivered + load.collisions + load.noDemodulator;
   const point: CapacityPoint = {
-    nodes: nodes.length, frames: load.frames, delivered: load.delivered, collisions: load.collisions, noDemodulator: load.noDemodulator,
+    nodes: facts.length, frames: load.frames, delivered: load.delivered, collisions: load.collisions, noDemodulator: load.noDemodulator,
     channels: load.cells.size, offeredLoad: round4(G), deliveryRatio: round4(heard ? load.delivered / heard : 1), aloha: round4(Math.exp(-2 * G)),
   };
   options.beforeFinish?.(summary, point);
@@ -317,25 +262,6 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     files = { dir: f.dir, report: f.report };
   }
   return { summary, files, wallMs: Date.now() - started, load: point };
-}
-
-/**
- * Drops what the nodes and the network log for tests and the run does not use
- * (queued messages and readings, AT transcripts, the server's log, downlinks booked before
- * `beforeMs`), so a run's memory stays flat in the number of days.
- */
-function forgetLogs(nodes: readonly SimNode[], network: SimNetwork, beforeMs: number): void {
-  for (const n of nodes) {
-    n.queued.length = 0;
-    n.readings.length = 0;
-    n.modem.transcript.length = 0;
-  }
-  network.server.log.length = 0;
-  for (const g of network.gateways) {
-    const keep = g.transmissions.filter((t) => t.endMs >= beforeMs);
-    g.transmissions.length = 0;
-    g.transmissions.push(...keep);
-  }
 }
 
 function round4(v: number): number {

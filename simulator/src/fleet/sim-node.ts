@@ -109,6 +109,8 @@ export interface SimNodeOptions {
   battery?: BatteryModel;
   /** Scheduled actions, e.g. `{ atMs, run: (n) => n.devices.scd41?.inject("nack") }`. */
   faults?: ScheduledAction[];
+  /** A number unique to the node on its network, from which the server derives its DevAddrs (sharded runs; default: join order). */
+  addressIndex?: number;
   /** DevEUI (default random from the seed). */
   devEui?: string;
   /** Virtual time of the first boot (default: a random moment in the first minute). */
@@ -293,7 +295,7 @@ export class SimNode {
     this.modem = this.modemModel === "rak3172" ? new Rak3172Emulator(modemOptions) : new WioE5Emulator(modemOptions);
     board.attachSerial(table.modem.port, this.modem, this.modem.baud);
     o.network.placeDevice(devEui, { x: o.position.x, y: o.position.y, z: o.position.z ?? 2 });
-    o.network.server.addDevice({ devEui, joinEui: this.keys.joinEui, appKey: this.keys.appKey, deviceId: o.id });
+    o.network.server.addDevice({ devEui, joinEui: this.keys.joinEui, appKey: this.keys.appKey, deviceId: o.id, ...(o.addressIndex === undefined ? {} : { addressIndex: o.addressIndex }) });
 
     // Provisioning: the keys (and any installation settings) in the board's flash.
     setCurrentBoard(board);

@@ -42,6 +42,8 @@ export interface AirFrame {
   endMs: number;
   txPowerDbm: number;
   position: Position;
+  /** Recorded in the current epoch of a sharded run and not yet committed: only its sender sees it. */
+  pending?: boolean;
 }
 
 /** Channel model parameters (defaults: LoRaSim). */

@@ -45,6 +45,8 @@ export interface GatewayTx {
   startMs: number;
   endMs: number;
   frequencyHz: number;
+  /** Booked for this device in the current epoch of a sharded run and not yet committed (other devices do not see it). */
+  pendingFor?: string;
 }
 
 /** Frames competing for demodulators: an id, the start and the end. */
@@ -118,23 +120,28 @@ export class Gateway {
   }
 
   /** Whether a downlink of `airtimeMs` at `startMs` on `frequencyHz` fits: radio free and duty cycle respected. */
-  canTransmit(startMs: number, airtimeMs: number, frequencyHz: number): boolean {
+  canTransmit(startMs: number, airtimeMs: number, frequencyHz: number, forDevice?: string): boolean {
     const endMs = startMs + airtimeMs;
-    if (this.transmissions.some((t) => startMs < t.endMs && endMs > t.startMs)) return false;
+    const seen = (t: GatewayTx) => t.pendingFor === undefined || t.pendingFor === forDevice;
+    if (this.transmissions.some((t) => seen(t) && startMs < t.endMs && endMs > t.startMs)) return false;
     if (!this.dutyCycle) return true;
     const band = subBandOf(this.region, frequencyHz);
     if (!band) return this.region.subBands.length === 0;
     let used = airtimeMs;
     for (const t of this.transmissions) {
-      if (t.endMs > startMs - SLIDING_WINDOW_MS && t.startMs < endMs && subBandOf(this.region, t.frequencyHz) === band) used += t.endMs - t.startMs;
+      if (seen(t) && t.endMs > startMs - SLIDING_WINDOW_MS && t.startMs < endMs && subBandOf(this.region, t.frequencyHz) === band) used += t.endMs - t.startMs;
     }
     return used <= band.dutyCycle * SLIDING_WINDOW_MS;
   }
 
-  /** Books a downlink if it fits; true when booked. */
-  reserve(startMs: number, airtimeMs: number, frequencyHz: number): boolean {
-    if (!this.canTransmit(startMs, airtimeMs, frequencyHz)) return false;
-    this.transmissions.push({ startMs, endMs: startMs + airtimeMs, frequencyHz });
+  /**
+   * Books a downlink if it fits; true when booked. With `pendingFor` (a
+   * DevEUI) the booking belongs to that device's current epoch: it sees its
+   * own pending bookings and committed ones, nobody else's.
+   */
+  reserve(startMs: number, airtimeMs: number, frequencyHz: number, pendingFor?: string): boolean {
+    if (!this.canTransmit(startMs, airtimeMs, frequencyHz, pendingFor)) return false;
+    this.transmissions.push({ startMs, endMs: startMs + airtimeMs, frequencyHz, ...(pendingFor === undefined ? {} : { pendingFor }) });
     return true;
   }
 

@@ -35,6 +35,12 @@ export interface DeviceRegistration {
   appKey: string | Uint8Array;
   /** `device_id` in events (default: "eui-" + DevEUI in lower case, as The Things Stack names them). */
   deviceId?: string;
+  /**
+   * A number unique to this device on the network (0..2^18 − 1): its DevAddrs
+   * are then derived from it and the join count, so they do not depend on
+   * the order in which devices join (sharded runs). Default: handed out in join order.
+   */
+  addressIndex?: number;
 }
 
 /** Options of the network server. */
@@ -191,7 +197,7 @@ interface AdrState {
 }
 
 interface DeviceState {
-  reg: Required<Omit<DeviceRegistration, "joinEui">> & { joinEui: string | undefined; appKeyBytes: Uint8Array };
+  reg: Required<Omit<DeviceRegistration, "joinEui" | "addressIndex">> & { joinEui: string | undefined; appKeyBytes: Uint8Array; addressIndex: number | undefined };
   lastDevNonce: number;
   /** JoinEUI of the last accepted join request. */
   joinEui: string;
@@ -225,7 +231,6 @@ export class NetworkServer {
   readonly #recent = new Map<string, number>();
   readonly #listeners = new Set<(e: UplinkEvent) => void>();
   #nextNwkAddr = 1;
-  #events = 0;
 
   constructor(o: NetworkServerOptions = {}) {
     this.region = regionParams(o.region ?? "EU868");
@@ -254,7 +259,7 @@ export class NetworkServer {
     const appKeyBytes = typeof d.appKey === "string" ? fromHex(d.appKey) : Uint8Array.from(d.appKey);
     if (appKeyBytes.length !== 16) throw new RangeError("AppKey must be 16 bytes");
     this.#devices.set(devEui, {
-      reg: { devEui, joinEui: d.joinEui?.toUpperCase(), appKey: toHex(appKeyBytes), appKeyBytes, deviceId: d.deviceId ?? `eui-${devEui.toLowerCase()}` },
+      reg: { devEui, joinEui: d.joinEui?.toUpperCase(), appKey: toHex(appKeyBytes), appKeyBytes, deviceId: d.deviceId ?? `eui-${devEui.toLowerCase()}`, addressIndex: d.addressIndex },
       lastDevNonce: -1,
       joinEui: d.joinEui?.toUpperCase() ?? "0000000000000000",
       usedDevNonces: new Set(),
@@ -343,7 +348,7 @@ export class NetworkServer {
     d.joinEui = jr.joinEui;
     d.usedDevNonces.add(jr.devNonce);
     d.joinNonce = (d.joinNonce + 1) & 0xffffff;
-    const devAddr = this.#allocateDevAddr();
+    const devAddr = d.reg.addressIndex === undefined ? this.#allocateDevAddr() : this.#indexedDevAddr(d.reg.addressIndex, d.joinNonce);
     const keys = deriveSessionKeys(d.reg.appKeyBytes, d.joinNonce, this.netId, jr.devNonce);
     const cfList = this.#o.cfListHz.length && (this.region.name === "EU868" || this.region.name === "AS923") ? encodeCfList(this.#o.cfListHz) : new Uint8Array(0);
     const session: ServerSession = {
@@ -373,6 +378,11 @@ export class NetworkServer {
     }, book);
     this.#note(endMs, "join-accept", d.reg.devEui, `DevAddr ${devAddr.toString(16).padStart(8, "0")} DevNonce ${jr.devNonce}${downlink ? "" : " (no downlink slot)"}`);
     return { status: "join-accepted", devEui: d.reg.devEui, devAddr, downlink };
+  }
+
+  #indexedDevAddr(index: number, joinNonce: number): number {
+    // 18 bits of device index, 7 of join count: unique per device and join.
+    return (((this.netId & 0x3f) << 25) | ((index & 0x3ffff) << 7) | (joinNonce & 0x7f)) >>> 0;
   }
 
   #allocateDevAddr(): number {
@@ -578,7 +588,8 @@ export class NetworkServer {
         join_eui: d.joinEui,
         dev_addr: s.devAddr.toString(16).padStart(8, "0").toUpperCase(),
       },
-      correlation_ids: [`as:up:${String(++this.#events).padStart(8, "0")}`],
+      // Per device (DevEUI and its count of uplinks): independent of the order devices are served in.
+      correlation_ids: [`as:up:${d.reg.devEui.toLowerCase()}:${String(d.uplinks).padStart(7, "0")}`],
       received_at: receivedAt,
       uplink_message: {
         f_port: fPort,

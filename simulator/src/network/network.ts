@@ -17,7 +17,7 @@
  */
 import { Rng } from "../core/rng.ts";
 import { RadioChannel, type AirFrame, type ChannelOptions, type OutageWindow, type Position } from "./channel.ts";
-import { Gateway, type GatewayOptions } from "./gateway.ts";
+import { Gateway, type GatewayOptions, type GatewayTx } from "./gateway.ts";
 import { mTypeOf, peekDataFrame } from "./lorawan-frames.ts";
 import { NetworkServer, type GatewayCopy, type NetworkServerOptions, type UplinkEvent, type UplinkStatus } from "./network-server.ts";
 import type { RadioMedium, Reception, Transmission } from "./radio.ts";
@@ -96,6 +96,21 @@ export interface SimNetworkOptions {
   gateways?: GatewayOptions[];
   /** The network server, or options to build one. */
   server?: NetworkServer | NetworkServerOptions;
+  /**
+   * Epochs (sharded runs): a frame's fate at transmit time, and a downlink's
+   * gateway booking, are decided against the committed frames and bookings
+   * (earlier epochs, every device) and the sender's own pending ones only;
+   * `takeEpoch()` / `commit()` merge the epoch's frames of every shard at a
+   * barrier. Outcomes then do not depend on which devices share a process.
+   * `finalize()` / `prune()` still judge every frame against all frames.
+   */
+  epochs?: boolean;
+}
+
+/** One shard's frames and gateway bookings of an epoch, for `commit()` (structured-clone safe). */
+export interface EpochBatch {
+  frames: AirFrame[];
+  bookings: { gatewayId: string; tx: GatewayTx }[];
 }
 
 /** A device's place in the world. */
@@ -106,6 +121,8 @@ interface Placement {
 
 /** Longest frame we will ever see (SF12 at 125 kHz, 255 bytes), to bound the collision search. */
 const MAX_AIRTIME_MS = 10_000;
+/** Ids of pending frames start here: above every committed id, so ties sort committed frames first in every shard. */
+const PROVISIONAL_ID = 2 ** 40;
 
 /** The simulated LoRaWAN network. */
 export class SimNetwork implements RadioMedium {
@@ -117,10 +134,15 @@ export class SimNetwork implements RadioMedium {
   readonly #devices = new Map<string, Placement>();
   /** Uplink frames sorted by start time, for the collision search. */
   readonly #byStart: AirFrame[] = [];
+  readonly #epochs: boolean;
+  /** This shard's pending frames and their records, by sender and provisional id. */
+  readonly #pending = new Map<string, { frame: AirFrame; record: UplinkRecord | undefined }>();
   #nextId = 1;
+  #provisional = PROVISIONAL_ID;
 
   constructor(o: SimNetworkOptions = {}) {
     this.#region = o.region ?? "EU868";
+    this.#epochs = o.epochs ?? false;
     const seed = o.seed ?? "network";
     this.channel = o.channel instanceof RadioChannel ? o.channel : new RadioChannel({ seed: new Rng(seed).fork("channel"), ...o.channel });
     this.server = o.server instanceof NetworkServer ? o.server : new NetworkServer({ region: this.#region, ...o.server });
@@ -154,7 +176,7 @@ export class SimNetwork implements RadioMedium {
     const place = this.#devices.get(devEui);
     if (!place) throw new Error(`device ${devEui} transmitted but was never placed: call placeDevice() first`);
     const frame: AirFrame = {
-      id: this.#nextId++,
+      id: this.#epochs ? this.#provisional++ : this.#nextId++,
       sender: devEui,
       frequencyHz: tx.frequencyHz,
       spreadingFactor: tx.spreadingFactor,
@@ -163,6 +185,7 @@ export class SimNetwork implements RadioMedium {
       endMs: tx.startMs + tx.airtimeMs,
       txPowerDbm: tx.txPowerDbm + place.antennaGainDbi,
       position: place.position,
+      ...(this.#epochs ? { pending: true } : {}),
     };
     this.#insert(frame);
     const mType = mTypeOf(tx.phyPayload);
@@ -177,6 +200,7 @@ export class SimNetwork implements RadioMedium {
     const fCnt16 = record.kind === "data" ? peekDataFrame(tx.phyPayload)?.fCnt16 : undefined;
     if (fCnt16 !== undefined) record.fCnt16 = fCnt16;
     this.uplinks.push(record);
+    if (frame.pending) this.#pending.set(`${devEui}/${frame.id}`, { frame, record });
 
     const copies: GatewayCopy[] = [];
     for (const r of record.atTransmit) {
@@ -197,7 +221,8 @@ export class SimNetwork implements RadioMedium {
       });
     }
     if (!copies.length) return undefined;
-    const status = this.server.handleUplink(copies, (id, startMs, airtimeMs, frequencyHz) => this.gateways.find((g) => g.id === id)?.reserve(startMs, airtimeMs, frequencyHz) ?? false);
+    const owner = this.#epochs ? devEui : undefined;
+    const status = this.server.handleUplink(copies, (id, startMs, airtimeMs, frequencyHz) => this.gateways.find((g) => g.id === id)?.reserve(startMs, airtimeMs, frequencyHz, owner) ?? false);
     record.server = status;
     const plan = "downlink" in status ? status.downlink : undefined;
     if (!plan) return undefined;
@@ -252,8 +277,12 @@ export class SimNetwork implements RadioMedium {
     return out;
   }
 
-  /** Whether `f` makes it to `g` among the frames known now (or all of them, in `finalize`). */
-  #receive(f: AirFrame, g: Gateway): GatewayReception {
+  /**
+   * Whether `f` makes it to `g` among the frames known now (or all of them, in
+   * `finalize`); at transmit time in epochs, other senders' pending frames are not known.
+   */
+  #receive(f: AirFrame, g: Gateway, all = false): GatewayReception {
+    const known = (x: AirFrame) => all || !x.pending || x.sender === f.sender;
     const b = this.channel.budget(f, g.id, g.position, g.antennaGainDbi);
     const out = (reason?: LossReason): GatewayReception => ({ gatewayId: g.id, rssi: b.rssi, snr: b.snr, ok: !reason, ...(reason ? { reason } : {}) });
     if (this.channel.inOutage(f.startMs, f.endMs, g.id)) return out("outage");
@@ -262,6 +291,7 @@ export class SimNetwork implements RadioMedium {
     // Demodulators: every frame that locks one (listened, audible, no outage) and started before this one ended.
     const locking = this.#overlapping(f.startMs - MAX_AIRTIME_MS, f.endMs).filter(
       (x) =>
+        known(x) &&
         x.startMs <= f.startMs &&
         g.listens(x.frequencyHz) &&
         !this.channel.inOutage(x.startMs, x.endMs, g.id) &&
@@ -269,12 +299,50 @@ export class SimNetwork implements RadioMedium {
     );
     if (g.rejectedForDemodulators(locking).has(f.id)) return out("no-demodulator");
     for (const x of this.#overlapping(f.startMs, f.endMs)) {
-      if (!this.channel.interferes(f, x)) continue;
+      if (!known(x) || !this.channel.interferes(f, x)) continue;
       const other = this.channel.budget(x, g.id, g.position, g.antennaGainDbi);
       if (!this.channel.survives(b.rssi, other.rssi)) return out("collision");
     }
     if (this.channel.randomlyLost(f, g.id)) return out("loss");
     return out();
+  }
+
+  /** This shard's pending frames and gateway bookings of the current epoch (epochs only). */
+  takeEpoch(): EpochBatch {
+    const frames = [...this.#pending.values()].map((p) => ({ ...p.frame }));
+    const bookings: EpochBatch["bookings"] = [];
+    for (const g of this.gateways) for (const tx of g.transmissions) if (tx.pendingFor !== undefined) bookings.push({ gatewayId: g.id, tx: { ...tx } });
+    return { frames, bookings };
+  }
+
+  /**
+   * Ends an epoch: the frames and bookings of every shard (this one's
+   * included) become known to every device. Frames get their final ids in
+   * the order (start, sender, provisional id), the same in every shard.
+   */
+  commit(batches: readonly EpochBatch[]): void {
+    const frames = batches.flatMap((b) => b.frames);
+    frames.sort((a, b) => a.startMs - b.startMs || (a.sender < b.sender ? -1 : a.sender > b.sender ? 1 : 0) || a.id - b.id);
+    for (const f of frames) {
+      const id = this.#nextId++;
+      const own = this.#pending.get(`${f.sender}/${f.id}`);
+      if (own) {
+        own.frame.id = id;
+        delete own.frame.pending;
+        if (own.record) own.record.id = id;
+      } else {
+        const { pending: _pending, ...committed } = f;
+        this.#insert({ ...committed, id });
+      }
+    }
+    this.#pending.clear();
+    for (const g of this.gateways) for (const tx of g.transmissions) delete tx.pendingFor;
+    for (const b of batches) {
+      for (const { gatewayId, tx } of b.bookings) {
+        if (tx.pendingFor !== undefined && this.#devices.has(tx.pendingFor)) continue; // booked here
+        this.gateways.find((g) => g.id === gatewayId)?.transmissions.push({ startMs: tx.startMs, endMs: tx.endMs, frequencyHz: tx.frequencyHz });
+      }
+    }
   }
 
   /**
@@ -313,7 +381,7 @@ export class SimNetwork implements RadioMedium {
     let delivered = 0;
     let changed = 0;
     for (const r of records) {
-      const results = this.gateways.map((g) => this.#receive(r.frame, g));
+      const results = this.gateways.map((g) => this.#receive(r.frame, g, true));
       const ok = results.filter((x) => x.ok);
       const wasOk = r.atTransmit.some((x) => x.ok);
       const best = [...results].sort((a, b) => b.rssi - a.rssi)[0];

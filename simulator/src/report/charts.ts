@@ -124,6 +124,7 @@ export function timelineSpec(s: RunSummary, sel: TypeSelection, points: readonly
   const xFull = timeAxis(s, null);
   const x = { field: "t", type: "temporal" as const };
   const only = (kind: string) => [{ filter: `datum.kind === '${kind}'` }];
+  const has = (kind: string) => rows.some((r) => r.kind === kind);
   const spec: TopLevelSpec = {
     config: CONFIG,
     data: { values: rows },
@@ -135,6 +136,7 @@ export function timelineSpec(s: RunSummary, sel: TypeSelection, points: readonly
     spec: {
       width: fields.length > 1 ? 380 : 780,
       height: 58,
+      // Layers with no rows at all are left out: Vega warns about the infinite extent of their empty domain.
       layer: [
         {
           name: "outages",
@@ -142,20 +144,24 @@ export function timelineSpec(s: RunSummary, sel: TypeSelection, points: readonly
           mark: { type: "rect", color: "#9e9e9e" },
           encoding: { x: xFull, x2: { field: "t2" }, opacity: { condition: { test: "datum.kind === 'frame'", value: 0 }, value: 0.3 } },
         },
-        {
-          name: "spread",
-          transform: only("reading"),
-          mark: { type: "area", color, opacity: 0.22 },
-          encoding: { x, y: { field: "lo", type: "quantitative", title: null, axis: { tickCount: 3 } }, y2: { field: "hi" } },
-        },
-        { name: "readings", transform: only("reading"), mark: { type: "line", color, strokeWidth: 1.3 }, encoding: { x, y: { field: "mean", type: "quantitative" } } },
-        { name: "alarms", transform: only("alarm"), mark: { type: "rule", color: ALARM_COLOR, strokeWidth: 1.2, opacity: 0.85 }, encoding: { x } },
-        {
-          name: "alarm_markers",
-          transform: only("alarm"),
-          mark: { type: "point", shape: "triangle-down", filled: true, color: ALARM_COLOR, size: 36, opacity: 1 },
-          encoding: { x, y: { value: 3 } },
-        },
+        ...(has("reading") ? [
+          {
+            name: "spread",
+            transform: only("reading"),
+            mark: { type: "area" as const, color, opacity: 0.22 },
+            encoding: { x, y: { field: "lo", type: "quantitative" as const, title: null, axis: { tickCount: 3 } }, y2: { field: "hi" } },
+          },
+          { name: "readings", transform: only("reading"), mark: { type: "line" as const, color, strokeWidth: 1.3 }, encoding: { x, y: { field: "mean", type: "quantitative" as const } } },
+        ] : []),
+        ...(has("alarm") ? [
+          { name: "alarms", transform: only("alarm"), mark: { type: "rule" as const, color: ALARM_COLOR, strokeWidth: 1.2, opacity: 0.85 }, encoding: { x } },
+          {
+            name: "alarm_markers",
+            transform: only("alarm"),
+            mark: { type: "point" as const, shape: "triangle-down", filled: true, color: ALARM_COLOR, size: 36, opacity: 1 },
+            encoding: { x, y: { value: 3 } },
+          },
+        ] : []),
       ],
     },
     resolve: { scale: { y: "independent" } },

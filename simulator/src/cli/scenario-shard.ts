@@ -1,0 +1,244 @@
+/**
+ * One shard of a scenario run: the city's world models (every shard builds
+ * the same city from the seed), the network with its gateways, and the
+ * `SimNode`s of the nodes this shard owns (city node i belongs to shard
+ * i mod count), run epoch by epoch.
+ *
+ * Epochs. The run advances in one-hour epochs. In an epoch every shard runs
+ * its own nodes on its own copy of the network, seeing the frames and
+ * downlink bookings committed in earlier epochs (every node's) and its nodes'
+ * own; at the barrier the shards' frames and bookings are merged in a fixed
+ * order and committed to every copy (`SimNetwork` `epochs`). A node's view of
+ * the network therefore never depends on which nodes share its shard, and a
+ * run gives the same bytes whatever the number of shards. Within an hour a
+ * transmission does not see other nodes' frames of the same hour: the
+ * delivery figures (`finalize`, `prune`) judge every frame against all
+ * frames, so collisions are counted, but a confirmed uplink that collided
+ * with a frame of the same hour is still acknowledged at transmit time.
+ */
+import { City, type CityNode } from "../world/city.ts";
+import { SimNetwork, type DeliveryLine, type EpochBatch } from "../network/network.ts";
+import { SimNode, type ModemModel, type NodeType } from "../fleet/sim-node.ts";
+import { Fleet, type FleetEvent } from "../fleet/run-fleet.ts";
+import { Rng } from "../core/rng.ts";
+import type { Scenario } from "./scenario.ts";
+
+const HOUR = 3_600_000;
+
+/** Which shard of how many. */
+export interface ShardSpec {
+  index: number;
+  count: number;
+}
+
+/** What a run needs beyond the scenario (structured-clone safe, for worker threads). */
+export interface RunParams {
+  seed: number;
+  days: number;
+  region: Scenario["region"];
+  /** Total node count, spread over the kinds in the scenario's proportions. */
+  nodes?: number;
+  /** First boots spread evenly over this many ms (default: the SimNode default). */
+  bootSpreadMs?: number;
+}
+
+/** A gateway of the run. */
+export interface RunGateway {
+  id: string;
+  x: number;
+  y: number;
+}
+
+/** The city and its gateways, as every shard and the coordinator build them. */
+export interface RunWorld {
+  city: City;
+  gateways: RunGateway[];
+}
+
+/** A node's identity and counters, for the run's summary. */
+export interface NodeFacts {
+  /** Position in the city's node list. */
+  index: number;
+  id: string;
+  type: NodeType;
+  devEui: string;
+  modem: ModemModel;
+  dataRate: number;
+  boots: number;
+  awakeMs: number;
+}
+
+/** What an epoch's barrier gives back: the application events and delivery lines settled in it. */
+export interface EpochResult {
+  events: FleetEvent[];
+  lines: DeliveryLine[];
+}
+
+function scaleCounts(s: Scenario, total: number | undefined): Scenario["nodes"] {
+  if (total === undefined) return s.nodes;
+  const kinds = ["air", "water", "bin", "drain"] as const;
+  const sum = kinds.reduce((a, k) => a + s.nodes[k], 0) || 1;
+  const out = { air: 0, water: 0, bin: 0, drain: 0 };
+  let given = 0;
+  for (const k of kinds) given += out[k] = Math.floor((total * s.nodes[k]) / sum);
+  for (let i = 0; given < total; i = (i + 1) % kinds.length) {
+    if (s.nodes[kinds[i]] > 0 || sum === 1) {
+      out[kinds[i]]++;
+      given++;
+    }
+  }
+  return out;
+}
+
+/** Gateways on a grid over the district, about 900 m apart (the urban channel below reaches ~1 km at SF9). */
+function gatewayGrid(widthM: number, heightM: number): { x: number; y: number }[] {
+  const nx = Math.max(1, Math.ceil(widthM / 900));
+  const ny = Math.max(1, Math.ceil(heightM / 900));
+  const out: { x: number; y: number }[] = [];
+  for (let i = 0; i < nx; i++) for (let j = 0; j < ny; j++) out.push({ x: Math.round(((i + 0.5) * widthM) / nx), y: Math.round(((j + 0.5) * heightM) / ny) });
+  return out;
+}
+
+/** The node type that serves a city node. */
+export function nodeType(n: CityNode): NodeType {
+  return n.kind === "bin" || n.kind === "drain" ? "level" : n.kind;
+}
+
+/** Builds the city and places its gateways. */
+export function buildWorld(scenario: Scenario, params: RunParams): RunWorld {
+  const city = new City({
+    seed: params.seed,
+    counts: scaleCounts(scenario, params.nodes),
+    weather: { storms: (scenario.storms ?? []).map((s) => ({ startMs: s.startH * HOUR, durationMs: s.durationH * HOUR, peakMmH: s.peakMmH })) },
+    regionalAir: { episodes: (scenario.episodes ?? []).map((e) => ({ startMs: e.startH * HOUR, endMs: (e.startH + e.durationH) * HOUR, peakPm25: 70 })) },
+  });
+  const gateways = (scenario.gateways ?? gatewayGrid(city.widthM, city.heightM)).map((g, i) => ({ id: `gw-${String(i + 1).padStart(2, "0")}`, ...g }));
+  return { city, gateways };
+}
+
+/** A scenario's network in epoch mode: its gateways on rooftops and its outages. */
+function buildNetwork(scenario: Scenario, params: RunParams, gateways: readonly RunGateway[]): SimNetwork {
+  const region = params.region;
+  // An urban macro-cell channel (gateways on rooftops): the LoRaSim indoor defaults would give a 170 m range.
+  const network = new SimNetwork({
+    region,
+    seed: `net-${params.seed}`,
+    epochs: true,
+    channel: { referenceLossDb: 100, referenceDistanceM: 40, pathLossExponent: 3.0, shadowingSdDb: 4, fadingSdDb: 2 },
+    gateways: gateways.map((g) => ({ id: g.id, position: { x: g.x, y: g.y, z: 25 }, region, antennaGainDbi: 3 })),
+  });
+  for (const o of scenario.outages ?? []) network.addOutage({ fromMs: o.startH * HOUR, toMs: (o.startH + o.durationH) * HOUR });
+  return network;
+}
+
+/** The nodes of one shard on their network, run epoch by epoch. */
+export class ShardRun {
+  readonly network: SimNetwork;
+  readonly nodes: SimNode[] = [];
+  readonly #indexes: number[] = [];
+  readonly #fleet: Fleet;
+
+  constructor(scenario: Scenario, params: RunParams, shard: ShardSpec, world: RunWorld = buildWorld(scenario, params)) {
+    const { city, gateways } = world;
+    const seed = params.seed;
+    const region = params.region;
+    this.network = buildNetwork(scenario, params, gateways);
+    const bootRng = new Rng(`boots-${seed}`);
+    for (const [i, c] of city.nodes.entries()) {
+      // Drawn for every node in every shard, so each node's first boot is the same whatever the shards.
+      const firstBootMs = params.bootSpreadMs ? Math.floor(bootRng.next() * params.bootSpreadMs) : undefined;
+      if (i % shard.count !== shard.index) continue;
+      const type = nodeType(c);
+      const env: ConstructorParameters<typeof SimNode>[0]["environment"] = {};
+      const config: { [k: string]: unknown } = {};
+      let settings: { [k: string]: number } = { ...(scenario.settings?.[type] ?? {}) };
+      if (c.kind === "air") env.air = (t) => c.model.at(t);
+      else if (c.kind === "water") {
+        env.flowLMin = (t) => c.model.flowLMin(t);
+        env.flowSteadyUntil = (t) => c.model.flowSteadyUntil(t);
+      } else if (c.kind === "bin") {
+        env.target = (t) => c.model.target(t);
+        env.acceleration = (t) => c.model.acceleration(t);
+        env.accelerationSteadyUntil = (t) => c.model.accelerationSteadyUntil(t);
+        config.variant = "bin";
+      } else {
+        env.target = (t) => c.model.target(t);
+        config.variant = "drain";
+        settings = { depthMm: 1500, fullDistanceMm: 300, ...settings };
+      }
+      const node = new SimNode({
+        type, id: c.id, seed: (seed * 7919 + i * 104729) >>> 0, network: this.network, addressIndex: i,
+        ...(firstBootMs === undefined ? {} : { firstBootMs }), position: { x: c.position.x, y: c.position.y, z: 2 },
+        modem: scenario.modem ?? "wio-e5", region, config: { ...config, adr: false, dataRate: scenario.dataRate ?? (region === "US915" ? 1 : 4) }, settings, environment: env,
+      });
+      // Boot records are not needed (the counters are): keep none.
+      node.host.maxRecords = 0;
+      this.nodes.push(node);
+      this.#indexes.push(i);
+    }
+    this.#fleet = new Fleet(this.network, this.nodes);
+  }
+
+  /** Identity and counters of this shard's nodes. */
+  facts(): NodeFacts[] {
+    return this.nodes.map((n, k) => ({
+      index: this.#indexes[k], id: n.id, type: n.type, devEui: n.devEui, modem: n.modemModel,
+      dataRate: n.modem.device.dr, boots: n.counters.boots, awakeMs: n.counters.awakeMs,
+    }));
+  }
+
+  /** Runs this shard's nodes until `untilMs` and returns what they put on the air and booked in the epoch. */
+  runEpoch(untilMs: number): EpochBatch {
+    this.#fleet.runUntil(untilMs);
+    return this.network.takeEpoch();
+  }
+
+  /**
+   * Commits every shard's epoch; with `pruneBeforeMs`, settles and forgets
+   * this shard's uplinks ended before it (and the logs the run does not use),
+   * so memory stays flat in the number of days.
+   */
+  commit(batches: readonly EpochBatch[], pruneBeforeMs?: number): EpochResult {
+    this.network.commit(batches);
+    let lines: DeliveryLine[] = [];
+    if (pruneBeforeMs !== undefined) {
+      lines = this.network.prune(pruneBeforeMs).uplinks;
+      this.#forgetLogs(pruneBeforeMs - 24 * HOUR);
+    }
+    return { events: this.#fleet.events.splice(0), lines };
+  }
+
+  /** Settles every remaining uplink with all frames known. */
+  finish(): EpochResult {
+    return { events: this.#fleet.events.splice(0), lines: this.network.finalize().uplinks };
+  }
+
+  /**
+   * Drops what the nodes and the network log for tests and the run does not
+   * use (queued messages and readings, AT transcripts, the server's log,
+   * downlinks booked before `beforeMs`).
+   */
+  #forgetLogs(beforeMs: number): void {
+    for (const n of this.nodes) {
+      n.queued.length = 0;
+      n.readings.length = 0;
+      n.modem.transcript.length = 0;
+    }
+    this.network.server.log.length = 0;
+    for (const g of this.network.gateways) {
+      const keep = g.transmissions.filter((t) => t.endMs >= beforeMs);
+      g.transmissions.length = 0;
+      g.transmissions.push(...keep);
+    }
+  }
+}
+
+/** Orders an epoch's events as every shard count gives them: by receive time, then node, then frame counter. */
+export function sortEvents(events: FleetEvent[]): FleetEvent[] {
+  return events.sort((a, b) => a.atMs - b.atMs || (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0) || a.event.uplink_message.f_cnt - b.event.uplink_message.f_cnt);
+}
+
+/** Orders delivery lines by start, then device, then frame counter. */
+export function sortLines(lines: DeliveryLine[]): DeliveryLine[] {
+  return lines.sort((a, b) => a.startMs - b.startMs || (a.devEui < b.devEui ? -1 : a.devEui > b.devEui ? 1 : 0) || (a.fCnt16 ?? -1) - (b.fCnt16 ?? -1));
+}

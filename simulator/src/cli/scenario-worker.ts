@@ -1,0 +1,32 @@
+/**
+ * Worker-thread entry of a sharded scenario run: builds one `ShardRun` from
+ * `workerData` and answers the coordinator's requests (shard-ports.ts) one
+ * at a time.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import { ShardRun, type RunParams, type ShardSpec } from "./scenario-shard.ts";
+import type { Scenario } from "./scenario.ts";
+import type { ShardRequest } from "./shard-ports.ts";
+
+const data = workerData as { scenario: Scenario; params: RunParams; shard: ShardSpec };
+const port = parentPort!;
+let run: ShardRun | undefined;
+try {
+  run = new ShardRun(data.scenario, data.params, data.shard);
+} catch (e) {
+  port.postMessage({ id: -1, error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+}
+
+port.on("message", (m: ShardRequest) => {
+  try {
+    if (!run) throw new Error("shard failed to start");
+    let result: unknown;
+    if (m.op === "facts") result = run.facts();
+    else if (m.op === "epoch") result = run.runEpoch(m.untilMs);
+    else if (m.op === "commit") result = run.commit(m.batches, m.pruneBeforeMs);
+    else result = { ...run.finish(), facts: run.facts() };
+    port.postMessage({ id: m.id, result });
+  } catch (e) {
+    port.postMessage({ id: m.id, error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+  }
+});

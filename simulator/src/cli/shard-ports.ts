@@ -1,0 +1,89 @@
+/**
+ * The coordinator's handle on a shard of a scenario run: in this thread
+ * (`localShard`) or in a worker thread (`workerShard`), with the same
+ * promise-based interface, so the run loop is one piece of code whatever the
+ * number of workers.
+ */
+import { Worker } from "node:worker_threads";
+import type { EpochBatch } from "../network/network.ts";
+import { ShardRun, type EpochResult, type NodeFacts, type RunParams, type RunWorld, type ShardSpec } from "./scenario-shard.ts";
+import type { Scenario } from "./scenario.ts";
+
+/** A call to a shard worker. */
+export type ShardCall =
+  | { op: "facts" }
+  | { op: "epoch"; untilMs: number }
+  | { op: "commit"; batches: EpochBatch[]; pruneBeforeMs?: number }
+  | { op: "finish" };
+
+/** A call with its id, as posted to the worker. */
+export type ShardRequest = ShardCall & { id: number };
+
+/** A shard as the coordinator sees it. */
+export interface ShardPort {
+  /** Identity (and counters so far) of the shard's nodes. */
+  facts(): Promise<NodeFacts[]>;
+  /** Runs the shard's nodes to `untilMs`; resolves with the epoch's frames and bookings. */
+  runEpoch(untilMs: number): Promise<EpochBatch>;
+  /** Commits every shard's epoch (and prunes before `pruneBeforeMs`); resolves with the events and settled lines. */
+  commit(batches: EpochBatch[], pruneBeforeMs?: number): Promise<EpochResult>;
+  /** Settles the rest; resolves with it and the nodes' final counters. */
+  finish(): Promise<EpochResult & { facts: NodeFacts[] }>;
+  /** Stops the worker (if any). */
+  close(): Promise<void>;
+}
+
+/** A shard run in this thread. */
+export function localShard(scenario: Scenario, params: RunParams, shard: ShardSpec, world?: RunWorld): ShardPort {
+  const run = new ShardRun(scenario, params, shard, world);
+  return {
+    facts: async () => run.facts(),
+    runEpoch: async (untilMs) => run.runEpoch(untilMs),
+    commit: async (batches, pruneBeforeMs) => run.commit(batches, pruneBeforeMs),
+    finish: async () => ({ ...run.finish(), facts: run.facts() }),
+    close: async () => {},
+  };
+}
+
+const WORKER = new URL("./scenario-worker-boot.mjs", import.meta.url);
+
+/** A shard run in a worker thread (TypeScript through tsx, as in this process). */
+export function workerShard(scenario: Scenario, params: RunParams, shard: ShardSpec): ShardPort {
+  const worker = new Worker(WORKER, { workerData: { scenario, params, shard } });
+  const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  let failure: Error | undefined;
+  let nextId = 0;
+  const failAll = (e: Error) => {
+    failure ??= e;
+    for (const w of waiting.values()) w.reject(failure);
+    waiting.clear();
+  };
+  worker.on("message", (m: { id: number; result?: unknown; error?: string }) => {
+    if (m.error !== undefined) {
+      const e = new Error(`shard ${shard.index + 1}/${shard.count}: ${m.error}`);
+      if (m.id < 0) return failAll(e);
+      waiting.get(m.id)?.reject(e);
+    } else waiting.get(m.id)?.resolve(m.result);
+    waiting.delete(m.id);
+  });
+  worker.on("error", (e) => failAll(e instanceof Error ? e : new Error(String(e))));
+  worker.on("exit", (code) => failAll(new Error(`shard ${shard.index + 1}/${shard.count}: worker exited (${code})`)));
+  const ask = <T>(request: ShardCall): Promise<T> => {
+    if (failure) return Promise.reject(failure);
+    const id = nextId++;
+    return new Promise<T>((resolve, reject) => {
+      waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      worker.postMessage({ ...request, id });
+    });
+  };
+  return {
+    facts: () => ask({ op: "facts" }),
+    runEpoch: (untilMs) => ask({ op: "epoch", untilMs }),
+    commit: (batches, pruneBeforeMs) => ask({ op: "commit", batches, ...(pruneBeforeMs === undefined ? {} : { pruneBeforeMs }) }),
+    finish: () => ask({ op: "finish" }),
+    close: async () => {
+      failure ??= new Error("closed");
+      await worker.terminate();
+    },
+  };
+}
