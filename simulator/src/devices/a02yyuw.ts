@@ -17,7 +17,9 @@
  * the emulator listens to its board clock's `advance`/`advanceTo` and queues each
  * frame on the link when its time comes. After a gap longer than 2 s (a node
  * asleep with the sensor powered) only the last 2 s of frames are produced, as a
- * host's receive FIFO would keep no more.
+ * host's receive FIFO would keep no more. On a switched supply (`powered`
+ * false at first, then `setPower`) it sends nothing while unpowered and
+ * starts up afresh, re-reading the mode pin, each time the power comes on.
  *
  * Faults: `corrupt-checksum` (each byte has a bit flipped with probability p),
  * `stuck` (the last frame repeats), `disconnect` (output stops mid-frame),
@@ -63,6 +65,8 @@ export interface A02yyuwOptions {
   rxLevel?: () => number;
   /** Power-up to first frame, ms (default 300). */
   startupMs?: number;
+  /** Powered at construction (default true; false for a sensor on a switched rail, see `setPower`). */
+  powered?: boolean;
 }
 
 const BACKLOG_MS = 2000;
@@ -103,6 +107,7 @@ export class A02yyuw implements SerialDevice {
   #realTime: boolean | undefined;
   #last: Uint8Array | undefined;
   #dead = false;
+  #powered: boolean;
   /** Frames sent (for tests). */
   framesSent = 0;
 
@@ -114,6 +119,7 @@ export class A02yyuw implements SerialDevice {
     this.#rxLevel = options.rxLevel ?? (() => 1);
     this.#startupMs = options.startupMs ?? 300;
     this.#nextMs = this.#clock.nowMs + this.#startupMs;
+    this.#powered = options.powered ?? true;
   }
 
   /** Output mode latched at start-up; undefined before the first frame. */
@@ -130,6 +136,14 @@ export class A02yyuw implements SerialDevice {
   /** The auto-output module ignores UART input (its RX pin is only a level). */
   serialWrite(_bytes: Uint8Array, _hostBaud: number): void {
     this.update();
+  }
+
+  /** Switches the supply: off, the module sends nothing; on, it starts up as after `powerCycle`. */
+  setPower(on: boolean): void {
+    if (on === this.#powered) return;
+    this.update();
+    this.#powered = on;
+    if (on) this.powerCycle();
   }
 
   /** Power cycle: restarts, re-reading the mode pin. */
@@ -156,7 +170,7 @@ export class A02yyuw implements SerialDevice {
   /** Queues every frame due by now (called on each clock advance). */
   update(): void {
     const link = this.#link;
-    if (!link) return;
+    if (!link || !this.#powered) return;
     const now = this.#clock.nowMs;
     if (this.#nextMs < now - BACKLOG_MS) this.#nextMs = now - BACKLOG_MS;
     while (this.#nextMs <= now) {

@@ -487,8 +487,10 @@ export class SimNode {
         this.devices.tof = new Vl53l1x({ clock, rng: rng.fork("vl53l1x"), target: tofTarget });
         board.attachI2C(0x29, this.devices.tof);
       } else {
-        this.devices.sonar = new A02yyuw({ clock, rng: rng.fork("a02yyuw"), target });
-        board.attachSerial(table.sensorUart.port, this.devices.sonar, 9600);
+        const sonar = (this.devices.sonar = new A02yyuw({ clock, rng: rng.fork("a02yyuw"), target, powered: false }));
+        board.attachSerial(table.sensorUart.port, sonar, 9600);
+        // The module sits on the switched sensor rail (hardware/level/README.md): it runs only while the firmware turns it on.
+        this.#onPinWrite(table.sensorPower, (level) => sonar.setPower(level === 1));
       }
       const lis = (this.devices.lis3dh = new Lis3dh({
         clock, rng: rng.fork("lis3dh"), acceleration: env.acceleration ?? (() => FLAT),
@@ -499,18 +501,26 @@ export class SimNode {
     }
   }
 
+  /** Calls `fn` with the level whenever something drives `pin` (the firmware, or the simulator). */
+  #onPinWrite(pin: number, fn: (level: number) => void): void {
+    const pins = this.board.pins;
+    const set = pins.set.bind(pins);
+    pins.set = (p: number, level: number) => {
+      const r = set(p, level);
+      if (p === pin) fn(level);
+      return r;
+    };
+  }
+
   /** Follows the H-bridge: a pulse on the close (open) line while the bridge is powered moves the latching valve. */
   #watchValve(): void {
     const pins = this.board.pins;
     const v = this.table.valve;
-    const set = pins.set.bind(pins);
-    pins.set = (pin: number, level: number) => {
-      if ((pin === v.close || pin === v.open) && level && pins.get(v.power)) {
-        const closed = pin === v.close;
-        if (this.valveClosedAt(this.clock.nowMs) !== closed) this.valveLog.push({ atMs: this.clock.nowMs, closed });
-      }
-      return set(pin, level);
+    const moved = (closed: boolean) => {
+      if (pins.get(v.power) && this.valveClosedAt(this.clock.nowMs) !== closed) this.valveLog.push({ atMs: this.clock.nowMs, closed });
     };
+    this.#onPinWrite(v.close, (level) => level && moved(true));
+    this.#onPinWrite(v.open, (level) => level && moved(false));
   }
 
   #attachBattery(model: BatteryModel): void {

@@ -1,4 +1,5 @@
 /** Entry point of the fill-level node on a board: ultrasonic or ToF distance, LIS3DH tilt/lid, one wake, sleep. */
+import Digital from "embedded:io/digital";
 import I2C from "embedded:io/i2c";
 import Serial from "embedded:io/serial";
 import config from "mc/config";
@@ -16,6 +17,9 @@ export default function main(): void {
   const bus = { io: I2C, data: board.i2c.data, clock: board.i2c.clock, hz: board.i2c.hz, port: board.i2c.port };
   const u = board.sensorUart;
   const tof = config.distanceSensor === "vl53l1x";
+  // The distance sensor's supply is a load switch that defaults off (hardware/level/README.md): on for this wake only.
+  const rail = new Digital({ pin: board.sensorPower, mode: Digital.Output });
+  rail.write(1);
   const hw: LevelHardware = {
     distance: tof
       ? () => new Vl53l1x({ sensor: bus, distanceMode: "long", timingBudgetMs: 50 })
@@ -23,6 +27,10 @@ export default function main(): void {
     distanceSensor: tof ? "vl53l1x" : "a02yyuw",
     accel: () => new Lis3dh({ sensor: { ...bus, hz: 100000 }, rateHz: 10, tiltThresholdDeg: 45 }),
     accelInt1: { pin: board.accelInt1.pin, level: board.accelInt1.activeLevel },
+    powerDown: () => {
+      rail.write(0);
+      rail.close();
+    },
   };
   bootLevel(hw, openRuntime(board, radioConfig(config)), variant);
 }
