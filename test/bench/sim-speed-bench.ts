@@ -7,6 +7,13 @@
  * rates add up to the total). The baseline is real time: one node-day per
  * 86,400 s, so `speedup` is how many times faster than real time one node
  * runs on average (node-days/s × 86,400).
+ *
+ * Workers: the same run again with each count of `--sim-workers` (default
+ * "1,2"; worker threads, simulator/src/cli/scenario-shard.ts), with the
+ * speed-up against one worker measured in the same bench run, and what that
+ * speed means for the issue's fleet goal (1,000 nodes × 30 days in 60 s):
+ * 30,000 node-days at the best measured rate. `--sim-fleet` runs the fleet
+ * itself instead of projecting it (long: minutes to hours).
  */
 import { sig, thousands, type BenchContext, type BenchModule, type BenchResult } from "./bench-module.ts";
 
@@ -17,11 +24,32 @@ async function run(ctx: BenchContext): Promise<BenchResult> {
   // Imported lazily: the simulator pulls in Vega (an ES module with top-level await).
   const { runScenario } = await import("../../simulator/src/cli/run-scenario.ts");
   const { loadScenario } = await import("../../simulator/src/cli/scenario.ts");
-  ctx.log(`sim-speed: city scenario, ${nodes} nodes × ${days} day(s)…`);
-  const t0 = performance.now();
-  const result = await runScenario(loadScenario("city"), { days, nodes });
-  const wallS = (performance.now() - t0) / 1000;
-  const summary = result.summary;
+  const workerCounts = String(ctx.opts.raw["sim-workers"] ?? "1,2").split(",").map(Number);
+  if (!workerCounts.every((w) => Number.isInteger(w) && w >= 1)) throw new Error("--sim-workers takes a list of worker counts, e.g. 1,2");
+  ctx.log(`sim-speed: city scenario, ${nodes} nodes × ${days} day(s), workers ${workerCounts.join(", ")}…`);
+  const runs: { workers: number; wallS: number; nodeDaysPerS: number }[] = [];
+  let result: Awaited<ReturnType<typeof runScenario>> | undefined;
+  let wallS = 0;
+  for (const workers of workerCounts) {
+    const t0 = performance.now();
+    const r = await runScenario(loadScenario("city"), { days, nodes, workers });
+    const s = (performance.now() - t0) / 1000;
+    runs.push({ workers, wallS: sig(s, 4), nodeDaysPerS: sig((r.summary.nodes.length * r.summary.days) / s, 4) });
+    if (!result) {
+      result = r;
+      wallS = s;
+    }
+  }
+  const best = Math.max(...runs.map((r) => r.nodeDaysPerS));
+  const fleet: { nodes: number; days: number; workers: number; wallS: number; measured: boolean } = { nodes: 1000, days: 30, workers: workerCounts[workerCounts.length - 1], wallS: sig(30_000 / best, 4), measured: false };
+  if (ctx.opts.raw["sim-fleet"]) {
+    ctx.log(`sim-speed: fleet of 1,000 nodes × 30 days on ${fleet.workers} worker(s)…`);
+    const t0 = performance.now();
+    await runScenario(loadScenario("city"), { days: 30, nodes: 1000, workers: fleet.workers });
+    fleet.wallS = sig((performance.now() - t0) / 1000, 4);
+    fleet.measured = true;
+  }
+  const summary = result!.summary;
   const n = summary.nodes.length;
   const byType: { [type: string]: { nodes: number; boots: number; bootsPerS: number; uplinksSent: number } } = {};
   for (const s of summary.nodes) {
@@ -46,7 +74,10 @@ async function run(ctx: BenchContext): Promise<BenchResult> {
     boots,
     bootsPerS: sig(boots / wallS, 4),
     byType,
+    workers: runs,
+    fleet,
   };
+  const one = runs.find((r) => r.workers === 1);
   return {
     figures,
     tables: [
@@ -61,6 +92,16 @@ async function run(ctx: BenchContext): Promise<BenchResult> {
         notes: [
           `${nodeDaysPerS.toFixed(2)} simulated node-days per second: ${thousands(nodeDaysPerS * 86400)}× real time per node (baseline: one node-day per 86,400 s).`,
           "Includes the world model, radio channel, gateways and network server; boots/s of a type are its boots over the whole run's wall time.",
+        ],
+      },
+      {
+        title: "Worker threads (same run, byte-identical results)",
+        columns: ["workers", "wall s", "node-days/s", "vs 1 worker"],
+        align: ["r", "r", "r", "r"],
+        rows: runs.map((r) => [r.workers, r.wallS.toFixed(2), r.nodeDaysPerS.toFixed(2), one ? `${(r.nodeDaysPerS / one.nodeDaysPerS).toFixed(2)}×` : "-"]),
+        notes: [
+          `Fleet goal, 1,000 nodes × 30 days in 60 s: ${fleet.measured ? "measured" : "projected at the best rate above"} ${thousands(fleet.wallS)} s ` +
+            `(${(fleet.wallS / 60).toFixed(1)}× the goal); the goal needs ${thousands(30_000 / 60)} node-days/s.`,
         ],
       },
     ],
