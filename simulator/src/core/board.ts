@@ -43,7 +43,47 @@ export class BusError extends Error {
   }
 }
 
-type Bytes = { rx: { atMs: number; byte: number }[] };
+/**
+ * Bytes in flight from a device to the host: arrival times and values from
+ * `head` on (consumed entries are dropped in bulk, not one by one).
+ */
+export class RxQueue {
+  times: number[] = [];
+  bytes: number[] = [];
+  head = 0;
+
+  get length(): number {
+    return this.times.length - this.head;
+  }
+
+  /** Arrival time of the last byte queued (0 when empty). */
+  get lastMs(): number {
+    return this.times.length > this.head ? this.times[this.times.length - 1] : 0;
+  }
+
+  push(atMs: number, byte: number): void {
+    this.times.push(atMs);
+    this.bytes.push(byte);
+  }
+
+  /** Drops `n` bytes from the front. */
+  drop(n: number): void {
+    this.head += n;
+    if (this.head === this.times.length) {
+      this.times.length = 0;
+      this.bytes.length = 0;
+      this.head = 0;
+    } else if (this.head > 4096) {
+      this.times.splice(0, this.head);
+      this.bytes.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+
+  clear(): void {
+    this.drop(this.length);
+  }
+}
 
 /** One node's hardware world. */
 export class Board {
@@ -60,7 +100,7 @@ export class Board {
   /** Count of preference writes, to check the firmware spares the flash. */
   flashWrites = 0;
   /** Bytes in flight from serial devices to the host, per port. */
-  readonly serialRx = new Map<number, Bytes>();
+  readonly serialRx = new Map<number, RxQueue>();
   /** Wall-clock offset set by the firmware (`Time.set`), in ms; undefined until set. */
   wallOffsetMs: number | undefined;
   /** Deep-sleep request from the firmware: wake time in virtual ms, or undefined. */
@@ -88,7 +128,7 @@ export class Board {
   /** Attaches an emulated device to UART `port`. */
   attachSerial(port: number, device: SerialDevice, baud: number): void {
     this.serial.set(port, device);
-    const rx: Bytes = { rx: [] };
+    const rx = new RxQueue();
     this.serialRx.set(port, rx);
     const clock = this.clock;
     device.attach({
@@ -98,11 +138,11 @@ export class Board {
         // 10 bits per byte on the wire (start, 8 data, stop).
         const byteMs = 10000 / baud;
         let t = atMs ?? clock.nowMs;
-        const last = rx.rx.length ? rx.rx[rx.rx.length - 1].atMs : 0;
+        const last = rx.lastMs;
         if (t < last) t = last;
         for (let i = 0; i < bytes.length; i++) {
           t += byteMs;
-          rx.rx.push({ atMs: t, byte: bytes[i] & 0xff });
+          rx.push(t, bytes[i] & 0xff);
         }
       },
     });

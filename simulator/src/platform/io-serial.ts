@@ -24,7 +24,7 @@ export default class Serial {
   set format(_value: "number" | "buffer") {}
 
   #rx() {
-    return this.#board.serialRx.get(this.#port)?.rx;
+    return this.#board.serialRx.get(this.#port);
   }
 
   /** Bytes that have arrived by now, up to `byteLength` (all if omitted); undefined when none. */
@@ -33,12 +33,14 @@ export default class Serial {
     const rx = this.#rx();
     if (!rx) return undefined;
     const now = this.#board.clock.nowMs;
+    const { times, bytes, head } = rx;
+    const max = byteLength === undefined ? rx.length : Math.min(byteLength, rx.length);
     let n = 0;
-    while (n < rx.length && rx[n].atMs <= now && (byteLength === undefined || n < byteLength)) n++;
+    while (n < max && times[head + n] <= now) n++;
     if (n === 0) return undefined;
     const out = new Uint8Array(n);
-    for (let i = 0; i < n; i++) out[i] = rx[i].byte;
-    rx.splice(0, n);
+    for (let i = 0; i < n; i++) out[i] = bytes[head + i];
+    rx.drop(n);
     return out.buffer;
   }
 
@@ -56,8 +58,7 @@ export default class Serial {
 
   /** Discards bytes not yet read. */
   flush(): void {
-    const rx = this.#rx();
-    if (rx) rx.length = 0;
+    this.#rx()?.clear();
   }
 
   close(): void {

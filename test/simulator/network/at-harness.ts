@@ -36,14 +36,15 @@ export class AtHarness {
 
   /** Lines that have arrived by now and were not read yet. */
   read(): Line[] {
-    const rx = this.board.serialRx.get(1)!.rx;
+    const rx = this.board.serialRx.get(1)!;
     const now = this.nowMs;
     const out: Line[] = [];
-    while (rx.length && rx[0].atMs <= now) {
-      const b = rx.shift()!;
-      this.#buffer += String.fromCharCode(b.byte);
+    while (rx.length && rx.times[rx.head] <= now) {
+      const atMs = rx.times[rx.head];
+      this.#buffer += String.fromCharCode(rx.bytes[rx.head]);
+      rx.drop(1);
       if (this.#buffer.endsWith("\r\n")) {
-        const line = { atMs: b.atMs, text: this.#buffer.slice(0, -2) };
+        const line = { atMs, text: this.#buffer.slice(0, -2) };
         this.#buffer = "";
         out.push(line);
         this.received.push(line);
@@ -69,8 +70,8 @@ export class AtHarness {
         if (l.text !== "") got.push(l);
         if (until.test(l.text)) return got;
       }
-      const rx = this.board.serialRx.get(1)!.rx;
-      const next = rx.length ? rx[0].atMs : Infinity;
+      const rx = this.board.serialRx.get(1)!;
+      const next = rx.length ? rx.times[rx.head] : Infinity;
       if (next > deadline) {
         this.advanceTo(deadline);
         for (const l of this.read()) if (l.text !== "") got.push(l);
