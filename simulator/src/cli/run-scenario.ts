@@ -290,6 +290,7 @@ async function runSweep(scenario: Scenario, sweep: NonNullable<Scenario["sweep"]
     last = await runScenario({ ...single, sweep: undefined }, {
       seed: options.seed,
       region: options.region,
+      ...(options.workers === undefined ? {} : { workers: options.workers }),
       nodes: count * gateways,
       ...(options.bootSpreadMs === undefined ? {} : { bootSpreadMs: options.bootSpreadMs }),
       warmupMin: sweep.warmupMin ?? 0,
