@@ -1,10 +1,12 @@
 /**
- * LoRaWAN 1.0.x frames with real crypto (lora-packet): join request/accept,
- * session key derivation, data frames with 32-bit frame counters. Shared by the
+ * LoRaWAN 1.0.x frames with real crypto: join request/accept and session key
+ * derivation with lora-packet, data frames with 32-bit frame counters on
+ * Node's AES (lorawan-crypto.ts, checked against lora-packet). Shared by the
  * modem emulators (the end device) and the network server, so both sides run
  * the same AES-CMAC/AES-CTR that a real device and server run.
  */
 import loraPacketModule from "lora-packet";
+import { cryptFrmPayload, dataMic } from "./lorawan-crypto.ts";
 
 // lora-packet is CommonJS with `exports.default`: tsx hands us the object, plain Node ESM the namespace.
 const lp = (loraPacketModule as unknown as { default?: typeof loraPacketModule }).default ?? loraPacketModule;
@@ -15,12 +17,6 @@ type LoraPacket = ReturnType<typeof lp.fromWire>;
 export type MType = "join-request" | "join-accept" | "unconfirmed-up" | "unconfirmed-down" | "confirmed-up" | "confirmed-down" | "other";
 
 const MTYPE_NAMES: readonly MType[] = ["join-request", "join-accept", "unconfirmed-up", "unconfirmed-down", "confirmed-up", "confirmed-down", "other", "other"];
-const MTYPE_STRINGS: { [k in MType]?: string } = {
-  "unconfirmed-up": "Unconfirmed Data Up",
-  "unconfirmed-down": "Unconfirmed Data Down",
-  "confirmed-up": "Confirmed Data Up",
-  "confirmed-down": "Confirmed Data Down",
-};
 
 /** Session keys of LoRaWAN 1.0.x. */
 export interface SessionKeys {
@@ -102,8 +98,6 @@ const fromBe = (b: Buffer | undefined): number => {
   for (const x of b ?? []) v = v * 256 + x;
   return v;
 };
-/** The two upper bytes of a 32-bit FCnt, in the order lora-packet puts them into B0/Ai blocks. */
-const fCntMsb = (fCnt: number): Buffer => Buffer.from([(fCnt >>> 16) & 0xff, (fCnt >>> 24) & 0xff]);
 const out = (b: Buffer | void): Uint8Array => new Uint8Array(b ?? Buffer.alloc(0));
 
 /** Message type of a PHY payload, from its MHDR. */
@@ -185,29 +179,29 @@ export function deriveSessionKeys(appKey: Uint8Array, joinNonce: number, netId: 
   return { nwkSKey: new Uint8Array(k.NwkSKey), appSKey: new Uint8Array(k.AppSKey) };
 }
 
+const MTYPE_CODES: { [k in DataFrame["mType"]]: number } = { "unconfirmed-up": 2, "unconfirmed-down": 3, "confirmed-up": 4, "confirmed-down": 5 };
+
 /** Builds a data frame: FRMPayload encrypted (AppSKey, or NwkSKey on port 0), MIC over the 32-bit FCnt. */
 export function buildDataFrame(f: DataFrame, keys: SessionKeys): Uint8Array {
-  const nwk = buf(keys.nwkSKey);
-  const msb = fCntMsb(f.fCnt);
-  const p = lp.fromFields(
-    {
-      MType: MTYPE_STRINGS[f.mType],
-      DevAddr: be(f.devAddr >>> 0, 4),
-      FCtrl: { ADR: f.adr, ADRACKReq: f.adrAckReq, ACK: f.ack, FPending: f.fPending },
-      FCnt: be(f.fCnt & 0xffff, 2),
-      FOpts: Buffer.from(f.fOpts),
-      // Without FPort the frame carries no FRMPayload; lora-packet still needs an (empty) payload to assemble it.
-      payload: f.fPort === undefined ? Buffer.alloc(0) : Buffer.from(f.payload),
-      ...(f.fPort === undefined ? {} : { FPort: f.fPort }),
-    },
-    buf(keys.appSKey),
-    nwk,
-    undefined,
-    msb,
-  );
-  // lora-packet leaves the MIC unset on frames without FPort (ACK-only, FOpts-only): compute it here for all.
-  lp.recalculateMIC(p, nwk, undefined, msb);
-  return out(p.getPHYPayload());
+  const down = f.mType === "unconfirmed-down" || f.mType === "confirmed-down";
+  const devAddr = f.devAddr >>> 0;
+  const fOptsLen = Math.min(15, f.fOpts.length);
+  const hasPort = f.fPort !== undefined;
+  const payload = hasPort ? cryptFrmPayload(f.fPort === 0 ? keys.nwkSKey : keys.appSKey, down, devAddr, f.fCnt >>> 0, f.payload) : new Uint8Array(0);
+  const msg = new Uint8Array(1 + 7 + fOptsLen + (hasPort ? 1 : 0) + payload.length);
+  msg[0] = MTYPE_CODES[f.mType] << 5;
+  for (let i = 0; i < 4; i++) msg[1 + i] = (devAddr >>> (8 * i)) & 0xff;
+  msg[5] = (f.adr ? 0x80 : 0) | (f.adrAckReq ? 0x40 : 0) | (f.ack ? 0x20 : 0) | (f.fPending ? 0x10 : 0) | fOptsLen;
+  msg[6] = f.fCnt & 0xff;
+  msg[7] = (f.fCnt >>> 8) & 0xff;
+  msg.set(f.fOpts.subarray(0, fOptsLen), 8);
+  let at = 8 + fOptsLen;
+  if (hasPort) msg[at++] = f.fPort! & 0xff;
+  msg.set(payload, at);
+  const phy = new Uint8Array(msg.length + 4);
+  phy.set(msg);
+  phy.set(dataMic(keys.nwkSKey, down, devAddr, f.fCnt >>> 0, msg), msg.length);
+  return phy;
 }
 
 /** Reads a data frame's header without keys; undefined if it is not a data frame. */
@@ -215,19 +209,20 @@ export function peekDataFrame(phy: Uint8Array): DataHeader | undefined {
   const mType = mTypeOf(phy);
   if (mType !== "unconfirmed-up" && mType !== "confirmed-up" && mType !== "unconfirmed-down" && mType !== "confirmed-down") return undefined;
   if (phy.length < 12) return undefined;
-  const p = parse(phy);
-  if (!p?.DevAddr || !p.FCnt || !p.FCtrl) return undefined;
-  const fctrl = p.FCtrl[0];
+  const fctrl = phy[5];
+  const fOptsEnd = 8 + (fctrl & 0x0f);
+  const micAt = phy.length - 4;
+  if (fOptsEnd > micAt) return undefined;
   return {
     mType,
-    devAddr: fromBe(p.DevAddr) >>> 0,
-    fCnt16: fromBe(p.FCnt),
+    devAddr: (phy[1] | (phy[2] << 8) | (phy[3] << 16) | (phy[4] << 24)) >>> 0,
+    fCnt16: phy[6] | (phy[7] << 8),
     adr: (fctrl & 0x80) !== 0,
     adrAckReq: (fctrl & 0x40) !== 0,
     ack: (fctrl & 0x20) !== 0,
     fPending: (fctrl & 0x10) !== 0,
-    fOpts: new Uint8Array(p.FOpts ?? []),
-    fPort: p.FPort && p.FPort.length ? p.FPort[0] : undefined,
+    fOpts: phy.slice(8, fOptsEnd),
+    fPort: fOptsEnd < micAt ? phy[fOptsEnd] : undefined,
   };
 }
 
@@ -247,12 +242,14 @@ export function expandFCnt(fCnt16: number, last: number): number {
 export function openDataFrame(phy: Uint8Array, keys: SessionKeys, fCnt: number): DataFrame | undefined {
   const header = peekDataFrame(phy);
   if (!header) return undefined;
-  const p = parse(phy);
-  if (!p) return undefined;
-  const msb = fCntMsb(fCnt);
-  const nwk = buf(keys.nwkSKey);
-  if (!lp.verifyMIC(p, nwk, undefined, msb)) return undefined;
-  const payload = header.fPort === undefined || !p.FRMPayload?.length ? new Uint8Array(0) : new Uint8Array(lp.decrypt(p, buf(keys.appSKey), nwk, msb));
+  const down = header.mType === "unconfirmed-down" || header.mType === "confirmed-down";
+  const micAt = phy.length - 4;
+  const mic = dataMic(keys.nwkSKey, down, header.devAddr, fCnt >>> 0, phy.subarray(0, micAt));
+  for (let i = 0; i < 4; i++) if (mic[i] !== phy[micAt + i]) return undefined;
+  const payloadAt = 8 + header.fOpts.length + 1;
+  const payload = header.fPort === undefined || payloadAt >= micAt
+    ? new Uint8Array(0)
+    : cryptFrmPayload(header.fPort === 0 ? keys.nwkSKey : keys.appSKey, down, header.devAddr, fCnt >>> 0, phy.subarray(payloadAt, micAt));
   return {
     mType: header.mType,
     devAddr: header.devAddr,
