@@ -3,20 +3,29 @@
  * (AES-128 in counter mode over the Ai blocks) and the MIC (AES-CMAC,
  * RFC 4493, over B0 | message), as in the LoRaWAN 1.0.x specification §4.3.3
  * and §4.4. Every uplink and downlink of a simulation goes through here twice
- * (device and server), so it is written for speed: one cipher call per frame
- * for the keystream, one CBC call for the CMAC, subkeys cached per key.
+ * (device and server), so it is written for speed: a cipher call per
+ * keystream block, one CBC call for the CMAC, subkeys cached per key.
  * lora-packet stays the reference (test/simulator/network/lorawan-crypto.test.ts
  * checks every function against it) and still handles the rare join frames.
  */
-import { createCipheriv } from "node:crypto";
+// Only AES-128-CBC is asked of `crypto`: under `--engine xs` the bundle swaps in a shim that has just that (simulator/src/xs/shims).
+import { createCipheriv } from "crypto";
 
 const ZERO_IV = new Uint8Array(16);
 
-/** AES-128-ECB of whole blocks (no padding). */
-function ecb(key: Uint8Array, blocks: Uint8Array): Uint8Array {
-  const c = createCipheriv("aes-128-ecb", key, null);
+/** AES-128-CBC with a zero IV over whole blocks (no padding); the last block is the CBC-MAC. */
+function cbc(key: Uint8Array, blocks: Uint8Array): Uint8Array {
+  const c = createCipheriv("aes-128-cbc", key, ZERO_IV);
   c.setAutoPadding(false);
   return new Uint8Array(c.update(blocks));
+}
+
+/** AES-128 of each 16-byte block on its own (ECB, as one-block CBC runs with a zero IV). */
+function ecb(key: Uint8Array, blocks: Uint8Array): Uint8Array {
+  if (blocks.length === 16) return cbc(key, blocks);
+  const out = new Uint8Array(blocks.length);
+  for (let i = 0; i < blocks.length; i += 16) out.set(cbc(key, blocks.subarray(i, i + 16)), i);
+  return out;
 }
 
 /** Doubling in GF(2^128) (RFC 4493 §2.3). */
@@ -30,7 +39,8 @@ function dbl(b: Uint8Array): Uint8Array {
 const subkeyCache = new Map<string, { k1: Uint8Array; k2: Uint8Array }>();
 
 function subkeys(key: Uint8Array): { k1: Uint8Array; k2: Uint8Array } {
-  const id = Buffer.from(key).toString("hex");
+  let id = "";
+  for (let i = 0; i < key.length; i++) id += String.fromCharCode(key[i]);
   let s = subkeyCache.get(id);
   if (!s) {
     const l = ecb(key, new Uint8Array(16));
@@ -52,10 +62,7 @@ export function aesCmac(key: Uint8Array, message: Uint8Array): Uint8Array {
   if (!complete) m[message.length] = 0x80;
   const k = complete ? k1 : k2;
   for (let i = 0; i < 16; i++) m[(n - 1) * 16 + i] ^= k[i];
-  const c = createCipheriv("aes-128-cbc", key, ZERO_IV);
-  c.setAutoPadding(false);
-  const out = c.update(m);
-  return new Uint8Array(out.subarray(out.length - 16));
+  return cbc(key, m).subarray(n * 16 - 16);
 }
 
 /** A block of the B0 / Ai family: `first`, 4 zero bytes, direction, DevAddr and FCnt little-endian, 0, `last`. */
