@@ -340,7 +340,7 @@ export function airFeatures(run: AirRun, trace: RuleTrace = ruleTrace(run)): Uin
 }
 
 /** Times each faulty wake of a kind is repeated in the training set: glitches are brief and rare, drifts long and plentiful. */
-const OVERSAMPLE: Record<FaultKind, number> = { "co2-drift": 1, "co2-offset": 1, "co2-stuck": 2, "pm-fouling": 1, "pm-stuck": 2, "pm-glitch": 8 };
+const OVERSAMPLE: Record<FaultKind, number> = { "co2-drift": 1, "co2-offset": 1, "co2-stuck": 2, "pm-fouling": 1, "pm-stuck": 2, "pm-glitch": 24 };
 
 /** Training/test windows: every wake that is faulty, alarming or near either, and every 4th other wake (the rest are easy and plentiful); faulty wakes repeated per OVERSAMPLE unless `all`. */
 export function airDataset(runs: readonly AirRun[], all = false): { x: Float64Array[]; q: Int8Array[]; y: number[] } {
@@ -430,11 +430,13 @@ export interface AirScore {
   faults: number;
   /** Faults on this family's sensor that raised at least one false alarm. */
   faultsAlarming: number;
+  /** Fault-caused false alarms by the kind of fault. */
+  byKind: Partial<Record<FaultKind, number>>;
   nodeDays: number;
 }
 
 export function emptyScore(): AirScore {
-  return { events: 0, detected: 0, alarms: 0, trueAlarms: 0, faultAlarms: 0, otherFalseAlarms: 0, latenciesMs: [], faults: 0, faultsAlarming: 0, nodeDays: 0 };
+  return { events: 0, detected: 0, alarms: 0, trueAlarms: 0, faultAlarms: 0, otherFalseAlarms: 0, latenciesMs: [], faults: 0, faultsAlarming: 0, byKind: {}, nodeDays: 0 };
 }
 
 /** Scores one family's alarms of a run per incident; adds into `s`. */
@@ -459,6 +461,7 @@ export function scoreAir(run: AirRun, fam: Family, alarms: readonly Alarm[], s: 
       const f = faults.find((x) => a.raiseMs >= x.startMs && a.raiseMs <= x.endMs + HOUR_MS);
       if (f) {
         s.faultAlarms++;
+        s.byKind[f.kind] = (s.byKind[f.kind] ?? 0) + 1;
         alarming.add(f);
       } else s.otherFalseAlarms++;
     }

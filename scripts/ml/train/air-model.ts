@@ -14,7 +14,7 @@ import { writeTflite } from "../tflite-writer.ts";
 import { argmax, initMlp, predict, train, type Mlp } from "./mlp.ts";
 import { quantizeMlp } from "./quantize-mlp.ts";
 import {
-  AIR_FEATURES, CO2_FAULT, DEFAULT_RATES, ENRICHED, PM_FAULT, airDataset, airFeatures, alarmsOf, emptyScore, gatedActive, ruleTrace, scoreAir, simulateAir,
+  AIR_FEATURES, CO2_FAULT, DEFAULT_RATES, ENRICHED, FAULT_KINDS, PM_FAULT, airDataset, airFeatures, alarmsOf, emptyScore, gatedActive, ruleTrace, scoreAir, simulateAir,
   type AirRates, type AirRun, type AirScore, type Family,
 } from "./air-data.ts";
 
@@ -102,6 +102,12 @@ export function airTable(c: AirComparison): string {
       rows.push(`| ${fam === "co2" ? "CO2 high" : "PM (spike / AQI ≥ unhealthy)"} | ${name} | ${s.events} | ${s.detected} (${recall.toFixed(3)}) | ${s.alarms} | ${s.trueAlarms} | ${s.faultAlarms} | ${s.otherFalseAlarms} | ${precision.toFixed(3)} | ${f1.toFixed(3)} | ${s.latenciesMs.length ? minutes(median(s.latenciesMs)) : "–"} | ${(falseAlarms / (s.nodeDays / 30)).toFixed(2)} | ${s.faultsAlarming} / ${s.faults} |`);
     }
   }
+  rows.push("", "Fault-caused false alarms by fault kind (node rules → gated):", "");
+  rows.push(`| ${FAULT_KINDS.join(" | ")} |`, `|${FAULT_KINDS.map(() => "---|").join("")}`);
+  rows.push(`| ${FAULT_KINDS.map((k) => {
+    const fam: Family = k.startsWith("co2") ? "co2" : "pm";
+    return `${c[fam].rules.byKind[k] ?? 0} → ${c[fam].model.byKind[k] ?? 0}`;
+  }).join(" | ")} |`);
   return rows.join("\n");
 }
 
