@@ -342,8 +342,13 @@ export function airFeatures(run: AirRun, trace: RuleTrace = ruleTrace(run)): Uin
 /** Times each faulty wake of a kind is repeated in the training set: glitches are brief and rare, drifts long and plentiful. */
 const OVERSAMPLE: Record<FaultKind, number> = { "co2-drift": 1, "co2-offset": 1, "co2-stuck": 2, "pm-fouling": 1, "pm-stuck": 2, "pm-glitch": 24 };
 
-/** Training/test windows: every wake that is faulty, alarming or near either, and every 4th other wake (the rest are easy and plentiful); faulty wakes repeated per OVERSAMPLE unless `all`. */
-export function airDataset(runs: readonly AirRun[], all = false): { x: Float64Array[]; q: Int8Array[]; y: number[] } {
+/**
+ * Training/test windows: every wake that is faulty, alarming or near either,
+ * and every 4th other wake (the rest are easy and plentiful), or every wake
+ * with `all`; faulty wakes repeated per OVERSAMPLE with `oversample` (for
+ * training only).
+ */
+export function airDataset(runs: readonly AirRun[], all = false, oversample = !all): { x: Float64Array[]; q: Int8Array[]; y: number[] } {
   const d = { x: [] as Float64Array[], q: [] as Int8Array[], y: [] as number[] };
   for (const run of runs) {
     const tr = ruleTrace(run);
@@ -351,7 +356,7 @@ export function airDataset(runs: readonly AirRun[], all = false): { x: Float64Ar
     fs.forEach((f, i) => {
       const w = run.wakes[i];
       if (!all && w.label === CLEAN && !tr.co2Active[i] && !tr.pmActive[i] && f[6] < 140 && i % 4 !== 0) return;
-      const n = all || w.label === CLEAN ? 1 : OVERSAMPLE[FAULT_KINDS[w.fault]];
+      const n = !oversample || w.label === CLEAN ? 1 : OVERSAMPLE[FAULT_KINDS[w.fault]];
       for (let k = 0; k < n; k++) {
         d.x.push(Float64Array.from(f, (c) => c / 32));
         d.q.push(Int8Array.from(f, (c) => c - 128));
