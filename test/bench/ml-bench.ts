@@ -8,9 +8,10 @@
  * bytes (for a shipped module: from the importer's "Source model" header
  * line), the constant tables the firmware keeps in flash, the arena the
  * interpreter allocates, its multiply-accumulates per inference and the XS
- * compute (bytecodes) per inference. Baseline, in the same run and engine: a
- * bare int8 dot-product loop (`acc += w[i] * x[i]` over Int8Arrays), so
- * `vs bare MAC` is what the TFLite Micro arithmetic (offsets, requantization,
+ * compute (bytecodes) per inference; and checks that each computes in XS
+ * exactly the output it computes in Node (a mismatch fails the run).
+ * Baseline, in the same run and engine: a bare int8 dot-product loop
+ * (`acc += w[i] * x[i]` over Int8Arrays), so `vs bare MAC` is what the TFLite Micro arithmetic (offsets, requantization,
  * clamping, loop nests) costs over the multiply-accumulates alone.
  * Compute per inference = (meter of n + 1 invokes − meter of 1) / n.
  */
@@ -21,7 +22,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { bundleForXs } from "../../simulator/src/xs/bundle.ts";
 import { Xsnap } from "../../simulator/src/xs/xsnap.ts";
 import { OP_CONV_2D, OP_DEPTHWISE_CONV_2D, OP_FULLY_CONNECTED, type ModelModule } from "../../firmware/src/ml/model.ts";
-import { planArena } from "../../firmware/src/ml/interpreter.ts";
+import { Interpreter, planArena } from "../../firmware/src/ml/interpreter.ts";
 import { constantBytes, importTflite } from "../../scripts/ml/model-import.ts";
 import type { TfliteModel } from "../../scripts/ml/tflite-types.ts";
 import { writeTflite } from "../../scripts/ml/tflite-writer.ts";
@@ -66,10 +67,12 @@ async function run(ctx: BenchContext): Promise<BenchResult> {
   const dir = mkdtempSync(join(tmpdir(), "citysense-ml-bench-"));
   const xs = await Xsnap.start({ name: "ml-bench" });
   try {
+    const modules: ModelModule[] = [];
     const rows: { name: string; shipped: boolean; runs: number; tfliteBytes?: number; constantBytes: number; arenaBytes: number; macs: number; computePerInference?: number }[] = [];
     const imports: string[] = [];
     for (const path of shippedModelPaths()) {
       const module = ((await import(pathToFileURL(path).href)) as { model: ModelModule }).model;
+      modules.push(module);
       rows.push({ name: module.name, shipped: true, runs: SHIPPED_RUNS, tfliteBytes: sourceTfliteBytes(readFileSync(path, "utf8")), constantBytes: constantBytes(module), arenaBytes: planArena(module).arenaBytes, macs: macs(module) });
       imports.push(`import { model as m${imports.length} } from ${JSON.stringify(path)};`);
     }
@@ -78,6 +81,7 @@ async function run(ctx: BenchContext): Promise<BenchResult> {
       const outPath = join(dir, `${name}.ts`);
       const r = importTflite(tflite, { name, outPath });
       writeFileSync(outPath, r.source);
+      modules.push(r.module);
       rows.push({ name, shipped: false, runs, tfliteBytes: tflite.length, constantBytes: r.constantBytes, arenaBytes: r.arenaBytes, macs: macs(r.module) });
       imports.push(`import { model as m${imports.length} } from ${JSON.stringify(outPath)};`);
     }
@@ -92,6 +96,11 @@ async function run(ctx: BenchContext): Promise<BenchResult> {
       "  for (let i = 0; i < x.length; i++) x[i] = ((i * 37) & 255) - 128;",
       "  for (let i = 0; i < n; i++) it.invoke();",
       "  return n;",
+      "}",
+      "/** The output of one inference on the bench's input pattern, to check XS against Node. */",
+      "export function outputOf(which: number): number[] {",
+      "  invokeTimes(which, 1);",
+      "  return Array.from(interpreters[which].output());",
       "}",
       "export function arenaBytes(): number[] {",
       "  return interpreters.map((it) => it.arenaBytes);",
@@ -113,6 +122,7 @@ async function run(ctx: BenchContext): Promise<BenchResult> {
     ].join("\n"));
     await xs.evaluate(await bundleForXs(entry, { globalName: "MlBench" }));
     const arenas = await evaluateJson<number[]>(xs, "MlBench.arenaBytes()");
+    const failed: string[] = [];
     const b1 = await xs.evaluate("MlBench.bareMacs(1)");
     const b21 = await xs.evaluate("MlBench.bareMacs(21)");
     const bareComputePerMac = (b21.meter.compute - b1.meter.compute) / (20 * 1000);
@@ -123,6 +133,13 @@ async function run(ctx: BenchContext): Promise<BenchResult> {
       const many = await xs.evaluate(`MlBench.invokeTimes(${i}, ${n + 1})`);
       rows[i].computePerInference = Math.round((many.meter.compute - one.meter.compute) / n);
       if (arenas[i] !== rows[i].arenaBytes) throw new Error(`${rows[i].name}: arena ${arenas[i]} B in XS, ${rows[i].arenaBytes} B planned`);
+      // The module must compute in XS exactly what it computes in Node on the same input.
+      const node = new Interpreter(modules[i]);
+      const x = node.input();
+      for (let k = 0; k < x.length; k++) x[k] = ((k * 37) & 255) - 128;
+      node.invoke();
+      const inXs = await evaluateJson<number[]>(xs, `MlBench.outputOf(${i})`);
+      if (inXs.join() !== Array.from(node.output()).join()) failed.push(`${rows[i].name}: XS output ${inXs.join()} ≠ Node ${Array.from(node.output()).join()}`);
     }
     const models: { [name: string]: unknown } = {};
     const shipped: { [name: string]: unknown } = {};
@@ -143,6 +160,7 @@ async function run(ctx: BenchContext): Promise<BenchResult> {
     });
     return {
       figures: { bareComputePerMac: sig(bareComputePerMac, 4), shipped, models },
+      failed: failed.length ? failed.join("; ") : undefined,
       tables: [
         table("ML shipped models (firmware/src/ml/models/*.ts) in XS: sizes and compute per inference", rows.filter((r) => r.shipped)),
         table("ML test models in XS: sizes and compute per inference (baseline: a bare int8 MAC loop in XS)", rows.filter((r) => !r.shipped)),
