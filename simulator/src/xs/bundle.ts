@@ -21,6 +21,11 @@ export interface BundleForXsOptions {
   minify?: boolean;
   /** Extra esbuild `define` substitutions, e.g. `{ DEBUG: "false" }`. */
   define?: Record<string, string>;
+  /**
+   * Modules to bundle in place of others, by absolute path: the XS engine swaps the
+   * modem emulators for a UART proxy to the Node side (simulator/src/xs/modem-proxy.ts).
+   */
+  replace?: Record<string, string>;
 }
 
 /** File of the simulator stand-in for a Moddable platform specifier, or undefined if it is not one. */
@@ -43,6 +48,19 @@ export function platformAliasPlugin(): Plugin {
         const path = platformModulePath(args.path);
         if (path && existsSync(path)) return { path };
         return { errors: [{ text: `no simulator stand-in for "${args.path}" (expected ${path})` }] };
+      });
+    },
+  };
+}
+
+/** esbuild plugin bundling `replace[path]` wherever a relative import resolves to `path`. */
+function replacePlugin(replace: Record<string, string>): Plugin {
+  return {
+    name: "citysense-replace-modules",
+    setup(b) {
+      b.onResolve({ filter: /^\.\.?\// }, (args) => {
+        const to = replace[resolvePath(args.resolveDir, args.path)];
+        return to ? { path: to } : undefined;
       });
     },
   };
@@ -102,7 +120,7 @@ export async function bundleForXs(entryPath: string, options: BundleForXsOptions
     minify: options.minify ?? false,
     define: options.define,
     banner: { js: CONSOLE_SHIM },
-    plugins: [platformAliasPlugin()],
+    plugins: [platformAliasPlugin(), ...(options.replace ? [replacePlugin(options.replace)] : [])],
     logLevel: "silent",
     legalComments: "none",
   });
