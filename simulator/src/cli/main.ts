@@ -7,6 +7,7 @@ import { resolve } from "node:path";
 import { loadScenario, scenarioNames } from "./scenario.ts";
 import { runScenario } from "./run-scenario.ts";
 import type { RunSummary } from "../report/run-data.ts";
+import type { XsFigures } from "../fleet/xs-node.ts";
 
 const HELP = `citysense simulator: runs the real node firmware on emulated chips, a simulated LoRaWAN network and a model of the city.
 
@@ -22,6 +23,11 @@ usage: npm run sim -- [options]
   --out <dir>                  write events.jsonl, readings.csv, summary.json and report.html there (default: sim-out;
                                the compared run goes to <dir>-compare)
   --no-out                     write nothing, print the summary only
+  --engine <node|xs>           where the nodes run (default node). xs: each node's firmware, board and emulated chips
+                               run in Moddable's XS engine (build/xs/xsnap-worker, \`npm run build:xs\`); the world, the
+                               modem emulators and the network stay in Node, across the modem UART and the sensors'
+                               environment samples. Same seed, same uplinks as node, byte for byte; the summary adds XS
+                               compute per wake by node type and the peak heap (summary.json: "xs")
   --help
 `;
 
@@ -74,6 +80,14 @@ function printSummary(s: RunSummary, wallMs: number): void {
   }
 }
 
+/** The XS engine's figures: compute per wake by node type, peak heap. */
+function printXs(x: XsFigures): void {
+  const rows = [["node type", "wakes", "XS compute/wake (mean)", "(max)"]];
+  for (const [t, f] of Object.entries(x.computePerWake)) rows.push([t, String(f.wakes), String(f.mean), String(f.max)]);
+  process.stdout.write(`\nXS engine (firmware, board and emulated chips in xsnap-worker): peak heap ${x.peakHeapSlots} slots (all nodes); ${x.commands} commands, ${x.hostCalls} calls back\n\n`);
+  process.stdout.write(table(rows) + "\n");
+}
+
 async function main(): Promise<void> {
   let args;
   try {
@@ -92,9 +106,9 @@ async function main(): Promise<void> {
     process.stdout.write(HELP);
     return;
   }
-  for (const later of ["engine", "workers"] as const) {
-    if (args[later] !== undefined && !(later === "engine" && args.engine === "node")) fail(`--${later} is not available yet (the simulator runs the firmware under Node for now)`);
-  }
+  if (args.workers !== undefined) fail("--workers is not available yet");
+  if (args.engine !== undefined && args.engine !== "node" && args.engine !== "xs") fail(`--engine must be node or xs, got "${args.engine}"`);
+  const engine = args.engine as "node" | "xs" | undefined;
   if (args.region !== undefined && !["EU868", "US915", "AU915", "AS923"].includes(args.region)) fail(`--region must be EU868, US915, AU915 or AS923, got "${args.region}"`);
   let scenario;
   try {
@@ -110,6 +124,7 @@ async function main(): Promise<void> {
     nodes: int("nodes", args.nodes, 1, 5000),
     seed: int("seed", args.seed, 0, 4294967295),
     region: args.region as typeof scenario.region | undefined,
+    ...(engine ? { engine } : {}),
     progress: tty
       ? (f: number) => {
           const pct = Math.floor(f * 100);
@@ -123,6 +138,7 @@ async function main(): Promise<void> {
   };
   const result = await runScenario(scenario, { ...options, out });
   printSummary(result.summary, result.wallMs);
+  if (result.xs) printXs(result.xs);
   if (result.files) process.stdout.write(`\nwrote ${result.files.dir}/{events.jsonl, readings.csv, summary.json, report.html}\n`);
   if (args.compare !== undefined) {
     let other;
@@ -134,6 +150,7 @@ async function main(): Promise<void> {
     last = -1;
     const b = await runScenario(other, { ...options, out: out ? out + "-compare" : undefined });
     printSummary(b.summary, b.wallMs);
+    if (b.xs) printXs(b.xs);
     if (b.files) process.stdout.write(`\nwrote ${b.files.dir}/{events.jsonl, readings.csv, summary.json, report.html}\n`);
     process.stdout.write("\n" + compareTable(result.summary, b.summary) + "\n");
   }

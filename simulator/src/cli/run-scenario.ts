@@ -10,6 +10,7 @@ import { City, type CityNode } from "../world/city.ts";
 import { SimNetwork, type DeliveryLine } from "../network/network.ts";
 import { SimNode, type NodeType } from "../fleet/sim-node.ts";
 import { Fleet } from "../fleet/run-fleet.ts";
+import { XsEngine, XsFleet, type XsFigures, type XsNode } from "../fleet/xs-node.ts";
 import { VirtualClock } from "../core/clock.ts";
 import { Rng } from "../core/rng.ts";
 import { RunOutput } from "../report/run-output.ts";
@@ -57,6 +58,8 @@ export interface RunOptions {
   bootSpreadMs?: number;
   /** Called with the run's summary and offered load just before the files are finished (the sweep adds its figures there). */
   beforeFinish?: (summary: RunSummary, load: CapacityPoint) => void;
+  /** Where the nodes run: "node" (default) or "xs", Moddable's engine (simulator/src/xs/README.md). */
+  engine?: "node" | "xs";
 }
 
 /** What a run produced. */
@@ -66,6 +69,8 @@ export interface RunResult {
   wallMs: number;
   /** Offered load and delivery of the frames after the warm-up (`scenario.sweep.warmupMin`), against pure ALOHA. */
   load: CapacityPoint;
+  /** With `engine: "xs"`: XS compute per wake by node type and peak heap (also in summary.json as `xs`). */
+  xs?: XsFigures;
 }
 
 function scaleCounts(s: Scenario, total: number | undefined): Scenario["nodes"] {
@@ -122,6 +127,17 @@ function nodeType(n: CityNode): NodeType {
 /** Runs `scenario` and returns its summary (and files, with `out`). */
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<RunResult> {
   if (scenario.sweep) return runSweep(scenario, scenario.sweep, { bootSpreadMs: (scenario.sweep.bootSpreadS ?? 300) * 1000, ...options });
+  if (options.engine !== "xs") return runSingle(scenario, options);
+  const xs = await XsEngine.start();
+  try {
+    return await runSingle(scenario, options, xs);
+  } finally {
+    await xs.close();
+  }
+}
+
+/** One run (not a sweep); with `xs`, the nodes run in that XS engine. */
+async function runSingle(scenario: Scenario, options: RunOptions, xs?: XsEngine): Promise<RunResult> {
   const started = Date.now();
   const seed = options.seed ?? scenario.seed;
   const days = options.days ?? scenario.days;
@@ -147,7 +163,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const out = options.out ? new RunOutput(options.out) : undefined;
   if (out) network.subscribe(out.uplink);
 
-  const nodes: SimNode[] = [];
+  const nodeOptions: ConstructorParameters<typeof SimNode>[0][] = [];
   const bootRng = new Rng(`boots-${seed}`);
   for (const [i, c] of city.nodes.entries()) {
     const type = nodeType(c);
@@ -165,12 +181,15 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       config.variant = "drain";
       settings = { depthMm: 1500, fullDistanceMm: 300, ...settings };
     }
-    nodes.push(new SimNode({
+    nodeOptions.push({
       type, id: c.id, seed: (seed * 7919 + i * 104729) >>> 0, network,
       ...(options.bootSpreadMs ? { firstBootMs: Math.floor(bootRng.next() * options.bootSpreadMs) } : {}), position: { x: c.position.x, y: c.position.y, z: 2 },
       modem: scenario.modem ?? "wio-e5", region, config: { ...config, adr: false, dataRate: scenario.dataRate ?? (region === "US915" ? 1 : 4) }, settings, environment: env,
-    }));
+    });
   }
+  const nodes: (SimNode | XsNode)[] = [];
+  if (xs) for (const o of nodeOptions) nodes.push(await xs.add(o));
+  else for (const o of nodeOptions) nodes.push(new SimNode(o));
 
   // Per node: what it sent (every frame, joins included, for airtime) and what arrived, from the network's
   // delivery reports. Frames, not application events: a confirmed uplink sent twice is two frames, so sent − delivered = lost.
@@ -223,10 +242,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
 
   // Boot records are not needed here (the counters are): keep none.
   for (const n of nodes) n.host.maxRecords = 0;
-  const fleet = new Fleet(network, nodes);
+  const fleet = xs ? new XsFleet(xs, network) : new Fleet(network, nodes as SimNode[]);
   for (let t = HOUR; ; t += HOUR) {
     const until = Math.min(t, endMs);
-    fleet.runUntil(until);
+    await fleet.runUntil(until);
     options.progress?.(until / endMs);
     if (until >= endMs) break;
     if (until % DAY === 0) {
@@ -306,13 +325,14 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     nodes: nodes.length, frames: load.frames, delivered: load.delivered, collisions: load.collisions, noDemodulator: load.noDemodulator,
     channels: load.cells.size, offeredLoad: round4(G), deliveryRatio: round4(heard ? load.delivered / heard : 1), aloha: round4(Math.exp(-2 * G)),
   };
+  if (xs) (summary as RunSummary & { xs?: XsFigures }).xs = xs.figures;
   options.beforeFinish?.(summary, point);
   let files: RunResult["files"];
   if (out) {
     const f = await out.finish(summary);
     files = { dir: f.dir, report: f.report };
   }
-  return { summary, files, wallMs: Date.now() - started, load: point };
+  return { summary, files, wallMs: Date.now() - started, load: point, ...(xs ? { xs: xs.figures } : {}) };
 }
 
 /**
@@ -320,7 +340,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
  * (queued messages and readings, AT transcripts, the server's log, downlinks booked before
  * `beforeMs`), so a run's memory stays flat in the number of days.
  */
-function forgetLogs(nodes: readonly SimNode[], network: SimNetwork, beforeMs: number): void {
+function forgetLogs(nodes: readonly (SimNode | XsNode)[], network: SimNetwork, beforeMs: number): void {
   for (const n of nodes) {
     n.queued.length = 0;
     n.readings.length = 0;
@@ -362,6 +382,7 @@ async function runSweep(scenario: Scenario, sweep: NonNullable<Scenario["sweep"]
       region: options.region,
       nodes: count * gateways,
       ...(options.bootSpreadMs === undefined ? {} : { bootSpreadMs: options.bootSpreadMs }),
+      ...(options.engine ? { engine: options.engine } : {}),
       warmupMin: sweep.warmupMin ?? 0,
       out: final ? options.out : undefined,
       progress: options.progress && ((f) => options.progress!((i + f) / counts.length)),
