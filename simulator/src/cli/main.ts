@@ -84,7 +84,7 @@ function printSummary(s: RunSummary, wallMs: number): void {
 function printXs(x: XsFigures): void {
   const rows = [["node type", "wakes", "XS compute/wake (mean)", "(max)"]];
   for (const [t, f] of Object.entries(x.computePerWake)) rows.push([t, String(f.wakes), String(f.mean), String(f.max)]);
-  process.stdout.write(`\nXS engine (firmware, board and emulated chips in xsnap-worker): peak heap ${x.peakHeapSlots} slots (all nodes); ${x.commands} commands, ${x.hostCalls} calls back\n\n`);
+  process.stdout.write(`\nXS engine (firmware, board and emulated chips in xsnap-worker): peak live heap ${x.peakLiveHeapSlots} slots after GC, ${x.peakHeapSlots} with garbage (all nodes); ${x.commands} commands, ${x.hostCalls} calls back\n\n`);
   process.stdout.write(table(rows) + "\n");
 }
 

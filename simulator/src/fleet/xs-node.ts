@@ -52,8 +52,10 @@ export function xsNodeRuntime(): Promise<string> {
 export interface XsFigures {
   /** Per node type: wakes measured, mean and largest XS compute of one wake (firmware, emulated chips and SimNode's harness). */
   computePerWake: { [T in NodeType]?: { wakes: number; mean: number; max: number } };
-  /** Largest `currentHeapCount` (32-byte slots) the worker reported after any command: all nodes of the run together. */
+  /** Largest `currentHeapCount` (32-byte slots) the worker reported after any command: all nodes together, garbage included (so near the heap's size). */
   peakHeapSlots: number;
+  /** Largest live heap, slots: `currentHeapCount` after the full GC at the end of every `XsFleet.runUntil` (the CLI's: every simulated hour). */
+  peakLiveHeapSlots: number;
   /** Commands sent to XS, and calls XS made back (environment samples, UART writes). */
   commands: number;
   hostCalls: number;
@@ -99,7 +101,7 @@ export class XsNode {
 export class XsEngine {
   #network: SimNetwork | undefined;
   readonly nodes: XsNode[] = [];
-  readonly figures: XsFigures = { computePerWake: {}, peakHeapSlots: 0, commands: 0, hostCalls: 0 };
+  readonly figures: XsFigures = { computePerWake: {}, peakHeapSlots: 0, peakLiveHeapSlots: 0, commands: 0, hostCalls: 0 };
   readonly #xs: Xsnap;
   readonly #byDevEui = new Map<string, XsNode>();
   readonly #sums = new Map<NodeType, number>();
@@ -176,9 +178,12 @@ export class XsEngine {
     }
   }
 
-  /** Moves every node's clock to `tMs`. */
+  /** Moves every node's clock to `tMs`, and collects the garbage to read the live heap. */
   async advance(tMs: number): Promise<void> {
-    await this.#command({ op: "advance", t: tMs });
+    this.figures.commands++;
+    const { meter } = await this.#xs.command(encodeWire({ op: "advance", t: tMs }));
+    this.#meter(meter);
+    if (meter.currentHeapCount > this.figures.peakLiveHeapSlots) this.figures.peakLiveHeapSlots = meter.currentHeapCount;
   }
 
   /** Stops the worker. */

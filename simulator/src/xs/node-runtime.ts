@@ -11,7 +11,8 @@
  *   {op:"run", i, limit, until}       step node i once, then again while its next event
  *                                     comes before `limit` (the next other node's) and
  *                                     not after `until`; answers {next, counters, wakes}
- *   {op:"advance", t}                 every node's clock to t (the end of a fleet run)
+ *   {op:"advance", t}                 every node's clock to t (the end of a fleet run), then a
+ *                                     full GC, so the heap count after it is the live heap
  */
 import { SimNode, type SimNodeEnvironment, type SimNodeOptions } from "../fleet/sim-node.ts";
 import type { SimNetwork } from "../network/network.ts";
@@ -138,6 +139,8 @@ function handle(command: Command): unknown {
       return run(command.i, command.limit, command.until);
     case "advance":
       for (const n of nodes) n.clock.advanceTo(command.t);
+      // xsnap's gc(): only the heap figures change (nothing in the simulator or firmware observes collection).
+      (globalThis as unknown as { gc?: () => void }).gc?.();
       return null;
     default:
       throw new Error(`node runtime: unknown command ${encodeWire(command)}`);
