@@ -22,10 +22,12 @@ export interface BundleForXsOptions {
   /** Extra esbuild `define` substitutions, e.g. `{ DEBUG: "false" }`. */
   define?: Record<string, string>;
   /**
-   * Modules to bundle in place of others, by absolute path: the XS engine swaps the
-   * modem emulators for a UART proxy to the Node side (simulator/src/xs/modem-proxy.ts).
+   * Modules to bundle in place of others: a key is an absolute path (a relative import
+   * resolving to it is swapped) or a bare specifier such as `crypto`; the value is the file to bundle instead.
    */
   replace?: Record<string, string>;
+  /** Files whose exports stand in for free identifiers of the same name (esbuild `inject`), e.g. a `Buffer` shim. */
+  inject?: string[];
 }
 
 /** File of the simulator stand-in for a Moddable platform specifier, or undefined if it is not one. */
@@ -53,13 +55,14 @@ export function platformAliasPlugin(): Plugin {
   };
 }
 
-/** esbuild plugin bundling `replace[path]` wherever a relative import resolves to `path`. */
+/** esbuild plugin bundling `replace[key]` for a relative import resolving to `key`, or for the bare specifier `key`. */
 function replacePlugin(replace: Record<string, string>): Plugin {
   return {
     name: "citysense-replace-modules",
     setup(b) {
-      b.onResolve({ filter: /^\.\.?\// }, (args) => {
-        const to = replace[resolvePath(args.resolveDir, args.path)];
+      b.onResolve({ filter: /.*/ }, (args) => {
+        const key = args.path.startsWith(".") ? resolvePath(args.resolveDir, args.path) : args.path;
+        const to = Object.hasOwn(replace, key) ? replace[key] : undefined;
         return to ? { path: to } : undefined;
       });
     },
@@ -121,6 +124,7 @@ export async function bundleForXs(entryPath: string, options: BundleForXsOptions
     define: options.define,
     banner: { js: CONSOLE_SHIM },
     plugins: [platformAliasPlugin(), ...(options.replace ? [replacePlugin(options.replace)] : [])],
+    inject: options.inject,
     logLevel: "silent",
     legalComments: "none",
   });
