@@ -4,10 +4,11 @@
  * simulator/src/xs/README.md for the boundary.
  *
  * In XS (simulator/src/xs/node-runtime.ts): each node's `SimNode` — its board,
- * emulated chips, battery, pin wakes and firmware. In Node: the environment
- * functions (world models), the modem emulators (lora-packet needs Node's
- * Buffer and crypto) and the network. The XS side calls the Node side
- * synchronously over `issueCommand` for environment samples, modem UART writes
+ * emulated chips, modem emulator (with lora-packet on Buffer and crypto shims),
+ * battery, pin wakes and firmware. In Node: the environment functions (world
+ * models) and the network (radio channel, gateways, network server). The XS
+ * side calls the Node side synchronously over `issueCommand` for environment
+ * samples, each transmitted frame (answered with the RX1/RX2 downlink, if any)
  * and the node's registration; the Node side steps the nodes with commands.
  *
  * `XsFleet` runs the nodes in exactly the order `Fleet` (run-fleet.ts) does —
@@ -18,13 +19,8 @@
  * other node's event.
  */
 import { fileURLToPath } from "node:url";
-import { VirtualClock } from "../core/clock.ts";
-import { Rng } from "../core/rng.ts";
-import type { SerialLink } from "../core/board.ts";
-import type { AtModem, ModemFaultName } from "../network/at-modem.ts";
-import { WioE5Emulator } from "../network/wio-e5-emulator.ts";
-import { Rak3172Emulator } from "../network/rak3172-emulator.ts";
 import type { SimNetwork } from "../network/network.ts";
+import type { Reception, Transmission } from "../network/radio.ts";
 import type { RegionName } from "../network/regions.ts";
 import type { Position } from "../network/channel.ts";
 import type { DeviceRegistration } from "../network/network-server.ts";
@@ -32,19 +28,17 @@ import { bundleForXs } from "../xs/bundle.ts";
 import { Xsnap, type XsnapMeter } from "../xs/xsnap.ts";
 import { decodeWire, encodeWire } from "../xs/wire.ts";
 import type { XsNodeSpec, XsRunReply } from "../xs/node-runtime.ts";
-import type { ModemOutput } from "../xs/modem-proxy.ts";
 import type { FleetEvent } from "./run-fleet.ts";
 import type { ModemModel, NodeType, SimNodeCounters, SimNodeEnvironment, SimNodeOptions } from "./sim-node.ts";
 
 const RUNTIME = fileURLToPath(new URL("../xs/node-runtime.ts", import.meta.url));
-const MODEM_PROXY = fileURLToPath(new URL("../xs/modem-proxy.ts", import.meta.url));
-const REPLACED = ["../network/wio-e5-emulator.ts", "../network/rak3172-emulator.ts"].map((p) => fileURLToPath(new URL(p, import.meta.url)));
+const SHIMS = fileURLToPath(new URL("../xs/shims/", import.meta.url));
 
 let bundled: Promise<string> | undefined;
 
 /** The XS side's script (built once per process: esbuild takes a moment). */
 export function xsNodeRuntime(): Promise<string> {
-  bundled ??= bundleForXs(RUNTIME, { replace: Object.fromEntries(REPLACED.map((p) => [p, MODEM_PROXY])) });
+  bundled ??= bundleForXs(RUNTIME, { replace: { crypto: SHIMS + "crypto.ts" }, inject: [SHIMS + "buffer.ts"] });
   return bundled;
 }
 
@@ -68,8 +62,8 @@ export class XsNode {
   readonly network: SimNetwork;
   readonly modemModel: ModemModel;
   readonly region: RegionName;
-  /** The modem emulator (on the Node side; the firmware reaches it over the UART boundary). */
-  modem!: AtModem;
+  /** What the reports read of the modem emulator in XS: its data rate (after every command), and an empty transcript. */
+  readonly modem = { device: { dr: 0 }, transcript: [] as never[] };
   devEui = "";
   counters: SimNodeCounters = { boots: 0, awakeMs: 0, pinWakes: 0, polls: 0, powerCuts: 0 };
   /** Always empty: the XS side keeps no queue log (SimNode.queued/readings), so memory stays flat. */
@@ -81,9 +75,6 @@ export class XsNode {
   nextEventMs = Number.POSITIVE_INFINITY;
   readonly index: number;
   readonly environment: SimNodeEnvironment;
-  readonly seed: number;
-  readonly modemClock = new VirtualClock();
-  readonly modemOutput: ModemOutput = [];
 
   constructor(index: number, o: SimNodeOptions) {
     this.index = index;
@@ -93,7 +84,6 @@ export class XsNode {
     this.modemModel = o.modem ?? "wio-e5";
     this.region = o.region ?? (o.network.server.region.name as RegionName);
     this.environment = o.environment ?? {};
-    this.seed = o.seed;
   }
 }
 
@@ -103,7 +93,6 @@ export class XsEngine {
   readonly nodes: XsNode[] = [];
   readonly figures: XsFigures = { computePerWake: {}, peakHeapSlots: 0, peakLiveHeapSlots: 0, commands: 0, hostCalls: 0 };
   readonly #xs: Xsnap;
-  readonly #byDevEui = new Map<string, XsNode>();
   readonly #sums = new Map<NodeType, number>();
   #adding: XsNode | undefined;
 
@@ -168,6 +157,7 @@ export class XsEngine {
     const r = await this.#command<XsRunReply>({ op: "run", i: node.index, limit: limitMs, until: untilMs });
     node.nextEventMs = r.next;
     node.counters = r.counters;
+    node.modem.device.dr = r.dr;
     if (r.wakes.length) {
       const f = (this.figures.computePerWake[node.type] ??= { wakes: 0, mean: 0, max: 0 });
       const sum = (this.#sums.get(node.type) ?? 0) + r.wakes.reduce((a, b) => a + b, 0);
@@ -216,34 +206,10 @@ export class XsEngine {
         for (let k = 0; k < (m.count as number); k++) values.push(f(t0 + k * step));
         return encodeWire(values);
       }
-      case "uart": {
-        const node = this.#modemOf(m.devEui as string);
-        node.modemClock.advanceTo(m.t as number);
-        node.modem.serialWrite(fromHex(m.hex as string), m.baud as number);
-        return this.#takeOutput(node);
-      }
-      case "fault": {
-        const node = this.#modemOf(m.devEui as string);
-        node.modemClock.advanceTo(m.t as number);
-        if (m.on) node.modem.inject(m.fault as ModemFaultName);
-        else node.modem.clear(m.fault as ModemFaultName);
-        return this.#takeOutput(node);
-      }
-      case "modem": {
-        const node = this.#adding;
-        if (!node) throw new Error("XS built a modem outside of adding a node");
-        const devEui = m.devEui as string;
-        // The stream SimNode gives its modem: forked from the node's seed by name, as in sim-node.ts.
-        const options = { medium: this.network, devEui, seed: new Rng(node.seed).fork("modem"), region: m.region as RegionName };
-        node.modem = node.modemModel === "rak3172" ? new Rak3172Emulator(options) : new WioE5Emulator(options);
-        const link: SerialLink = {
-          baud: node.modem.baud,
-          clock: node.modemClock,
-          deliver: (bytes, atMs) => void node.modemOutput.push([atMs ?? node.modemClock.nowMs, toHex(bytes)]),
-        };
-        node.modem.attach(link);
-        this.#byDevEui.set(devEui.toUpperCase(), node);
-        return encodeWire({ baud: node.modem.baud });
+      case "transmit": {
+        const tx = m.tx as Omit<Transmission, "phyPayload"> & { phyPayload: string };
+        const r: Reception | undefined = this.network.transmit({ ...tx, phyPayload: fromHex(tx.phyPayload) });
+        return r ? encodeWire({ ...r, phyPayload: toHex(r.phyPayload) }) : "null";
       }
       case "place":
         this.network.placeDevice(m.devEui as string, m.position as Position);
@@ -254,18 +220,6 @@ export class XsEngine {
       default:
         throw new Error(`XS asked for unknown op ${m.op}`);
     }
-  }
-
-  #modemOf(devEui: string): XsNode {
-    const node = this.#byDevEui.get(devEui.toUpperCase());
-    if (!node) throw new Error(`XS wrote to the UART of unknown modem ${devEui}`);
-    return node;
-  }
-
-  #takeOutput(node: XsNode): string {
-    const text = encodeWire(node.modemOutput);
-    node.modemOutput.length = 0;
-    return text;
   }
 }
 

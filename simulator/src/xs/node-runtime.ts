@@ -1,21 +1,24 @@
 /**
- * The XS side of `--engine xs` (bundled for XS by xs-engine.ts, modem emulators
- * replaced by modem-proxy.ts): the simulator's own `SimNode`s — board, emulated
- * chips, battery, pin wakes, and the node's firmware booted afresh at every wake —
- * driven by commands from the Node side. What a node needs from outside comes
- * over `issueCommand` (host-call.ts): the world's environment samples, the modem
- * UART, and its registration on the network.
+ * The XS side of `--engine xs` (bundled for XS by fleet/xs-node.ts, with the
+ * Buffer and crypto shims lora-packet needs): the simulator's own `SimNode`s —
+ * board, emulated chips, modem emulator with its LoRaWAN device, battery, pin
+ * wakes, and the node's firmware booted afresh at every wake — driven by
+ * commands from the Node side. What a node needs from outside comes over
+ * `issueCommand` (host-call.ts): the world's environment samples, the radio
+ * (each frame the modem transmits, answered with what it receives in RX1/RX2),
+ * and its registration on the network.
  *
  * Commands (`handleCommand`, boundary text of wire.ts):
  *   {op:"add", node}                  build a node; answers {devEui, next}
  *   {op:"run", i, limit, until}       step node i once, then again while its next event
  *                                     comes before `limit` (the next other node's) and
- *                                     not after `until`; answers {next, counters, wakes}
+ *                                     not after `until`; answers {next, counters, dr, wakes}
  *   {op:"advance", t}                 every node's clock to t (the end of a fleet run), then a
  *                                     full GC, so the heap count after it is the live heap
  */
 import { SimNode, type SimNodeEnvironment, type SimNodeOptions } from "../fleet/sim-node.ts";
 import type { SimNetwork } from "../network/network.ts";
+import type { Reception, Transmission } from "../network/radio.ts";
 import { callHost } from "./host-call.ts";
 import { decodeWire, encodeWire } from "./wire.ts";
 
@@ -30,6 +33,8 @@ export interface XsNodeSpec extends Omit<SimNodeOptions, "network" | "environmen
 export interface XsRunReply {
   next: number;
   counters: SimNode["counters"];
+  /** The modem's LoRaWAN data rate now. */
+  dr: number;
   /** XS compute (meter units) of each boot in this call, in order. */
   wakes: number[];
 }
@@ -90,9 +95,28 @@ function environmentFrom(node: number, key: string): (tMs: number) => unknown {
   };
 }
 
-/** What SimNode needs of the network, forwarded to the real one on the host. */
+function toHex(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i++) s += (bytes[i] < 16 ? "0" : "") + bytes[i].toString(16);
+  return s;
+}
+
+function fromHex(hex: string): Uint8Array {
+  const out = new Uint8Array(hex.length >> 1);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+/** A frame as it crosses the boundary: the PHYPayload in hex. */
+type Wire<T> = Omit<T, "phyPayload"> & { phyPayload: string };
+
+/** What SimNode and its modem need of the network (the radio medium, placing, registering), forwarded to the real one on the host. */
 function networkStub(region: string): SimNetwork {
   return {
+    transmit: (tx: Transmission): Reception | undefined => {
+      const r = callHost<Wire<Reception> | null>({ op: "transmit", tx: { ...tx, phyPayload: toHex(tx.phyPayload) } });
+      return r ? { ...r, phyPayload: fromHex(r.phyPayload) } : undefined;
+    },
     placeDevice: (devEui: string, position: unknown) => callHost({ op: "place", devEui, position }),
     server: {
       region: { name: region },
@@ -123,7 +147,8 @@ function run(i: number, limit: number, until: number): XsRunReply {
   } while (node.nextEventMs < limit && node.nextEventMs <= until);
   node.queued.length = 0;
   node.readings.length = 0;
-  return { next: node.nextEventMs, counters: node.counters, wakes };
+  node.modem.transcript.length = 0;
+  return { next: node.nextEventMs, counters: node.counters, dr: node.modem.device.dr, wakes };
 }
 
 type Command = { op: "add"; node: XsNodeSpec } | { op: "run"; i: number; limit: number; until: number } | { op: "advance"; t: number };
