@@ -23,11 +23,11 @@ usage: npm run sim -- [options]
   --out <dir>                  write events.jsonl, readings.csv, summary.json and report.html there (default: sim-out;
                                the compared run goes to <dir>-compare)
   --no-out                     write nothing, print the summary only
-  --engine <node|xs>           where the nodes run (default node). xs: each node's firmware, board and emulated chips
-                               run in Moddable's XS engine (build/xs/xsnap-worker, \`npm run build:xs\`); the world, the
-                               modem emulators and the network stay in Node, across the modem UART and the sensors'
-                               environment samples. Same seed, same uplinks as node, byte for byte; the summary adds XS
-                               compute per wake by node type and the peak heap (summary.json: "xs")
+  --engine <node|xs>           where the nodes run (default node). xs: each node's firmware, board, emulated chips and
+                               modem run in Moddable's XS engine (build/xs/xsnap-worker, \`npm run build:xs\`); the world
+                               and the network stay in Node, across the radio (frames out, downlinks back) and the
+                               sensors' environment samples. Same seed, same uplinks as node, byte for byte; the summary
+                               adds XS compute per wake by node type and the heap (summary.json: "xs")
   --help
 `;
 
@@ -84,7 +84,7 @@ function printSummary(s: RunSummary, wallMs: number): void {
 function printXs(x: XsFigures): void {
   const rows = [["node type", "wakes", "XS compute/wake (mean)", "(max)"]];
   for (const [t, f] of Object.entries(x.computePerWake)) rows.push([t, String(f.wakes), String(f.mean), String(f.max)]);
-  process.stdout.write(`\nXS engine (firmware, board and emulated chips in xsnap-worker): peak live heap ${x.peakLiveHeapSlots} slots after GC, ${x.peakHeapSlots} with garbage (all nodes); ${x.commands} commands, ${x.hostCalls} calls back\n\n`);
+  process.stdout.write(`\nXS engine (firmware, board, emulated chips and modem in xsnap-worker): peak live heap ${x.peakLiveHeapSlots} slots after GC, ${x.peakHeapSlots} with garbage (all nodes); ${x.commands} commands, ${x.hostCalls} calls back\n\n`);
   process.stdout.write(table(rows) + "\n");
 }
 
