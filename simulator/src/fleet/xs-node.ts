@@ -44,13 +44,13 @@ export function xsNodeRuntime(): Promise<string> {
 
 /** XS figures of a run: compute per wake by node type and the heap. */
 export interface XsFigures {
-  /** Per node type: wakes measured, mean and largest XS compute of one wake (firmware, emulated chips and SimNode's harness). */
+  /** Per node type: wakes measured, mean and largest XS compute of one wake (firmware, emulated chips and modem, SimNode's harness). */
   computePerWake: { [T in NodeType]?: { wakes: number; mean: number; max: number } };
   /** Largest `currentHeapCount` (32-byte slots) the worker reported after any command: all nodes together, garbage included (so near the heap's size). */
   peakHeapSlots: number;
   /** Largest live heap, slots: `currentHeapCount` after the full GC at the end of every `XsFleet.runUntil` (the CLI's: every simulated hour). */
   peakLiveHeapSlots: number;
-  /** Commands sent to XS, and calls XS made back (environment samples, UART writes). */
+  /** Commands sent to XS, and calls XS made back (environment samples, frames transmitted, registrations). */
   commands: number;
   hostCalls: number;
 }
