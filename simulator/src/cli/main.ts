@@ -7,6 +7,7 @@ import { resolve } from "node:path";
 import { loadScenario, scenarioNames } from "./scenario.ts";
 import { runScenario } from "./run-scenario.ts";
 import type { RunSummary } from "../report/run-data.ts";
+import type { XsFigures } from "../fleet/xs-node.ts";
 
 const HELP = `citysense simulator: runs the real node firmware on emulated chips, a simulated LoRaWAN network and a model of the city.
 
@@ -23,6 +24,11 @@ usage: npm run sim -- [options]
   --out <dir>                  write events.jsonl, readings.csv, summary.json and report.html there (default: sim-out;
                                the compared run goes to <dir>-compare)
   --no-out                     write nothing, print the summary only
+  --engine <node|xs>           where the nodes run (default node). xs: each node's firmware, board, emulated chips and
+                               modem run in Moddable's XS engine (build/xs/xsnap-worker, \`npm run build:xs\`); the world
+                               and the network stay in Node, across the radio (frames out, downlinks back) and the
+                               sensors' environment samples. Same seed, same uplinks as node, byte for byte; the summary
+                               adds XS compute per wake by node type and the heap (summary.json: "xs")
   --help
 `;
 
@@ -75,6 +81,14 @@ function printSummary(s: RunSummary, wallMs: number): void {
   }
 }
 
+/** The XS engine's figures: compute per wake by node type, peak heap. */
+function printXs(x: XsFigures): void {
+  const rows = [["node type", "wakes", "XS compute/wake (mean)", "(max)"]];
+  for (const [t, f] of Object.entries(x.computePerWake)) rows.push([t, String(f.wakes), String(f.mean), String(f.max)]);
+  process.stdout.write(`\nXS engine (firmware, board, emulated chips and modem in xsnap-worker): peak live heap ${x.peakLiveHeapSlots} slots after GC, ${x.peakHeapSlots} with garbage (all nodes); ${x.commands} commands, ${x.hostCalls} calls back\n\n`);
+  process.stdout.write(table(rows) + "\n");
+}
+
 async function main(): Promise<void> {
   let args;
   try {
@@ -93,7 +107,9 @@ async function main(): Promise<void> {
     process.stdout.write(HELP);
     return;
   }
-  if (args.engine !== undefined && args.engine !== "node") fail(`--engine ${args.engine} is not available yet (the simulator runs the firmware under Node for now)`);
+  if (args.engine !== undefined && args.engine !== "node" && args.engine !== "xs") fail(`--engine must be node or xs, got "${args.engine}"`);
+  const engine = args.engine as "node" | "xs" | undefined;
+  if (engine === "xs" && args.workers !== undefined && args.workers !== "1") fail("--engine xs runs every node in one XS worker: leave out --workers");
   if (args.region !== undefined && !["EU868", "US915", "AU915", "AS923"].includes(args.region)) fail(`--region must be EU868, US915, AU915 or AS923, got "${args.region}"`);
   let scenario;
   try {
@@ -110,6 +126,7 @@ async function main(): Promise<void> {
     seed: int("seed", args.seed, 0, 4294967295),
     region: args.region as typeof scenario.region | undefined,
     workers: int("workers", args.workers, 1, 64),
+    ...(engine ? { engine } : {}),
     progress: tty
       ? (f: number) => {
           const pct = Math.floor(f * 100);
@@ -123,6 +140,7 @@ async function main(): Promise<void> {
   };
   const result = await runScenario(scenario, { ...options, out });
   printSummary(result.summary, result.wallMs);
+  if (result.xs) printXs(result.xs);
   if (result.files) process.stdout.write(`\nwrote ${result.files.dir}/{events.jsonl, readings.csv, summary.json, report.html}\n`);
   if (args.compare !== undefined) {
     let other;
@@ -134,6 +152,7 @@ async function main(): Promise<void> {
     last = -1;
     const b = await runScenario(other, { ...options, out: out ? out + "-compare" : undefined });
     printSummary(b.summary, b.wallMs);
+    if (b.xs) printXs(b.xs);
     if (b.files) process.stdout.write(`\nwrote ${b.files.dir}/{events.jsonl, readings.csv, summary.json, report.html}\n`);
     process.stdout.write("\n" + compareTable(result.summary, b.summary) + "\n");
   }

@@ -12,6 +12,7 @@ import type { NodeType } from "../fleet/sim-node.ts";
 import { VirtualClock } from "../core/clock.ts";
 import { buildWorld, sortEvents, sortLines, type EpochResult, type NodeFacts, type RunParams } from "./scenario-shard.ts";
 import { localShard, workerShard, type ShardPort } from "./shard-ports.ts";
+import { mergeXsFigures, type XsFigures } from "../fleet/xs-node.ts";
 import { RunOutput } from "../report/run-output.ts";
 import type { RunSummary, NodeSummary, Detection, FalseAlarm, GroundTruthEvent, CapacityPoint } from "../report/run-data.ts";
 import type { Scenario } from "./scenario.ts";
@@ -62,6 +63,8 @@ export interface RunOptions {
   workers?: number;
   /** Called with the run's summary and offered load just before the files are finished (the sweep adds its figures there). */
   beforeFinish?: (summary: RunSummary, load: CapacityPoint) => void;
+  /** Where the nodes run: "node" (default) or "xs", Moddable's engine (simulator/src/xs/README.md). */
+  engine?: "node" | "xs";
 }
 
 /** What a run produced. */
@@ -71,6 +74,8 @@ export interface RunResult {
   wallMs: number;
   /** Offered load and delivery of the frames after the warm-up (`scenario.sweep.warmupMin`), against pure ALOHA. */
   load: CapacityPoint;
+  /** With `engine: "xs"`: XS compute per wake by node type and peak heap (also in summary.json as `xs`). */
+  xs?: XsFigures;
 }
 
 /** Battery figures of a node type from hardware/<type>/power.json (capacity × usable share, sleep current). */
@@ -103,14 +108,16 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const days = options.days ?? scenario.days;
   const region = options.region ?? scenario.region;
   const epoch = new VirtualClock().epochUnixMs;
-  const params: RunParams = { seed, days, region, ...(options.nodes === undefined ? {} : { nodes: options.nodes }), ...(options.bootSpreadMs ? { bootSpreadMs: options.bootSpreadMs } : {}) };
+  const params: RunParams = { seed, days, region, ...(options.engine === "xs" ? { engine: "xs" as const } : {}), ...(options.nodes === undefined ? {} : { nodes: options.nodes }), ...(options.bootSpreadMs ? { bootSpreadMs: options.bootSpreadMs } : {}) };
   // The coordinator's copy of the world: ground truth, positions and gateways (each shard builds its own).
   const world = buildWorld(scenario, params);
   const { city, gateways } = world;
   const workers = Math.max(1, Math.min(options.workers ?? 1, city.nodes.length));
+  if (options.engine === "xs" && workers > 1) throw new Error("engine xs runs every node in one XS worker: use workers 1");
   const shards: ShardPort[] = workers === 1
     ? [localShard(scenario, params, { index: 0, count: 1 }, world)]
     : Array.from({ length: workers }, (_, index) => workerShard(scenario, params, { index, count: workers }));
+  let xsFigures: XsFigures | undefined;
 
   const out = options.out ? new RunOutput(options.out) : undefined;
   let facts: NodeFacts[];
@@ -184,6 +191,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     const finals = await Promise.all(shards.map((s) => s.finish()));
     take(finals);
     facts = finals.flatMap((f) => f.facts).sort((a, b) => a.index - b.index);
+    const xsOf = finals.flatMap((f) => (f.xs ? [f.xs] : []));
+    if (xsOf.length) xsFigures = mergeXsFigures(xsOf);
   } finally {
     await Promise.all(shards.map((s) => s.close()));
   }
@@ -255,13 +264,14 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     nodes: facts.length, frames: load.frames, delivered: load.delivered, collisions: load.collisions, noDemodulator: load.noDemodulator,
     channels: load.cells.size, offeredLoad: round4(G), deliveryRatio: round4(heard ? load.delivered / heard : 1), aloha: round4(Math.exp(-2 * G)),
   };
+  if (xsFigures) (summary as RunSummary & { xs?: XsFigures }).xs = xsFigures;
   options.beforeFinish?.(summary, point);
   let files: RunResult["files"];
   if (out) {
     const f = await out.finish(summary);
     files = { dir: f.dir, report: f.report };
   }
-  return { summary, files, wallMs: Date.now() - started, load: point };
+  return { summary, files, wallMs: Date.now() - started, load: point, ...(xsFigures ? { xs: xsFigures } : {}) };
 }
 
 function round4(v: number): number {

@@ -20,6 +20,7 @@ import { City, type CityNode } from "../world/city.ts";
 import { SimNetwork, type DeliveryLine, type EpochBatch } from "../network/network.ts";
 import { SimNode, type ModemModel, type NodeType } from "../fleet/sim-node.ts";
 import { Fleet, type FleetEvent } from "../fleet/run-fleet.ts";
+import { XsEngine, XsFleet, type XsFigures, type XsNode } from "../fleet/xs-node.ts";
 import { Rng } from "../core/rng.ts";
 import type { Scenario } from "./scenario.ts";
 
@@ -40,6 +41,8 @@ export interface RunParams {
   nodes?: number;
   /** First boots spread evenly over this many ms (default: the SimNode default). */
   bootSpreadMs?: number;
+  /** Run the nodes in Moddable's XS engine (simulator/src/xs/README.md); default Node. */
+  engine?: "xs";
 }
 
 /** A gateway of the run. */
@@ -72,6 +75,12 @@ export interface NodeFacts {
 export interface EpochResult {
   events: FleetEvent[];
   lines: DeliveryLine[];
+}
+
+/** The end of a shard's run: what the last barrier gives, the nodes' counters, and the XS engine's figures (engine xs). */
+export interface ShardEnd extends EpochResult {
+  facts: NodeFacts[];
+  xs?: XsFigures;
 }
 
 function scaleCounts(s: Scenario, total: number | undefined): Scenario["nodes"] {
@@ -134,15 +143,28 @@ function buildNetwork(scenario: Scenario, params: RunParams, gateways: readonly 
 /** The nodes of one shard on their network, run epoch by epoch. */
 export class ShardRun {
   readonly network: SimNetwork;
-  readonly nodes: SimNode[] = [];
+  readonly nodes: (SimNode | XsNode)[] = [];
   readonly #indexes: number[] = [];
-  readonly #fleet: Fleet;
+  readonly #fleet: Fleet | XsFleet;
+  readonly #xs: XsEngine | undefined;
 
-  constructor(scenario: Scenario, params: RunParams, shard: ShardSpec, world: RunWorld = buildWorld(scenario, params)) {
+  private constructor(network: SimNetwork, nodes: (SimNode | XsNode)[], indexes: number[], xs: XsEngine | undefined) {
+    this.network = network;
+    this.nodes = nodes;
+    this.#indexes = indexes;
+    this.#xs = xs;
+    this.#fleet = xs ? new XsFleet(xs, network) : new Fleet(network, nodes as SimNode[]);
+  }
+
+  /** Builds the shard: its network and its nodes (in a new XS engine with `params.engine` "xs"). */
+  static async create(scenario: Scenario, params: RunParams, shard: ShardSpec, world: RunWorld = buildWorld(scenario, params)): Promise<ShardRun> {
     const { city, gateways } = world;
     const seed = params.seed;
     const region = params.region;
-    this.network = buildNetwork(scenario, params, gateways);
+    const network = buildNetwork(scenario, params, gateways);
+    const xs = params.engine === "xs" ? await XsEngine.start() : undefined;
+    const nodes: (SimNode | XsNode)[] = [];
+    const indexes: number[] = [];
     const bootRng = new Rng(`boots-${seed}`);
     for (const [i, c] of city.nodes.entries()) {
       // Drawn for every node in every shard, so each node's first boot is the same whatever the shards.
@@ -166,17 +188,23 @@ export class ShardRun {
         config.variant = "drain";
         settings = { depthMm: 1500, fullDistanceMm: 300, ...settings };
       }
-      const node = new SimNode({
-        type, id: c.id, seed: (seed * 7919 + i * 104729) >>> 0, network: this.network, addressIndex: i,
+      const options: ConstructorParameters<typeof SimNode>[0] = {
+        type, id: c.id, seed: (seed * 7919 + i * 104729) >>> 0, network, addressIndex: i,
         ...(firstBootMs === undefined ? {} : { firstBootMs }), position: { x: c.position.x, y: c.position.y, z: 2 },
         modem: scenario.modem ?? "wio-e5", region, config: { ...config, adr: false, dataRate: scenario.dataRate ?? (region === "US915" ? 1 : 4) }, settings, environment: env,
-      });
-      // Boot records are not needed (the counters are): keep none.
-      node.host.maxRecords = 0;
-      this.nodes.push(node);
-      this.#indexes.push(i);
+      };
+      try {
+        const node = xs ? await xs.add(options) : new SimNode(options);
+        // Boot records are not needed (the counters are): keep none.
+        node.host.maxRecords = 0;
+        nodes.push(node);
+        indexes.push(i);
+      } catch (e) {
+        await xs?.close();
+        throw e;
+      }
     }
-    this.#fleet = new Fleet(this.network, this.nodes);
+    return new ShardRun(network, nodes, indexes, xs);
   }
 
   /** Identity and counters of this shard's nodes. */
@@ -188,8 +216,8 @@ export class ShardRun {
   }
 
   /** Runs this shard's nodes until `untilMs` and returns what they put on the air and booked in the epoch. */
-  runEpoch(untilMs: number): EpochBatch {
-    this.#fleet.runUntil(untilMs);
+  async runEpoch(untilMs: number): Promise<EpochBatch> {
+    await this.#fleet.runUntil(untilMs);
     return this.network.takeEpoch();
   }
 
@@ -208,9 +236,14 @@ export class ShardRun {
     return { events: this.#fleet.events.splice(0), lines };
   }
 
-  /** Settles every remaining uplink with all frames known. */
-  finish(): EpochResult {
-    return { events: this.#fleet.events.splice(0), lines: this.network.finalize().uplinks };
+  /** Settles every remaining uplink with all frames known; the nodes' counters and the XS figures. */
+  finish(): ShardEnd {
+    return { events: this.#fleet.events.splice(0), lines: this.network.finalize().uplinks, facts: this.facts(), ...(this.#xs ? { xs: this.#xs.figures } : {}) };
+  }
+
+  /** Stops the XS engine, if any. */
+  async close(): Promise<void> {
+    await this.#xs?.close();
   }
 
   /**

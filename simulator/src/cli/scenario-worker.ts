@@ -10,21 +10,18 @@ import type { ShardRequest } from "./shard-ports.ts";
 
 const data = workerData as { scenario: Scenario; params: RunParams; shard: ShardSpec };
 const port = parentPort!;
-let run: ShardRun | undefined;
-try {
-  run = new ShardRun(data.scenario, data.params, data.shard);
-} catch (e) {
-  port.postMessage({ id: -1, error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
-}
+const started = ShardRun.create(data.scenario, data.params, data.shard);
+started.catch((e: unknown) => port.postMessage({ id: -1, error: e instanceof Error ? (e.stack ?? e.message) : String(e) }));
 
-port.on("message", (m: ShardRequest) => {
+// Requests come one at a time (the coordinator waits for each answer), so they never interleave.
+port.on("message", async (m: ShardRequest) => {
   try {
-    if (!run) throw new Error("shard failed to start");
+    const run = await started;
     let result: unknown;
     if (m.op === "facts") result = run.facts();
-    else if (m.op === "epoch") result = run.runEpoch(m.untilMs);
+    else if (m.op === "epoch") result = await run.runEpoch(m.untilMs);
     else if (m.op === "commit") result = run.commit(m.batches, m.pruneBeforeMs);
-    else result = { ...run.finish(), facts: run.facts() };
+    else result = run.finish();
     port.postMessage({ id: m.id, result });
   } catch (e) {
     port.postMessage({ id: m.id, error: e instanceof Error ? (e.stack ?? e.message) : String(e) });

@@ -6,7 +6,7 @@
  */
 import { Worker } from "node:worker_threads";
 import type { EpochBatch } from "../network/network.ts";
-import { ShardRun, type EpochResult, type NodeFacts, type RunParams, type RunWorld, type ShardSpec } from "./scenario-shard.ts";
+import { ShardRun, type EpochResult, type NodeFacts, type RunParams, type RunWorld, type ShardEnd, type ShardSpec } from "./scenario-shard.ts";
 import type { Scenario } from "./scenario.ts";
 
 /** A call to a shard worker. */
@@ -27,21 +27,27 @@ export interface ShardPort {
   runEpoch(untilMs: number): Promise<EpochBatch>;
   /** Commits every shard's epoch (and prunes before `pruneBeforeMs`); resolves with the events and settled lines. */
   commit(batches: EpochBatch[], pruneBeforeMs?: number): Promise<EpochResult>;
-  /** Settles the rest; resolves with it and the nodes' final counters. */
-  finish(): Promise<EpochResult & { facts: NodeFacts[] }>;
+  /** Settles the rest; resolves with it, the nodes' final counters and any XS figures. */
+  finish(): Promise<ShardEnd>;
   /** Stops the worker (if any). */
   close(): Promise<void>;
 }
 
 /** A shard run in this thread. */
 export function localShard(scenario: Scenario, params: RunParams, shard: ShardSpec, world?: RunWorld): ShardPort {
-  const run = new ShardRun(scenario, params, shard, world);
+  const created = ShardRun.create(scenario, params, shard, world);
   return {
-    facts: async () => run.facts(),
-    runEpoch: async (untilMs) => run.runEpoch(untilMs),
-    commit: async (batches, pruneBeforeMs) => run.commit(batches, pruneBeforeMs),
-    finish: async () => ({ ...run.finish(), facts: run.facts() }),
-    close: async () => {},
+    facts: async () => (await created).facts(),
+    runEpoch: async (untilMs) => (await created).runEpoch(untilMs),
+    commit: async (batches, pruneBeforeMs) => (await created).commit(batches, pruneBeforeMs),
+    finish: async () => (await created).finish(),
+    close: async () => {
+      try {
+        await (await created).close();
+      } catch {
+        // It never started: nothing to stop.
+      }
+    },
   };
 }
 

@@ -15,9 +15,8 @@ const ZERO_IV = new Uint8Array(16);
 
 /** AES-128-CBC with a zero IV over whole blocks (no padding); the last block is the CBC-MAC. */
 function cbc(key: Uint8Array, blocks: Uint8Array): Uint8Array {
-  const c = createCipheriv("aes-128-cbc", key, ZERO_IV);
-  c.setAutoPadding(false);
-  return new Uint8Array(c.update(blocks));
+  // Encrypting, update() gives every complete block at once; final() (padding) is never called.
+  return new Uint8Array(createCipheriv("aes-128-cbc", key, ZERO_IV).update(blocks));
 }
 
 /** AES-128 of each 16-byte block on its own (ECB, as one-block CBC runs with a zero IV). */

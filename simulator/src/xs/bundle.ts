@@ -21,6 +21,13 @@ export interface BundleForXsOptions {
   minify?: boolean;
   /** Extra esbuild `define` substitutions, e.g. `{ DEBUG: "false" }`. */
   define?: Record<string, string>;
+  /**
+   * Modules to bundle in place of others: a key is an absolute path (a relative import
+   * resolving to it is swapped) or a bare specifier such as `crypto`; the value is the file to bundle instead.
+   */
+  replace?: Record<string, string>;
+  /** Files whose exports stand in for free identifiers of the same name (esbuild `inject`), e.g. a `Buffer` shim. */
+  inject?: string[];
 }
 
 /** File of the simulator stand-in for a Moddable platform specifier, or undefined if it is not one. */
@@ -43,6 +50,20 @@ export function platformAliasPlugin(): Plugin {
         const path = platformModulePath(args.path);
         if (path && existsSync(path)) return { path };
         return { errors: [{ text: `no simulator stand-in for "${args.path}" (expected ${path})` }] };
+      });
+    },
+  };
+}
+
+/** esbuild plugin bundling `replace[key]` for a relative import resolving to `key`, or for the bare specifier `key`. */
+function replacePlugin(replace: Record<string, string>): Plugin {
+  return {
+    name: "citysense-replace-modules",
+    setup(b) {
+      b.onResolve({ filter: /.*/ }, (args) => {
+        const key = args.path.startsWith(".") ? resolvePath(args.resolveDir, args.path) : args.path;
+        const to = Object.hasOwn(replace, key) ? replace[key] : undefined;
+        return to ? { path: to } : undefined;
       });
     },
   };
@@ -102,7 +123,8 @@ export async function bundleForXs(entryPath: string, options: BundleForXsOptions
     minify: options.minify ?? false,
     define: options.define,
     banner: { js: CONSOLE_SHIM },
-    plugins: [platformAliasPlugin()],
+    plugins: [platformAliasPlugin(), ...(options.replace ? [replacePlugin(options.replace)] : [])],
+    inject: options.inject,
     logLevel: "silent",
     legalComments: "none",
   });
