@@ -20,7 +20,10 @@
  * Confirmed uplinks (alarms, and the link's delivery checkpoints) are allowed
  * only while the downlinks of the last 24 h leave `downlinkReserve` for the
  * network's own commands. Every confirmed uplink is charged one downlink
- * whether or not its ACK arrived (a lost ACK was still sent): conservative.
+ * whether or not its ACK arrived (a lost ACK was still sent), except the
+ * probes of an outage after its first two (session.ts UNACKED_CHARGED): the
+ * network heard none of them, and charging them would leave no downlink to
+ * notice the end of a short outage with for the rest of the day.
  *
  * `effectiveIntervalS` turns the budget into the routine interval a node can
  * afford at the current data rate: never below the configured one.

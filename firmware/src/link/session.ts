@@ -36,7 +36,9 @@
  * Modem faults: busy / no-channel → stop, retry next wake; not-joined (the
  * modem rebooted and lost its session) → rejoin with back-off and go on;
  * length → retry with fewer batch entries; timeout → counted, retried (twice
- * per wake at most); nack → back-off as above; anything else → next wake.
+ * per wake at most), except on a confirmed uplink, where it is a nack (no ACK
+ * came in time: the modem's duty-cycle-paced retransmissions can outlast the
+ * driver's wait); nack → back-off as above; anything else → next wake.
  *
  * Time. "Link time" is the RTC's ms since power-on plus a base kept in RTC
  * memory. After a power cut (RTC memory lost, RTC restarted) the base is set
@@ -176,6 +178,14 @@ const SNAP_JOIN = 28;
 const SNAP_BYTES = SNAP_JOIN + JOIN_FLASH_BYTES + 4;
 
 const HOUR_MS = 3600000;
+/**
+ * Unacknowledged confirmed uplinks in a row that are charged a downlink. The
+ * rest of a streak are not: the probe back-off (30 s, 1 min, 2 min, then
+ * 15 min doubling to 4 h) bounds them to about a dozen a day, which is what
+ * the ledger can undercount only if the network hears every probe and every
+ * ACK is lost.
+ */
+const UNACKED_CHARGED = 2;
 const MAX_DOWNLINKS = 8;
 /** Airtime a fair-use claim covers beyond the transmission that needs it. */
 const AIR_SLACK_MS = 3000;
@@ -878,13 +888,19 @@ export class LoRaWanLink implements LinkPort {
     }
     const end = this.linkMs();
     const onAir = !fault || fault === "nack" || fault === "timeout" || fault === "error";
+    // A confirmed uplink that timed out saw no ACK in time either: the modem's retransmissions, each waiting for the
+    // duty cycle, can outlast the driver's wait (4 tries of a 40-byte frame at SF8 take ~60 s in EU868).
+    const unacked = fault === "nack" || (fault === "timeout" && out.confirmed);
     if (onAir) {
       // An unacknowledged confirmed uplink may have gone out once per modem retry (an ACKed one is counted once:
       // the modem does not say whether it needed a retry first).
       const spent = out.confirmed && fault ? airtime * this.#opt.confirmedTx : airtime;
       this.#fair.recordUplink(start, spent);
       if (out.kind === 4) this.#fair.spendRoutine(start, spent);
-      if (out.confirmed) this.#fair.recordDownlink(start);
+      // An unacknowledged confirmed uplink is charged a downlink (its ACK may have been lost), but only the first
+      // UNACKED_CHARGED of a streak: after that the network is not hearing us and sends nothing, and charging every
+      // probe of an outage spent the day's budget, leaving the node unable to probe for a day after a short outage.
+      if (out.confirmed && !(unacked && this.#nackStreak >= UNACKED_CHARGED)) this.#fair.recordDownlink(start);
       this.#duty.record(airtime, end);
       this.stats.airtimeUs += spent;
     }
@@ -907,7 +923,7 @@ export class LoRaWanLink implements LinkPort {
       return true;
     }
     this.#count(fault);
-    switch (fault) {
+    switch (unacked ? "nack" : fault) {
       case "nack":
         this.#nackStreak++;
         this.#confirmNextMs = end + this.#confirmBackoffMs(this.#nackStreak);

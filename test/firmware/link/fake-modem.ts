@@ -64,6 +64,8 @@ export interface Delivered {
 }
 
 export interface FakeModemOptions {
+  /** An unacknowledged confirmed uplink ends in "timeout" (a driver that stopped waiting before the modem's retransmissions ended) instead of "nack". */
+  unackedTimesOut?: boolean;
   clock: VirtualClock;
   region?: Region;
   seed?: number;
@@ -230,7 +232,7 @@ export class FakeModem implements LoRaModem {
     if (!ackHeard) downlink = undefined;
     tx.acked = confirmed && ackHeard;
     this.#clock.advance(Math.ceil(airtimeMs) + (ackHeard && (confirmed || downlink) ? 1200 : 2200));
-    if (confirmed && !tx.acked) throw new ModemError("nack", "no ACK");
+    if (confirmed && !tx.acked) throw new ModemError(this.opts.unackedTimesOut ? "timeout" : "nack", "no ACK");
     return downlink ? { acked: true, downlink, pending: false } : { acked: true, pending: false };
   }
 

@@ -34,4 +34,33 @@ describe("link: an outage on a day without downlinks to spare", () => {
     const lost = submitted.filter((id) => !got.has(id));
     assert.deepEqual(lost, [], "readings never delivered");
   });
+
+  for (const unackedTimesOut of [false, true]) {
+    it(`notices the end of a short outage within the probe back-off, not a day later, and still loses nothing${unackedTimesOut ? " (confirmed uplinks time out)" : ""}`, () => {
+      const outageFrom = 6 * HOUR;
+      const outageTo = outageFrom + 4 * HOUR;
+      const rig = new LinkRig({ seed: 43, dataRate: 5, unackedTimesOut, outage: (ms) => ms >= outageFrom && ms < outageTo });
+      const submitted: number[] = [];
+      for (let w = 1; rig.nowMs < outageTo + 20 * HOUR; w++) {
+        const start = rig.nowMs;
+        rig.wake((link) => {
+          assert.equal(link.submit(4, waterReading(w), 11, "routine"), true);
+          submitted.push(w);
+          // Two alarms before the outage, as on an ordinary day.
+          if (w === 8 || w === 16) link.submit(5, waterAlarm(90000 + w), 15, "alarm");
+          link.flush();
+        });
+        rig.sleepUntil(start + 15 * MIN);
+      }
+      const probes = rig.modem.txs.filter((t) => t.confirmed && t.startMs >= outageFrom && t.startMs < outageTo);
+      const after = rig.modem.txs.filter((t) => t.kind === "data" && t.startMs >= outageTo && t.acked);
+      assert.ok(after.length > 0, "nothing acknowledged after the outage");
+      // The back-off's longest step is 4 h (randomised to 2–4 h); before the fix the next probe waited ~20 h for the budget.
+      assert.ok(after[0].startMs - outageTo <= 4 * HOUR + 15 * MIN, `first ACK ${((after[0].startMs - outageTo) / HOUR).toFixed(1)} h after the outage ended`);
+      // The day's budget was under pressure: checkpoints and alarms before, probes in the outage (8 confirmable a day).
+      assert.ok(probes.length >= 5, `only ${probes.length} probes in the outage`);
+      const got = new Set(arrivals(rig.modem.delivered).map((a) => a.id));
+      assert.deepEqual(submitted.filter((id) => !got.has(id)), [], "readings never delivered");
+    });
+  }
 });
