@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
-  FLOW_FEATURES, FLOW_WINDOW_MIN_MINUTES, FlowWindowFeatures, logCode,
+  FLOW_FEATURES, FLOW_WINDOW_MIN_MINUTES, FlowWindowFeatures, div60, div900, logCode,
 } from "../../../firmware/src/dsp/flow-window.ts";
 import {
   ENRICHED, logCode as trainingLogCode, simulateHousehold, windowFeatures, type Household,
@@ -66,6 +66,11 @@ describe("dsp/flow-window: the water model's features, streaming", () => {
     for (let e = 0; e < 31; e++) for (const d of [-1, 0, 1]) assert.equal(logCode(2 ** e + d), trainingLogCode(2 ** e + d));
     fc.assert(fc.property(fc.integer({ min: 0, max: 0x7fffffff }), (v) => logCode(v) === trainingLogCode(v)), { numRuns: 20_000 });
     assert.equal(logCode(0x7fffffff), 248);
+  });
+
+  it("its constant divisions by multiply and shift are exact over their whole ranges", () => {
+    for (let x = 0; x <= 2999; x++) assert.equal(div60(x), Math.floor(x / 60), `${x} / 60`);
+    for (let x = 0; x < DAY_S; x++) assert.equal(div900(x), Math.floor(x / 900), `${x} / 900`);
   });
 
   it("gives exactly windowFeatures' codes on random per-minute flows (several days, so the 24-hour ring wraps)", () => {
@@ -150,6 +155,16 @@ describe("dsp/flow-window: the water model's features, streaming", () => {
       const after = new Int32Array(h.stateWords);
       h.save(after, 0);
       assert.deepEqual(after, before, "a failed load changes nothing");
+    }
+    // Ringed codes: 248 is the largest logCode; 249..255 in any byte of a word is corrupt.
+    for (let shift = 0; shift < 32; shift += 8) {
+      const w = words.slice();
+      w[15] = (248 << shift) | 0;
+      assert.doesNotThrow(() => new FlowWindowFeatures().load(w, 0));
+      for (const v of [249, 250, 255]) {
+        w[15] = (v << shift) | (shift === 0 ? 0 : 248);
+        assert.throws(() => new FlowWindowFeatures().load(w, 0), RangeError, `byte ${v} << ${shift}`);
+      }
     }
     const unset = words.slice();
     unset[0] = -1;
