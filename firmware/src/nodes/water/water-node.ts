@@ -30,7 +30,8 @@
  *   Equal start and end hours switch the night rule off (the 24-hour rule stays).
  *   With the `leakDetector: "model"` setting (manifest config) the int8 water
  *   model decides instead (leak-model.ts): the flow of every wake goes into
- *   15-minute windows of the local day (dsp/flow-window.ts: 8 integer codes,
+ *   15-minute windows of the local day (RTC time while the clock is unsynced,
+ *   which shifts the model's hour feature; dsp/flow-window.ts: 8 integer codes,
  *   the same the model was trained on); when a window completes and a day of
  *   windows is known, the model classifies it; leak after MODEL_RAISE_WINDOWS
  *   leak windows in a row (1 h), leakCleared after MODEL_CLEAR_WINDOWS windows
@@ -228,11 +229,6 @@ export class WaterNode {
   /** True when this boot found no usable retained state (power cut, reset, first boot). */
   get wasColdStart(): boolean {
     return this.#cold;
-  }
-
-  /** Int32 words this node keeps in RTC memory (its segment's payload, without the 4-word header). */
-  get retainedWords(): number {
-    return this.#w.length;
   }
 
   /** Whether the manual override read active at this wake. */
