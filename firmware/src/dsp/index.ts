@@ -18,4 +18,7 @@ export {
 export { FILL_MAX_DEPTH_MM, fillHalfPercent } from "./fill.ts";
 export { DAY_S, NIGHT_FLOW_UNAVAILABLE, NightFlowMonitor } from "./night-flow.ts";
 export type { NightFlowOptions } from "./night-flow.ts";
+export {
+  FLOW_DAY_WINDOWS, FLOW_FEATURES, FLOW_RECENT_WINDOWS, FLOW_WINDOW_MIN_MINUTES, FLOW_WINDOW_S, FlowWindowFeatures, HIGH_FLOW_ML_MIN, logCode,
+} from "./flow-window.ts";
 export type { Persistent } from "./persist.ts";

@@ -41,10 +41,13 @@ export function simulateHousehold(seed: number, days: number, options: Partial<W
   const minutes = days * 1440;
   const flowMl = new Int32Array(minutes);
   // What the node measures: whole pulses of a 450 P/L Hall turbine (YF-S201) counted per minute, in mL.
+  // The volume is the integral over the minute, as the meter counts it: a 20-second tap run is a third of
+  // a minute at its flow, not a whole minute or nothing (the flow sampled at the minute's start).
   let volumeMl = 0;
   let pulses = 0;
   for (let i = 0; i < minutes; i++) {
-    volumeMl += Math.round(w.flowLMin(startMs + i * MINUTE_MS) * 1000);
+    const t = startMs + i * MINUTE_MS;
+    volumeMl += Math.round(w.volumeL(t, t + MINUTE_MS) * 1000);
     const total = Math.floor((volumeMl * PULSES_PER_LITRE) / 1000);
     flowMl[i] = Math.round(((total - pulses) * 1000) / PULSES_PER_LITRE);
     pulses = total;

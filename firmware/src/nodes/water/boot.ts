@@ -1,12 +1,18 @@
 /** One boot of the water node: run a cycle, then deep-sleep until the next one (or until the override switch moves). */
 import Time from "time";
 import { deepSleep, resetReason } from "native:sleep";
-import { WaterNode, type WaterHardware } from "./water-node.ts";
+import { WaterNode, type LeakDetector, type WaterHardware } from "./water-node.ts";
 import type { NodeRuntime } from "../runtime.ts";
 
+/** Build-time settings of a water node (the manifest's config). */
+export interface WaterSettings {
+  /** Leak detector: the night rules or the int8 model (default: water-node.ts DEFAULT_LEAK_DETECTOR). */
+  leakDetector?: LeakDetector;
+}
+
 /** Runs one wake of the water node and puts the MCU to sleep (on the board this call does not return). */
-export function bootWater(hw: WaterHardware, rt: NodeRuntime): void {
-  const node = new WaterNode(hw, rt, { resetReason: resetReason(), utcOffsetS: Time.timezone + Time.dst });
+export function bootWater(hw: WaterHardware, rt: NodeRuntime, settings: WaterSettings = {}): void {
+  const node = new WaterNode(hw, rt, { resetReason: resetReason(), utcOffsetS: Time.timezone + Time.dst, leakDetector: settings.leakDetector });
   const ms = node.cycle();
   const o = hw.overrideWake;
   if (o && hw.override && hw.valve) {

@@ -8,7 +8,7 @@ import type { PulseFlowMeter } from "../../drivers/pulse-flow.ts";
 import LatchingValve from "../../drivers/latching-valve.ts";
 import { openRuntime, radioConfig } from "../wiring.ts";
 import { bootWater } from "./boot.ts";
-import type { WaterHardware } from "./water-node.ts";
+import { DEFAULT_LEAK_DETECTOR, type LeakDetector, type WaterHardware } from "./water-node.ts";
 
 export default function main(): void {
   const board = BOARDS[(config.platform as string) ?? "esp32/nodemcu"] ?? BOARDS["esp32/nodemcu"];
@@ -23,5 +23,8 @@ export default function main(): void {
     hw.override = input;
     hw.overrideWake = { pin: o.pin, activeLevel: o.activeLevel };
   }
-  bootWater(hw, openRuntime(board, radioConfig(config)));
+  // "night" or "model"; anything else keeps the default.
+  const asked = config.leakDetector;
+  const leakDetector: LeakDetector = asked === "night" || asked === "model" ? asked : DEFAULT_LEAK_DETECTOR;
+  bootWater(hw, openRuntime(board, radioConfig(config)), { leakDetector });
 }

@@ -28,6 +28,16 @@
  *   an unbroken 24-hour run. A night is judged when it ends, so a leak that
  *   starts by day is reported at the end of the next night window.
  *   Equal start and end hours switch the night rule off (the 24-hour rule stays).
+ *   With the `leakDetector: "model"` setting (manifest config) the int8 water
+ *   model decides instead (leak-model.ts): the flow of every wake goes into
+ *   15-minute windows of the local day (RTC time while the clock is unsynced,
+ *   which shifts the model's hour feature; dsp/flow-window.ts: 8 integer codes,
+ *   the same the model was trained on); when a window completes and a day of
+ *   windows is known, the model classifies it; leak after MODEL_RAISE_WINDOWS
+ *   leak windows in a row (1 h), leakCleared after MODEL_CLEAR_WINDOWS windows
+ *   in a row without (24 h). Neither night rule applies then, and a leak
+ *   cannot be reported in the first day after a cold start. The night minimum
+ *   is still measured for the readings.
  * - burst: flow above burstFlowMlMin for burstDurationS in a row (summed over
  *   wakes). Cleared after BURST_CLEAR_S of flow at most half the threshold.
  *   With valveAutoClose enabled and a valve fitted, the node closes the valve
@@ -70,8 +80,8 @@
  */
 import Preference from "preference";
 import {
-  HysteresisDetector, NightFlowMonitor, TRANSITION_CLEARED, TRANSITION_ENTERED, DAY_S,
-  addSat32, divRound, divTrunc, type NightFlowOptions, type Transition,
+  FlowWindowFeatures, HysteresisDetector, NightFlowMonitor, TRANSITION_CLEARED, TRANSITION_ENTERED, DAY_S,
+  addSat32, divRound, divTrunc, type HysteresisOptions, type NightFlowOptions, type Transition,
 } from "../../dsp/index.ts";
 import { encodeRecord, type IntRecord } from "../../../../codecs/src/codec.ts";
 import { WATER_EVENTS } from "../../../../codecs/src/uplinks.ts";
@@ -85,6 +95,12 @@ import { ReportSchedule } from "../report-schedule.ts";
 import { encodeStatus, wireResetReason } from "../status.ts";
 import type { NodeRuntime } from "../runtime.ts";
 import { DiscreteLaplace, DLAP_STATE_WORDS } from "./discrete-laplace.ts";
+import { MODEL_CLEAR_WINDOWS, MODEL_CONTEXT_WINDOWS, MODEL_LEAK, MODEL_RAISE_WINDOWS, WaterLeakModel } from "./leak-model.ts";
+
+/** How the node decides on leaks: the night-minimum and 24-hour rules, or the int8 water model. */
+export type LeakDetector = "night" | "model";
+/** The leak detector when the manifest's config names none. */
+export const DEFAULT_LEAK_DETECTOR: LeakDetector = "night";
 
 /** What a water node may carry. The board's main builds these at every boot. */
 export interface WaterHardware {
@@ -106,6 +122,8 @@ export interface WaterNodeOptions {
   resetReason?: string;
   /** Local time minus UTC in seconds (Moddable's Time.timezone + Time.dst). */
   utcOffsetS?: number;
+  /** Leak detector (manifest config `leakDetector`; default DEFAULT_LEAK_DETECTOR). */
+  leakDetector?: LeakDetector;
 }
 
 /** Seconds between wakes (see the energy note above). */
@@ -130,6 +148,7 @@ const HOUR_S = 3600;
 const MAX_DOWNLINKS = 8;
 
 const LAYOUT = 0x57545201; // "WTR" v1
+const LAYOUT_MODEL = 0x57545301; // v1 followed by the model's window features
 // Retained words (the DSP blocks, counters and noise table follow W_FIXED).
 const W_BOOT_S = 0; // RTC s of the cold start (uptime)
 const W_RESET_REASON = 1; // wire reset reason of the cold start
@@ -170,6 +189,10 @@ export class WaterNode {
   readonly #leak: HysteresisDetector;
   readonly #sensor = new HysteresisDetector({ high: 1, low: 0, setCount: SENSOR_FAULT_AFTER, clearCount: SENSOR_RECOVER_AFTER });
   readonly #noise = new DiscreteLaplace();
+  /** Window features of the model detector; undefined with the night rule. */
+  #windows: FlowWindowFeatures | undefined;
+  /** The model, built in a boot that completes a window (at most one in fifteen wakes). */
+  #model: WaterLeakModel | undefined;
   readonly #state: RetainedState;
   readonly #w: Int32Array;
   readonly #atMeter = W_FIXED;
@@ -191,11 +214,14 @@ export class WaterNode {
     this.#random = () => rt.random();
     this.#utcOffsetS = options.utcOffsetS ?? 0;
     this.#config = loadConfig("water");
+    if ((options.leakDetector ?? DEFAULT_LEAK_DETECTOR) === "model") this.#windows = new FlowWindowFeatures();
     this.#night = this.#nightMonitor();
     this.#leak = new HysteresisDetector(this.#leakOptions());
     const words = W_FIXED + hw.meter.stateWords + this.#faults.stateWords + ReportSchedule.stateWords +
-      this.#night.stateWords + this.#leak.stateWords + this.#sensor.stateWords + DLAP_STATE_WORDS;
-    this.#state = new RetainedState(LAYOUT, words);
+      this.#night.stateWords + this.#leak.stateWords + this.#sensor.stateWords + DLAP_STATE_WORDS +
+      (this.#windows ? this.#windows.stateWords : 0);
+    // Each detector has its own layout: switching detectors (a firmware update) starts cold.
+    this.#state = new RetainedState(this.#windows ? LAYOUT_MODEL : LAYOUT, words);
     this.#w = this.#state.words;
     if (!this.#state.restore() || !this.#load()) this.#coldStart(options.resetReason ?? "unknown");
   }
@@ -293,6 +319,7 @@ export class WaterNode {
     this.#leak.reset(false);
     this.#sensor.reset(false);
     this.#noise.load(new Int32Array(DLAP_STATE_WORDS), 0);
+    if (this.#windows) this.#windows = new FlowWindowFeatures();
     this.#cold = true;
   }
 
@@ -307,7 +334,8 @@ export class WaterNode {
       at = this.#night.load(w, at);
       at = this.#leak.load(w, at);
       at = this.#sensor.load(w, at);
-      this.#noise.load(w, at);
+      at = this.#noise.load(w, at);
+      if (this.#windows) this.#windows.load(w, at);
     } catch (e) {
       if (e instanceof RangeError) return false;
       throw e;
@@ -324,7 +352,8 @@ export class WaterNode {
     at = this.#night.save(w, at);
     at = this.#leak.save(w, at);
     at = this.#sensor.save(w, at);
-    this.#noise.save(w, at);
+    at = this.#noise.save(w, at);
+    if (this.#windows) this.#windows.save(w, at);
     this.#state.keep();
   }
 
@@ -336,7 +365,9 @@ export class WaterNode {
     return new NightFlowMonitor(o);
   }
 
-  #leakOptions(): { high: number; low: number; setCount: number; clearCount: number } {
+  #leakOptions(): HysteresisOptions {
+    // The model's verdict per window is 1 (leak) or 0 (anything else).
+    if (this.#windows) return { high: 1, low: 0, setCount: MODEL_RAISE_WINDOWS, clearCount: MODEL_CLEAR_WINDOWS };
     const l = this.#config.leakFlowMlMin;
     return { high: l + 1, low: l >> 1, setCount: 1, clearCount: 1 };
   }
@@ -390,14 +421,15 @@ export class WaterNode {
     const sinceEnd = tod - c.nightEndH * HOUR_S;
     const nightEnded = this.#nightRule && (sinceEnd < 0 ? sinceEnd + DAY_S : sinceEnd) < dt;
     this.#night.update(tod, flow, dt);
-    if (nightEnded && this.#night.nightMinAvailable) {
+    if (this.#windows) this.#modelLeak(this.#windows, tod, flow, dt);
+    else if (nightEnded && this.#night.nightMinAvailable) {
       const min = this.#night.nightMinMlMin;
       // While the flow is in an unbroken 24-hour run, a clean-looking minimum cannot clear the leak.
       const t = this.#leak.update(this.#night.leak ? Math.max(min, c.leakFlowMlMin + 1) : min);
       if (t === TRANSITION_ENTERED) this.#leakAlarm("leak");
       else if (t === TRANSITION_CLEARED) this.#leakAlarm("leakCleared");
     }
-    if (this.#night.leak && !this.#leak.active) {
+    if (!this.#windows && this.#night.leak && !this.#leak.active) {
       this.#leak.reset(true);
       this.#leakAlarm("leak");
     }
@@ -425,6 +457,15 @@ export class WaterNode {
       w[W_FLAGS] &= ~F_BURST;
       if (alarmEnabled(c, "burst")) this.#alarm("burstCleared");
     }
+  }
+
+  /** The model detector: one classification per completed window once a day of windows is known. */
+  #modelLeak(windows: FlowWindowFeatures, tod: number, flow: number, dt: number): void {
+    if (!windows.update(tod, flow, dt) || windows.contextWindows < MODEL_CONTEXT_WINDOWS) return;
+    this.#model ??= new WaterLeakModel();
+    const t = this.#leak.update(this.#model.classify(windows) === MODEL_LEAK ? 1 : 0);
+    if (t === TRANSITION_ENTERED) this.#leakAlarm("leak");
+    else if (t === TRANSITION_CLEARED) this.#leakAlarm("leakCleared");
   }
 
   #leakAlarm(event: string): void {
