@@ -172,7 +172,7 @@ export class ShardRun {
       if (i % shard.count !== shard.index) continue;
       const type = nodeType(c);
       const env: ConstructorParameters<typeof SimNode>[0]["environment"] = {};
-      const config: { [k: string]: unknown } = {};
+      const config: { [k: string]: unknown } = { ...(type === "water" ? scenario.firmware?.water : type === "level" ? scenario.firmware?.level : undefined) };
       let settings: { [k: string]: number } = { ...(scenario.settings?.[type] ?? {}) };
       if (c.kind === "air") env.air = (t) => c.model.at(t);
       else if (c.kind === "water") {

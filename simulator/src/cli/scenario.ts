@@ -28,6 +28,15 @@ export interface Scenario {
   /** Data rate every node uses (ADR off); default DR4 (SF8) in EU868-like regions, DR1 in US915. */
   dataRate?: number;
   /**
+   * Build options of the firmware per node type, as a manifest's `config`
+   * sets them (manifests/<type>/manifest.json): the water meter fitted and the
+   * leak detector, the level node's distance sensor and bin detector.
+   */
+  firmware?: {
+    water?: { meter?: "yf-s201" | "yf-b1" | "fs400a" | "reed-1l" | "reed-10l" | "reed-100l" | "reed-1000l"; leakDetector?: "night" | "model" };
+    level?: { distanceSensor?: "a02yyuw" | "vl53l1x"; binDetector?: "rules" | "model" };
+  };
+  /**
    * A capacity sweep: instead of one run, one short run per entry of
    * `nodesPerGateway` (that many nodes, in the scenario's proportions), each
    * `hours` long; the offered load and delivery ratio of each are compared
@@ -91,6 +100,25 @@ export const SCENARIO_SCHEMA = {
       },
     },
     dataRate: { type: "integer", minimum: 0, maximum: 15 },
+    firmware: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        water: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            meter: { enum: ["yf-s201", "yf-b1", "fs400a", "reed-1l", "reed-10l", "reed-100l", "reed-1000l"] },
+            leakDetector: { enum: ["night", "model"] },
+          },
+        },
+        level: {
+          type: "object",
+          additionalProperties: false,
+          properties: { distanceSensor: { enum: ["a02yyuw", "vl53l1x"] }, binDetector: { enum: ["rules", "model"] } },
+        },
+      },
+    },
     sweep: {
       type: "object",
       additionalProperties: false,

@@ -27,7 +27,7 @@ describe("simulator CLI: scenarios", function () {
   });
 
   it("an invalid scenario file gets messages naming each field and problem", () => {
-    const bad = { name: "x", seed: -1, days: 0, region: "EU433", nodes: { air: 1.5, water: 0, bin: 0 }, colour: "red" };
+    const bad = { name: "x", seed: -1, days: 0, region: "EU433", nodes: { air: 1.5, water: 0, bin: 0 }, colour: "red", firmware: { water: { leakDetector: "ai" }, level: { laser: true } } };
     const errors = scenarioErrors(bad);
     const text = errors.join("\n");
     assert.match(text, /seed: must be >= 0/);
@@ -36,6 +36,8 @@ describe("simulator CLI: scenarios", function () {
     assert.match(text, /nodes\.air: must be integer/);
     assert.match(text, /nodes\.drain: required/);
     assert.match(text, /colour: unknown field/);
+    assert.match(text, /firmware\.water\.leakDetector: must be one of night, model/);
+    assert.match(text, /firmware\.level\.laser: unknown field/);
     const dir = mkdtempSync(join(tmpdir(), "scenario-"));
     const file = join(dir, "bad.json");
     writeFileSync(file, JSON.stringify(bad));
