@@ -18,6 +18,14 @@ import type { RunSummary, NodeSummary, Detection, FalseAlarm, GroundTruthEvent, 
 import type { Scenario } from "./scenario.ts";
 
 const HOUR = 3_600_000;
+/**
+ * First boots spread over a quarter of an hour, the longest default reporting
+ * interval: nodes installed at different times report at different phases of
+ * their interval. (All switched on in the same minute, as in a district-wide
+ * power restoration, their quarter-hour reports would collide every time;
+ * `bootSpreadMs` can model that.)
+ */
+const DEFAULT_BOOT_SPREAD_MS = 15 * 60_000;
 const DAY = 24 * HOUR;
 
 /** How a node's alarm events answer the world's ground-truth kinds. */
@@ -54,7 +62,7 @@ export interface RunOptions {
   progress?: (fraction: number) => void;
   /** Frames starting earlier than this many minutes into the run are left out of `RunResult.load` (the joins). */
   warmupMin?: number;
-  /** First boots spread evenly over this many ms (default: the SimNode default, a random moment in the first minute). */
+  /** First boots spread evenly over this many ms (default 15 min: see DEFAULT_BOOT_SPREAD_MS). */
   bootSpreadMs?: number;
   /**
    * Worker threads to spread the nodes over (default 1: all in this thread).
@@ -108,7 +116,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const days = options.days ?? scenario.days;
   const region = options.region ?? scenario.region;
   const epoch = new VirtualClock().epochUnixMs;
-  const params: RunParams = { seed, days, region, ...(options.engine === "xs" ? { engine: "xs" as const } : {}), ...(options.nodes === undefined ? {} : { nodes: options.nodes }), ...(options.bootSpreadMs ? { bootSpreadMs: options.bootSpreadMs } : {}) };
+  const params: RunParams = { seed, days, region, ...(options.engine === "xs" ? { engine: "xs" as const } : {}), ...(options.nodes === undefined ? {} : { nodes: options.nodes }), bootSpreadMs: options.bootSpreadMs ?? DEFAULT_BOOT_SPREAD_MS };
   // The coordinator's copy of the world: ground truth, positions and gateways (each shard builds its own).
   const world = buildWorld(scenario, params);
   const { city, gateways } = world;
