@@ -149,7 +149,7 @@ export function timelineSpec(s: RunSummary, sel: TypeSelection, points: readonly
             name: "spread",
             transform: only("reading"),
             mark: { type: "area" as const, color, opacity: 0.22 },
-            encoding: { x, y: { field: "lo", type: "quantitative" as const, title: null, axis: { tickCount: 3 } }, y2: { field: "hi" } },
+            encoding: { x, y: { field: "lo", type: "quantitative" as const, title: null, axis: { tickCount: 3, format: ",.4~r" } }, y2: { field: "hi" } },
           },
           { name: "readings", transform: only("reading"), mark: { type: "line" as const, color, strokeWidth: 1.3 }, encoding: { x, y: { field: "mean", type: "quantitative" as const } } },
         ] : []),
