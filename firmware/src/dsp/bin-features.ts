@@ -5,9 +5,6 @@
 /** Number of model inputs. */
 export const BIN_FEATURE_COUNT = 12;
 
-/** Code of feature 9 (the confirming reading's disagreement) on the node: it has no confirming reading when it judges a wake. */
-export const BIN_NO_CONFIRM_CODE = 255;
-
 /**
  * Log code of a non-negative integer, 0..255: 0 for v ≤ 0, else
  * 8·⌊log2 v⌋ + the 3 mantissa bits below the leading one + 1, capped at 255
@@ -34,6 +31,8 @@ export interface BinWakeInputs {
   spreadMm: number;
   /** The previous wake's median distance, mm; −1 if none (then this wake's is used). */
   prevMm: number;
+  /** The median of the wake before the previous one, mm; −1 if none (then the code is 128). */
+  prev2Mm: number;
   /** Sensor to the full line, mm. */
   fullMm: number;
   /** Last accepted distance, mm; −1 if none (then this wake's is used). */
@@ -56,7 +55,8 @@ export interface BinWakeInputs {
  * 2 spread (log); 3 reading − previous reading (signed log); 4 reading − full
  * line (signed log); 5 rejections in a row ×16 (capped at 15); 6 quarter-hours
  * since the last accepted reading (capped at 255); 7 last accepted/8; 8 motion
- * since the last accepted reading (0 / 255); 9 BIN_NO_CONFIRM_CODE; 10 tilt ×8;
+ * since the last accepted reading (0 / 255); 9 reading − the reading two
+ * wakes back (signed log; 128 without one); 10 tilt ×8;
  * 11 motion since the previous wake (0 / 255).
  */
 export function binFeatureInputs(x: BinWakeInputs, out: Int8Array): void {
@@ -73,7 +73,7 @@ export function binFeatureInputs(x: BinWakeInputs, out: Int8Array): void {
   out[6] = Math.min(255, x.accAgeQuarters | 0) - 128;
   out[7] = Math.min(255, a >> 3) - 128;
   out[8] = x.motionSinceAccepted ? 127 : -128;
-  out[9] = BIN_NO_CONFIRM_CODE - 128;
+  out[9] = x.prev2Mm >= 0 ? signedLogCode(d - (x.prev2Mm | 0)) - 128 : 0;
   out[10] = Math.min(255, tilt << 3) - 128;
   out[11] = x.motionSincePrevious ? 127 : -128;
 }

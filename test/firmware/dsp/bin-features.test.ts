@@ -13,7 +13,8 @@ import { logCode as trainLogCode } from "../../../scripts/ml/train/water-data.ts
 /** A one-wake run (plus an optional previous wake) holding `x`, as the training code sees it. */
 function runOf(x: BinWakeInputs, depthMm: number): { run: BinRun; i: number } {
   const wake = (medianMm: number): BinWake => ({ tMs: 0, medianMm, spreadMm: x.spreadMm, confirmMm: -1, tiltDeg: x.tiltDeg, motion: x.motionSincePrevious, surfaceMm: medianMm, fillPct: 0, label: REAL });
-  const wakes = x.prevMm >= 0 ? [wake(x.prevMm), wake(x.medianMm)] : [wake(x.medianMm)];
+  // Training knows a wake two back only with a previous one.
+  const wakes = x.prevMm < 0 ? [wake(x.medianMm)] : x.prev2Mm < 0 ? [wake(x.prevMm), wake(x.medianMm)] : [wake(x.prev2Mm), wake(x.prevMm), wake(x.medianMm)];
   return { run: { seed: 0, site: "street", depthMm, fullDistanceMm: x.fullMm, echoP: 0, days: 1, faults: [], wakes }, i: wakes.length - 1 };
 }
 
@@ -33,6 +34,7 @@ const inputs: fc.Arbitrary<BinWakeInputs> = fc.record({
   medianMm: mm,
   spreadMm: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 50 }), fc.integer({ min: 0, max: 5000 })),
   prevMm: fc.oneof(fc.constant(-1), mm),
+  prev2Mm: fc.oneof(fc.constant(-1), mm),
   fullMm: fc.integer({ min: 0, max: 2000 }),
   accMm: fc.oneof(fc.constant(-1), mm),
   rejections: fc.oneof(fc.integer({ min: 0, max: 20 }), fc.integer({ min: 0, max: 100000 })),
@@ -53,6 +55,7 @@ describe("dsp: bin model features, identical to the training pipeline's", () => 
   it("all 12 codes equal wakeFeatures' on random inputs", () => {
     assert.equal(BIN_FEATURE_COUNT, BIN_FEATURES);
     fc.assert(fc.property(inputs, (x) => {
+      if (x.prevMm < 0) x.prev2Mm = -1; // a node has no reading two back without one just before
       assert.deepEqual(nodeCodes(x), trainingCodes(x));
     }), { numRuns: 20000 });
   });
@@ -69,7 +72,7 @@ describe("dsp: bin model features, identical to the training pipeline's", () => 
         motion ||= w.motion;
         const age = acc < 0 ? 0 : Math.floor((w.tMs - accT) / 900_000);
         const x: BinWakeInputs = {
-          medianMm: w.medianMm, spreadMm: w.spreadMm, prevMm: i > 0 ? r.wakes[i - 1].medianMm : -1, fullMm: r.fullDistanceMm,
+          medianMm: w.medianMm, spreadMm: w.spreadMm, prevMm: i > 0 ? r.wakes[i - 1].medianMm : -1, prev2Mm: i > 1 ? r.wakes[i - 2].medianMm : -1, fullMm: r.fullDistanceMm,
           accMm: acc, rejections: rej, accAgeQuarters: age, motionSinceAccepted: motion, tiltDeg: w.tiltDeg, motionSincePrevious: w.motion,
         };
         assert.deepEqual(nodeCodes(x), Array.from(wakeFeatures(r, i, acc, rej, age, motion)), `bin ${seed} wake ${i}`);
