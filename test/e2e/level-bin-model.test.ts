@@ -45,11 +45,11 @@ describe("e2e: level node, bin, int8 plausibility model vs rules through the sim
     });
   });
 
-  describe("a steady wrong reading: the A02YYUW's echo fault at a fixed 400 mm for 12 hours", () => {
+  describe("a steady wrong reading: the A02YYUW's echo fault at a fixed 300 mm for 12 hours (the bin 66 → 85 % full)", () => {
     const FROM = 3 * D + 10 * H;
     const TO = FROM + 12 * H;
-    /** Routine readings and alarms of one 5-day run. */
-    function run(detector: "rules" | "model"): { wrong: number; during: number; alarms: string[] } {
+    /** Routine readings during the echo more than 40 mm off the true surface, and the alarms with the true fill when raised, of one 5-day run. */
+    function run(detector: "rules" | "model"): { wrong: number; during: number; alarms: { event: string; truePct: number }[] } {
       const weather = new Weather({ seed: 7 });
       const bin = new Bin({ seed: 304, weather, site: "street", lidOpenPer30Days: 0, tipsPer30Days: 0 });
       const node = new SimNode({
@@ -57,7 +57,7 @@ describe("e2e: level node, bin, int8 plausibility model vs rules through the sim
         config: { variant: "bin", binDetector: detector, adr: false, dataRate: 5 },
         environment: { target: bin.target, acceleration: bin.acceleration, accelerationSteadyUntil: bin.accelerationSteadyUntil },
         faults: [
-          { atMs: FROM, run: (n) => n.devices.sonar?.inject("echo", { p: 1, distanceMm: [400, 400] }) },
+          { atMs: FROM, run: (n) => n.devices.sonar?.inject("echo", { p: 1, distanceMm: [300, 300] }) },
           { atMs: TO, run: (n) => n.devices.sonar?.clear("echo") },
         ],
       });
@@ -68,19 +68,24 @@ describe("e2e: level node, bin, int8 plausibility model vs rules through the sim
         if (r.atMs < FROM || r.atMs >= TO) continue;
         during++;
         const d = decodeUplinkBytes(r.bytes, r.port, r.atMs, [], [])?.distanceMm;
-        if (typeof d === "number" && Math.abs(d - 400) < 30) wrong++;
+        const surfaceMm = bin.depthMm - (bin.fillPct(r.atMs) / 100) * (bin.depthMm - bin.fullDistanceMm);
+        if (typeof d === "number" && Math.abs(d - surfaceMm) > 40) wrong++;
       }
-      const alarms = node.queued.filter((m) => m.kind === "alarm" && m.atMs >= FROM && m.atMs < TO + H).map((m) => String(m.data?.event));
+      const alarms = node.queued.filter((m) => m.kind === "alarm" && m.atMs >= FROM && m.atMs < TO + H).map((m) => ({ event: String(m.data?.event), truePct: bin.fillPct(m.atMs) }));
       return { wrong, during, alarms };
     }
 
-    it("the rules report the echo as the fill; the model rejects it and raises obstruction", () => {
+    it("the rules report the echo as the fill and a false full alarm; the model rejects it, raises obstruction and full only once the bin is full", () => {
       const rules = run("rules");
       const model = run("model");
-      console.log(`      rules: ${rules.wrong} of ${rules.during} readings at 400 mm, alarms ${rules.alarms.join(",")}; model: ${model.wrong} of ${model.during}, alarms ${model.alarms.join(",")}`);
+      const show = (a: { event: string; truePct: number }[]) => a.map((x) => `${x.event} at ${x.truePct.toFixed(0)} %`).join(", ");
+      console.log(`      rules: ${rules.wrong} of ${rules.during} readings wrong, alarms ${show(rules.alarms)}; model: ${model.wrong} of ${model.during}, alarms ${show(model.alarms)}`);
       assert.ok(rules.wrong > 0, "the rules rejected the echo too: nothing to compare");
+      assert.ok(rules.alarms.some((a) => a.event === "full" && a.truePct < 70), "the rules raised no false full alarm");
+      assert.ok(model.during > 0);
       assert.equal(model.wrong, 0);
-      assert.ok(model.alarms.includes("obstruction"), model.alarms.join(","));
+      assert.ok(model.alarms.some((a) => a.event === "obstruction"), show(model.alarms));
+      for (const a of model.alarms) if (a.event === "full") assert.ok(a.truePct >= 80, show(model.alarms));
     });
   });
 });

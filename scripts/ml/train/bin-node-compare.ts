@@ -41,6 +41,8 @@ export interface BinNodeScore {
   /** Episodes of true fill ≥ 80 % over ≥ 2 quarter-hours, and those with the full alarm active during them or right after. */
   fullEpisodes: number;
   fullDetected: number;
+  /** Episodes alarmed by a full alarm that was raised while the true fill was ≥ 70 % (not by a false alarm that happened to stay active). */
+  fullDetectedTrue: number;
   /** Collections that took ≥ 30 points out, and those with an `emptied` alarm within 30 min of their start. */
   collections: number;
   collectionsEmptied: number;
@@ -56,7 +58,7 @@ export interface BinNodeScore {
 
 export function emptyBinNodeScore(): BinNodeScore {
   return {
-    nodeDays: 0, injectedFaults: 0, boots: 0, readings: 0, wrongReadings: 0, wrongDuringFaults: 0, fullAlarms: 0, falseFull: 0, fullEpisodes: 0, fullDetected: 0,
+    nodeDays: 0, injectedFaults: 0, boots: 0, readings: 0, wrongReadings: 0, wrongDuringFaults: 0, fullAlarms: 0, falseFull: 0, fullEpisodes: 0, fullDetected: 0, fullDetectedTrue: 0,
     collections: 0, collectionsEmptied: 0, emptiedAlarms: 0, falseEmptied: 0, obstructionAlarms: 0, lidOpenAlarms: 0, lidsLeftOpen: 0, tippedAlarms: 0, tips: 0,
   };
 }
@@ -68,7 +70,7 @@ function tilted(deg: number): Lis3dhAcceleration {
 }
 
 /** One simulated bin (street for even seeds, park for odd, as in bin-data.ts) through the level node for `days`. */
-export function runBinNode(seed: number, days: number, detector: Detector, faultsPer30Days = ENRICHED_FAULTS_PER_30_DAYS, s: BinNodeScore = emptyBinNodeScore()): BinNodeScore {
+export function runBinNode(seed: number, days: number, detector: Detector, faultsPer30Days = ENRICHED_FAULTS_PER_30_DAYS, s: BinNodeScore = emptyBinNodeScore(), inspect?: (node: SimNode, bin: Bin, faults: readonly BinFault[]) => void): BinNodeScore {
   const weather = new Weather({ seed: seed * 11 + 3 });
   const bin = new Bin({ seed, weather, site: seed % 2 === 0 ? "street" : "park", lidOpenPer30Days: 2, tipsPer30Days: 0.5 });
   const start = weather.calendar.dayStartMs(0);
@@ -106,6 +108,7 @@ export function runBinNode(seed: number, days: number, detector: Detector, fault
     faults: actions,
   });
   new Fleet(network, [node]).runUntil(endMs);
+  inspect?.(node, bin, faults);
 
   s.nodeDays += days;
   s.injectedFaults += faults.filter((f) => f.startMs < endMs).length;
@@ -126,21 +129,23 @@ export function runBinNode(seed: number, days: number, detector: Detector, fault
   }
   // Alarms, and the full alarm's state over time.
   const alarms = node.queued.filter((m) => m.kind === "alarm" && m.data).map((m) => ({ atMs: m.atMs, event: m.data!.event as string }));
-  const fullChanges: { atMs: number; active: boolean }[] = [];
+  const fullChanges: { atMs: number; active: boolean; trueRaise: boolean }[] = [];
   for (const a of alarms) {
     if (a.event === "full") {
       s.fullAlarms++;
-      if (bin.fillPct(a.atMs) < 70) s.falseFull++;
-      fullChanges.push({ atMs: a.atMs, active: true });
-    } else if (a.event === "fullCleared") fullChanges.push({ atMs: a.atMs, active: false });
+      const trueRaise = bin.fillPct(a.atMs) >= 70;
+      if (!trueRaise) s.falseFull++;
+      fullChanges.push({ atMs: a.atMs, active: true, trueRaise });
+    } else if (a.event === "fullCleared") fullChanges.push({ atMs: a.atMs, active: false, trueRaise: false });
     else if (a.event === "obstruction") s.obstructionAlarms++;
     else if (a.event === "lidOpen") s.lidOpenAlarms++;
     else if (a.event === "tipped") s.tippedAlarms++;
   }
-  const fullActive = (t: number): boolean => {
-    let active = false;
-    for (const c of fullChanges) if (c.atMs <= t) active = c.active;
-    return active;
+  /** 0 inactive, 1 active from a false raise, 2 active from a true one. */
+  const fullState = (t: number): number => {
+    let state = 0;
+    for (const c of fullChanges) if (c.atMs <= t) state = c.active ? (c.trueRaise ? 2 : 1) : 0;
+    return state;
   };
   const samples: number[] = [];
   for (let t = QUARTER_MS; t < endMs; t += QUARTER_MS) samples.push(t);
@@ -150,11 +155,13 @@ export function runBinNode(seed: number, days: number, detector: Detector, fault
       continue;
     }
     let j = i;
-    let hit = false;
-    for (; j < samples.length && bin.fillPct(samples[j]) >= 80; j++) if (fullActive(samples[j])) hit = true;
+    let best = 0;
+    for (; j < samples.length && bin.fillPct(samples[j]) >= 80; j++) best = Math.max(best, fullState(samples[j]));
+    if (j < samples.length) best = Math.max(best, fullState(samples[j]));
     if (j - i >= 2) {
       s.fullEpisodes++;
-      if (hit || (j < samples.length && fullActive(samples[j]))) s.fullDetected++;
+      if (best > 0) s.fullDetected++;
+      if (best === 2) s.fullDetectedTrue++;
     }
     i = j;
   }
@@ -175,11 +182,11 @@ export function runBinNode(seed: number, days: number, detector: Detector, fault
 /** One markdown row per detector. */
 export function binNodeTable(rows: readonly [string, BinNodeScore][]): string {
   const out = [
-    "| detector | node-days | injected failures | boots | routine readings | wrong fills reported (> 40 mm off) | of them during an injected failure | wrong fills / node-month | full alarms | false full alarms (true fill < 70 %) | full episodes alarmed | collections reported `emptied` | false `emptied` | obstruction alarms | lidOpen alarms / lids left open | tipped alarms / tips |",
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    "| detector | node-days | injected failures | boots | routine readings | wrong fills reported (> 40 mm off) | of them during an injected failure | wrong fills / node-month | full alarms | false full alarms (true fill < 70 %) | full episodes alarmed | of them by a true full alarm | collections reported `emptied` | false `emptied` | obstruction alarms | lidOpen alarms / lids left open | tipped alarms / tips |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
   ];
   for (const [name, s] of rows) {
-    out.push(`| ${name} | ${s.nodeDays} | ${s.injectedFaults} | ${s.boots} | ${s.readings} | ${s.wrongReadings} | ${s.wrongDuringFaults} | ${(s.wrongReadings / (s.nodeDays / 30)).toFixed(1)} | ${s.fullAlarms} | ${s.falseFull} | ${s.fullDetected} / ${s.fullEpisodes} | ${s.collectionsEmptied} / ${s.collections} | ${s.falseEmptied} | ${s.obstructionAlarms} | ${s.lidOpenAlarms} / ${s.lidsLeftOpen} | ${s.tippedAlarms} / ${s.tips} |`);
+    out.push(`| ${name} | ${s.nodeDays} | ${s.injectedFaults} | ${s.boots} | ${s.readings} | ${s.wrongReadings} | ${s.wrongDuringFaults} | ${(s.wrongReadings / (s.nodeDays / 30)).toFixed(1)} | ${s.fullAlarms} | ${s.falseFull} | ${s.fullDetected} / ${s.fullEpisodes} | ${s.fullDetectedTrue} | ${s.collectionsEmptied} / ${s.collections} | ${s.falseEmptied} | ${s.obstructionAlarms} | ${s.lidOpenAlarms} / ${s.lidsLeftOpen} | ${s.tippedAlarms} / ${s.tips} |`);
   }
   return out.join("\n");
 }

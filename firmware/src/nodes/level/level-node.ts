@@ -155,6 +155,15 @@ export const EMPTY_STEP = 60;
 /** Fastest plausible drain level change, 0.5 %/h units (600 %/h), and the slack on top, 0.5 % units. */
 export const DRAIN_MAX_RATE = 1200;
 export const DRAIN_SLACK = 10;
+/**
+ * The bin model accepts a reading when its "real" output is at least this (int8,
+ * probability (q + 128)/256: about 0.10). Chosen over 0.5 (argmax) and 0.25 on the
+ * training bins run through the simulated node: after a long run of rejections
+ * (an object lodged for a day while the bin filled) the model is slow to believe
+ * the real surface again, and the lower bar recovers full episodes for a few
+ * more wrong fills (scripts/ml/train/bin-node-compare.ts; ml/README.md).
+ */
+export const BIN_MODEL_ACCEPT_Q = -102;
 /** Consecutive rejected readings that raise `obstruction`. */
 export const OBSTRUCTION_RUN = 3;
 /** Consecutive agreeing rejected readings that re-anchor the level. */
@@ -712,8 +721,8 @@ export class LevelNode {
     binFeatureInputs(x, net.input());
     net.invoke();
     const p = net.output();
-    // Output 0 is "real"; a tie is real, as in training (argmax takes the first).
-    if (p[0] < p[1]) {
+    // Output 0 is "real".
+    if (p[0] < BIN_MODEL_ACCEPT_Q) {
       this.#reject(false, false);
       return;
     }
