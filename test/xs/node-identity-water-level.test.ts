@@ -91,4 +91,13 @@ describe("XS: the water and level nodes run in Moddable's engine exactly as in N
     assert.ok(inNode.some((l) => l.includes(" alarm ")), "the full bin raised no alarm");
     assert.deepEqual(inXs, inNode);
   });
+
+  it("the same with binDetector \"model\" (one int8 bin model invoke per wake): byte-identical, and not the rules' uplinks", async () => {
+    const inNode = runLevelNode(2, 5, "model");
+    const inXs = await evaluateJson<string[]>(xs, `WakeRun.runLevelNode(2, 5, "model")`);
+    console.log(`      ${inXs.length} uplinks`);
+    assert.ok(inNode.some((l) => l.includes(" alarm ")), "the full bin raised no alarm");
+    assert.notDeepEqual(inNode, runLevelNode(2, 5), "the model changed nothing: the test would not see it run");
+    assert.deepEqual(inXs, inNode);
+  });
 });

@@ -16,6 +16,8 @@ export {
   euAqiBand, euAqiBandPm10, euAqiBandPm25, usAqi, usAqiCategory, usAqiPm10, usAqiPm25,
 } from "./aqi.ts";
 export { FILL_MAX_DEPTH_MM, fillHalfPercent } from "./fill.ts";
+export { BIN_FEATURE_COUNT, binFeatureInputs, logCode, signedLogCode } from "./bin-features.ts";
+export type { BinWakeInputs } from "./bin-features.ts";
 export { DAY_S, NIGHT_FLOW_UNAVAILABLE, NightFlowMonitor } from "./night-flow.ts";
 export type { NightFlowOptions } from "./night-flow.ts";
 export {

@@ -72,13 +72,13 @@ export interface BinRun {
 }
 
 /** Per-bin spurious-echo probability per sample: most bins clean, some mildly, some badly affected. */
-const ECHO_P = [0, 0.02, 0.05, 0.15];
+export const ECHO_P = [0, 0.02, 0.05, 0.15];
 
 /** Injected failures per 30 days: enriched for training and the main comparison; "default" about one a month. */
 export const ENRICHED_FAULTS_PER_30_DAYS = 4;
 export const DEFAULT_FAULTS_PER_30_DAYS = 1;
 
-function makeFaults(seed: number, days: number, perDay: number, startMs: number, depthMm: number, fullMm: number): BinFault[] {
+export function makeFaults(seed: number, days: number, perDay: number, startMs: number, depthMm: number, fullMm: number): BinFault[] {
   const r = rngOf(`bin-faults:${seed}`);
   const out: BinFault[] = [];
   let t = startMs + Math.round((-Math.log(1 - r.next()) / perDay) * DAY_MS);
@@ -243,8 +243,10 @@ export function thresholdDecisions(r: BinRun, tiltRejectDeg = LID_OPEN_DEG): Dec
  * reading (signed log); 4 reading relative to the full line (signed log);
  * 5 rejections in a row ×16; 6 quarter-hours since the last accepted reading
  * (capped); 7 last accepted mm/8; 8 motion since the last accepted reading
- * (0 / 255); 9 disagreement of the confirming reading (log; 255 without one);
- * 10 tilt ×8 (degrees); 11 motion since the previous wake (0 / 255: waste
+ * (0 / 255); 9 reading − the reading two wakes back (signed log; 128 before
+ * there is one; it replaced the confirming reading's disagreement, which the
+ * node does not have when it judges a wake: a confirm wake for every reading
+ * would double the wakes); 10 tilt ×8 (degrees); 11 motion since the previous wake (0 / 255: waste
  * that settles and grows under deposits is real, a bag lodged under the
  * sensor stays put while the lid moves). "Last accepted" is the model's own
  * acceptance, as on the node.
@@ -263,13 +265,22 @@ export function wakeFeatures(r: BinRun, i: number, acc: number, rejections: numb
     Math.min(255, accAgeQuarters),
     Math.min(255, a >> 3),
     motion ? 255 : 0,
-    w.confirmMm > 0 ? logCode(Math.abs(w.confirmMm - w.medianMm)) : 255,
+    i > 1 ? signedCode(w.medianMm - r.wakes[i - 2].medianMm) : 128,
     Math.min(255, w.tiltDeg * 8),
     w.motion ? 255 : 0,
   ]);
 }
 
-/** Runs a decision function online over a run, feeding its own acceptances back into the features (as on a node). */
+/** The node keeps its range check in front of the model: [max(BLIND_MM, full − MARGIN_MM), depth + MARGIN_MM]. */
+export function inRange(r: BinRun, mm: number): boolean {
+  return mm >= Math.max(BLIND_MM, r.fullDistanceMm - MARGIN_MM) && mm <= r.depthMm + MARGIN_MM;
+}
+
+/**
+ * Runs a decision function online over a run, feeding its own acceptances back
+ * into the features (as on a node); a reading out of range is rejected before
+ * the decision function sees it, as the node's range check does.
+ */
 function online(r: BinRun, decide: (f: Uint8Array, i: number) => boolean): Decisions & { features: Uint8Array[] } {
   const accepted: boolean[] = [];
   const reportedMm: number[] = [];
@@ -282,7 +293,7 @@ function online(r: BinRun, decide: (f: Uint8Array, i: number) => boolean): Decis
     motion ||= w.motion;
     const f = wakeFeatures(r, i, acc, rej, acc < 0 ? 0 : Math.floor((w.tMs - accT) / (PERIOD_S * 1000)), motion);
     features.push(f);
-    const ok = decide(f, i);
+    const ok = inRange(r, w.medianMm) && decide(f, i);
     accepted.push(ok);
     reportedMm.push(ok ? w.medianMm : -1);
     if (ok) {

@@ -9,7 +9,7 @@
  * wake starts from the last good one.
  */
 import { deepSleep, type DeepSleepOptions } from "native:sleep";
-import { FALLBACK_SLEEP_MS, LevelNode, type LevelHardware, type LevelVariant } from "./level-node.ts";
+import { FALLBACK_SLEEP_MS, LevelNode, type BinDetector, type LevelHardware, type LevelVariant } from "./level-node.ts";
 import type { NodeRuntime } from "../runtime.ts";
 
 /** What a boot asked for (on the board `deepSleep` never returns; the simulator and tests read this). */
@@ -21,13 +21,13 @@ export interface LevelBoot {
   error: unknown;
 }
 
-/** Runs one wake and sleeps. */
-export function bootLevel(hw: LevelHardware, rt: NodeRuntime, variant: LevelVariant): LevelBoot {
+/** Runs one wake and sleeps; `binDetector` picks how a bin judges its readings (manifest `config.binDetector`). */
+export function bootLevel(hw: LevelHardware, rt: NodeRuntime, variant: LevelVariant, binDetector: BinDetector = "rules"): LevelBoot {
   let sleepMs = FALLBACK_SLEEP_MS;
   let arm = false;
   let error: unknown;
   try {
-    const node = new LevelNode(hw, rt, variant);
+    const node = new LevelNode(hw, rt, variant, binDetector);
     sleepMs = node.cycle();
     arm = node.armMotionWake;
   } catch (e) {

@@ -33,6 +33,15 @@
  *   wake, a failed accelerometer), or when the last accepted reading is older
  *   than STALE_S, and never reports `emptied`.
  *
+ * Bin detector (`binDetector`, manifest `config`): "rules" judges a bin's
+ * in-range reading by the rise/fall rules above; "model" replaces those rules
+ * with one invoke of the int8 plausibility model (ml/models/bin.ts, features
+ * in dsp/bin-features.ts) per wake with a reading: no confirming re-measure,
+ * no re-anchoring and no STALE_S rule (the model sees the age of the last
+ * accepted reading); the range check stays in front of it. An accepted fall
+ * of EMPTY_STEP or more with motion since the last accepted reading (or blind
+ * to motion) is an emptying. Drains always use the rules.
+ *
  * Motion: the LIS3DH's INT1 (motion on high-passed data, latched) wakes the
  * node through ext0 when `LevelHardware.accelInt1` is given. That wake only
  * records the motion and sleeps SETTLE_S (no pin wake, so one collection
@@ -72,7 +81,9 @@
  */
 import Timer from "timer";
 import { wakeCause, wakePins, resetReason } from "native:sleep";
-import { HysteresisDetector, RateOfChange, TRANSITION_CLEARED, TRANSITION_ENTERED, divTrunc, fillHalfPercent } from "../../dsp/index.ts";
+import { HysteresisDetector, RateOfChange, TRANSITION_CLEARED, TRANSITION_ENTERED, binFeatureInputs, divTrunc, fillHalfPercent, type BinWakeInputs } from "../../dsp/index.ts";
+import { Interpreter } from "../../ml/interpreter.ts";
+import binModel from "../../ml/models/bin.ts";
 import { encodeRecord, type IntRecord } from "../../../../codecs/src/codec.ts";
 import { LEVEL_EVENTS, RESET_REASONS } from "../../../../codecs/src/uplinks.ts";
 import { SensorError } from "../../drivers/sensor-error.ts";
@@ -110,6 +121,9 @@ export interface LevelHardware {
 
 export type LevelVariant = "bin" | "drain";
 
+/** How a bin's in-range readings are judged: the rise/fall rules or the int8 plausibility model. */
+export type BinDetector = "rules" | "model";
+
 /** Sampling period of a bin, s. */
 export const BIN_PERIOD_S = 900;
 /** Sampling period of a drain, s. */
@@ -141,6 +155,15 @@ export const EMPTY_STEP = 60;
 /** Fastest plausible drain level change, 0.5 %/h units (600 %/h), and the slack on top, 0.5 % units. */
 export const DRAIN_MAX_RATE = 1200;
 export const DRAIN_SLACK = 10;
+/**
+ * The bin model accepts a reading when its "real" output is at least this (int8,
+ * probability (q + 128)/256: about 0.10). Chosen over 0.5 (argmax) and 0.25 on the
+ * training bins run through the simulated node: after a long run of rejections
+ * (an object lodged for a day while the bin filled) the model is slow to believe
+ * the real surface again, and the lower bar recovers full episodes for a few
+ * more wrong fills (scripts/ml/train/bin-node-compare.ts; ml/README.md).
+ */
+export const BIN_MODEL_ACCEPT_Q = -102;
 /** Consecutive rejected readings that raise `obstruction`. */
 export const OBSTRUCTION_RUN = 3;
 /** Consecutive agreeing rejected readings that re-anchor the level. */
@@ -195,7 +218,9 @@ const W_MOTION_WAKES = 17;
 const W_DEPTH = 18;
 const W_FULL = 19;
 const W_GOOD_RUN = 20;
-const W_DSP = 21;
+const W_PREV_MM = 21; // the previous wake's reading (accepted or not), −1 none
+const W_PREV2_MM = 22; // the reading before that, −1 none
+const W_DSP = 23;
 
 // W_FLAGS bits.
 const F_OBSTRUCTION = 1;
@@ -207,6 +232,9 @@ const F_BLIND = 32; // slept without the motion wake armed since the last accept
 const F_EMPTIED = 64; // emptied since the last routine reading
 const F_ARMED = 128; // the last sleep had the motion wake armed
 const F_CAND_FALL = 256; // the candidate is a bin fall without motion
+const F_MOTION_PREV = 512; // motion since the previous wake with a reading (a model input)
+/** Motion seen: both motion flags at once. */
+const F_MOVED = F_MOTION | F_MOTION_PREV;
 
 // Routine flag bits (for change detection).
 const R_LID = 1;
@@ -241,6 +269,13 @@ export class LevelNode {
   readonly #hw: LevelHardware;
   readonly #rt: NodeRuntime;
   readonly #variant: LevelVariant;
+  readonly #useModel: boolean;
+  /** The bin model, created at the first wake that needs it (its arena is the only allocation). */
+  #net: Interpreter | undefined;
+  readonly #inputs: BinWakeInputs = {
+    medianMm: 0, spreadMm: 0, prevMm: -1, prev2Mm: -1, fullMm: 0, accMm: -1, rejections: 0, accAgeQuarters: 0,
+    motionSinceAccepted: false, tiltDeg: 0, motionSincePrevious: false,
+  };
   readonly #state: RetainedState;
   readonly #w: Int32Array;
   readonly #faults = new FaultCounters();
@@ -258,6 +293,7 @@ export class LevelNode {
   #sensorName: string;
   // This wake's observations.
   #distanceMm = -1;
+  #spreadMm = 0;
   #fill = -1;
   #tilt = -1;
   #confirm = false;
@@ -267,17 +303,18 @@ export class LevelNode {
   /** Whether this boot started without retained state. */
   coldStart = false;
 
-  constructor(hw: LevelHardware, rt: NodeRuntime, variant: LevelVariant) {
+  constructor(hw: LevelHardware, rt: NodeRuntime, variant: LevelVariant, binDetector: BinDetector = "rules") {
     this.#hw = hw;
     this.#rt = rt;
     this.#variant = variant;
+    this.#useModel = variant === "bin" && binDetector === "model";
     this.#sensorName = hw.distanceSensor ?? "a02yyuw";
     this.#rate = variant === "drain"
       ? new RateOfChange({ windowS: DRAIN_RATE_WINDOW_S, capacity: DRAIN_RATE_CAPACITY, minSpanS: DRAIN_RATE_MIN_SPAN_S })
       : new RateOfChange({ windowS: BIN_RATE_WINDOW_S, capacity: BIN_RATE_CAPACITY, minSpanS: 1800 });
     const words = W_DSP + ReportSchedule.stateWords + this.#faults.stateWords + this.#full.stateWords + this.#rapid.stateWords + this.#rate.stateWords;
     // The layout tag changes with the variant (rate capacity) and with this file's word map.
-    this.#state = new RetainedState(0x4c560001 + (variant === "drain" ? 0x100 : 0), words);
+    this.#state = new RetainedState(0x4c560002 + (variant === "drain" ? 0x100 : 0), words);
     this.#w = this.#state.words;
   }
 
@@ -296,7 +333,7 @@ export class LevelNode {
     const int1 = this.#hw.accelInt1;
     const pinWake = int1 !== undefined && (w[W_FLAGS] & F_ARMED) !== 0 && wakeCause() === "ext0" && wakePins().indexOf(int1.pin) >= 0;
     if (pinWake && !this.coldStart) {
-      w[W_FLAGS] |= F_MOTION;
+      w[W_FLAGS] |= F_MOVED;
       return this.#finish(this.#startS + SETTLE_S, false);
     }
 
@@ -306,7 +343,12 @@ export class LevelNode {
     this.#postureDecisions();
     this.#readDistance();
     this.#faultDecisions();
-    if (this.#distanceMm >= 0) this.#judge(now);
+    if (this.#distanceMm >= 0) {
+      this.#judge(now);
+      w[W_PREV2_MM] = w[W_PREV_MM];
+      w[W_PREV_MM] = this.#distanceMm;
+      w[W_FLAGS] &= ~F_MOTION_PREV;
+    }
     this.#routine(now);
     if (this.coldStart || statusRequested || now - w[W_LAST_STATUS_S] >= STATUS_S) {
       const n = encodeStatus(this.#buf, "level", rt, this.#faults, this.#config, w[W_RESET], Math.max(0, now - w[W_COLD_S]), rt.link.maxPayload());
@@ -352,6 +394,8 @@ export class LevelNode {
     w[W_LAST_STATUS_S] = this.#startS;
     w[W_ACC_MM] = -1;
     w[W_CAND_MM] = -1;
+    w[W_PREV_MM] = -1;
+    w[W_PREV2_MM] = -1;
     w[W_REP_FILL] = -2; // never reported
     w[W_REP_FLAGS] = -1;
     w[W_DEPTH] = this.#config.depthMm;
@@ -471,7 +515,7 @@ export class LevelNode {
       }
       if (accel.events) {
         const e = accel.events();
-        if (e.motion) w[W_FLAGS] |= F_MOTION;
+        if (e.motion) w[W_FLAGS] |= F_MOVED;
         tippedEvent = e.tipped;
       }
       if (!s) throw new SensorError("timeout", "LIS3DH: no sample");
@@ -528,6 +572,7 @@ export class LevelNode {
     }
     w[W_DIST_FAIL] = 0;
     const median = r[(n - 1) >> 1];
+    this.#spreadMm = r[n - 1] - r[0];
     // With two readings the median is one of them: they must agree. With three, two must.
     let agree = 0;
     for (let i = 0; i < n; i++) if (Math.abs(r[i] - median) <= tolerance(median)) agree++;
@@ -546,7 +591,7 @@ export class LevelNode {
     if (tilt < 0) return;
     const c = this.#config;
     let flags = w[W_FLAGS];
-    if (tilt >= LID_OPEN_DEG || tilt >= c.tiltDeg) flags |= F_MOTION; // the sensor moved since it last looked down
+    if (tilt >= LID_OPEN_DEG || tilt >= c.tiltDeg) flags |= F_MOVED; // the sensor moved since it last looked down
     // Tipped / upright.
     if ((flags & F_TIPPED) === 0) {
       if (tilt >= c.tiltDeg) {
@@ -614,6 +659,10 @@ export class LevelNode {
     }
     const fill = fillHalfPercent(d, c.depthMm, c.fullDistanceMm);
     const accMm = w[W_ACC_MM];
+    if (this.#useModel) {
+      this.#judgeByModel(now, fill);
+      return;
+    }
     if (accMm < 0 || now - w[W_ACC_S] > STALE_S) {
       this.#accept(now, fill, false);
       return;
@@ -647,6 +696,39 @@ export class LevelNode {
     if (step <= allowed && step >= -allowed) this.#accept(now, fill, false);
     else if (confirmed) this.#accept(now, fill, false);
     else this.#reject(true, false);
+  }
+
+  /** One invoke of the bin model on this wake's reading; accepts or rejects it through the same paths as the rules. */
+  #judgeByModel(now: number, fill: number): void {
+    const w = this.#w;
+    const c = this.#config;
+    const flags = w[W_FLAGS];
+    const accMm = w[W_ACC_MM];
+    const x = this.#inputs;
+    x.medianMm = this.#distanceMm;
+    x.spreadMm = this.#spreadMm;
+    x.prevMm = w[W_PREV_MM];
+    x.prev2Mm = w[W_PREV2_MM];
+    x.fullMm = c.fullDistanceMm;
+    x.accMm = accMm;
+    x.rejections = w[W_REJECT_RUN];
+    x.accAgeQuarters = accMm < 0 ? 0 : divTrunc(now - w[W_ACC_S], BIN_PERIOD_S);
+    x.motionSinceAccepted = (flags & F_MOTION) !== 0;
+    x.tiltDeg = this.#tilt > 0 ? this.#tilt : 0;
+    x.motionSincePrevious = (flags & F_MOTION_PREV) !== 0;
+    if (!this.#net) this.#net = new Interpreter(binModel);
+    const net = this.#net;
+    binFeatureInputs(x, net.input());
+    net.invoke();
+    const p = net.output();
+    // Output 0 is "real".
+    if (p[0] < BIN_MODEL_ACCEPT_Q) {
+      this.#reject(false, false);
+      return;
+    }
+    const step = accMm < 0 ? 0 : fill - fillHalfPercent(accMm, c.depthMm, c.fullDistanceMm);
+    const evidence = (flags & F_MOTION) !== 0 || !this.#hw.accel || (flags & F_BLIND) !== 0;
+    this.#accept(now, fill, step <= -EMPTY_STEP && evidence);
   }
 
   /**

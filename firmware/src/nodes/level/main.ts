@@ -9,11 +9,12 @@ import Vl53l1x from "../../drivers/vl53l1x.ts";
 import Lis3dh from "../../drivers/lis3dh.ts";
 import { openRuntime, radioConfig } from "../wiring.ts";
 import { bootLevel } from "./boot.ts";
-import type { LevelHardware, LevelVariant } from "./level-node.ts";
+import type { BinDetector, LevelHardware, LevelVariant } from "./level-node.ts";
 
 export default function main(): void {
   const board = BOARDS[(config.platform as string) ?? "esp32/nodemcu"] ?? BOARDS["esp32/nodemcu"];
   const variant: LevelVariant = config.variant === "drain" ? "drain" : "bin";
+  const binDetector: BinDetector = config.binDetector === "model" ? "model" : "rules";
   const bus = { io: I2C, data: board.i2c.data, clock: board.i2c.clock, hz: board.i2c.hz, port: board.i2c.port };
   const u = board.sensorUart;
   const tof = config.distanceSensor === "vl53l1x";
@@ -32,5 +33,5 @@ export default function main(): void {
       rail.close();
     },
   };
-  bootLevel(hw, openRuntime(board, radioConfig(config)), variant);
+  bootLevel(hw, openRuntime(board, radioConfig(config)), variant, binDetector);
 }
