@@ -2,20 +2,12 @@
 // computed on the node exactly as scripts/ml/train/bin-data.ts `wakeFeatures`
 // computes them in training: int32 only (shifts, clz32, comparisons), no allocation.
 
+import { logCode } from "./log-code.ts";
+
+export { logCode };
+
 /** Number of model inputs. */
 export const BIN_FEATURE_COUNT = 12;
-
-/**
- * Log code of a non-negative integer, 0..255: 0 for v ≤ 0, else
- * 8·⌊log2 v⌋ + the 3 mantissa bits below the leading one + 1, capped at 255
- * (eight steps an octave, so a code means the same relative change at any size).
- */
-export function logCode(v: number): number {
-  if (v <= 0) return 0;
-  const e = 31 - Math.clz32(v);
-  const mant = e >= 3 ? (v >> (e - 3)) & 7 : (v << (3 - e)) & 7;
-  return Math.min(255, (e << 3) + mant + 1);
-}
 
 /** Signed log code, 0..255 around 128: 128 ± logCode(|v|)/2 (a negative v below 128). */
 export function signedLogCode(v: number): number {

@@ -6,6 +6,9 @@
 // pipeline's bit for bit on the same per-minute flows.
 import { checkSpan, corrupt } from "./persist.ts";
 import { divTrunc } from "./q.ts";
+import { logCode } from "./log-code.ts";
+
+export { logCode };
 
 // Constant divisions as a multiply and a shift, exact over the ranges used (the test checks
 // every value): ⌊x / 60⌋ = (x·17477) >> 20 for 0 ≤ x ≤ 2999, ⌊x / 900⌋ = (⌊x / 4⌋·74566) >> 24
@@ -41,19 +44,6 @@ const HEAD = 10;
 const STATE_WORDS = HEAD + RING_WORDS;
 const MAX_WINDOW_MINUTES = 2 * MINUTES;
 const DAY_S = 86400;
-
-/**
- * Log code of a non-negative integer, 0..255: 0 for v ≤ 0, else 8·⌊log2 v⌋ + the three
- * mantissa bits below the leading one + 1 (8 steps an octave; monotone non-decreasing,
- * so the code of a minimum is the minimum of the codes). clz32 and shifts only.
- */
-export function logCode(v: number): number {
-  const x = v | 0;
-  if (x <= 0) return 0;
-  const e = 31 - Math.clz32(x);
-  const mant = e >= 3 ? (x >> (e - 3)) & 7 : (x << (3 - e)) & 7;
-  return (e << 3) + mant + 1;
-}
 
 /**
  * Streaming window features of flow samples in mL/min. Each update(timeOfDayS,

@@ -16,11 +16,12 @@ export {
   euAqiBand, euAqiBandPm10, euAqiBandPm25, usAqi, usAqiCategory, usAqiPm10, usAqiPm25,
 } from "./aqi.ts";
 export { FILL_MAX_DEPTH_MM, fillHalfPercent } from "./fill.ts";
-export { BIN_FEATURE_COUNT, binFeatureInputs, logCode, signedLogCode } from "./bin-features.ts";
+export { BIN_FEATURE_COUNT, binFeatureInputs, signedLogCode } from "./bin-features.ts";
+export { logCode } from "./log-code.ts";
 export type { BinWakeInputs } from "./bin-features.ts";
 export { DAY_S, NIGHT_FLOW_UNAVAILABLE, NightFlowMonitor } from "./night-flow.ts";
 export type { NightFlowOptions } from "./night-flow.ts";
 export {
-  FLOW_DAY_WINDOWS, FLOW_FEATURES, FLOW_RECENT_WINDOWS, FLOW_WINDOW_MIN_MINUTES, FLOW_WINDOW_S, FlowWindowFeatures, HIGH_FLOW_ML_MIN, logCode,
+  FLOW_DAY_WINDOWS, FLOW_FEATURES, FLOW_RECENT_WINDOWS, FLOW_WINDOW_MIN_MINUTES, FLOW_WINDOW_S, FlowWindowFeatures, HIGH_FLOW_ML_MIN,
 } from "./flow-window.ts";
 export type { Persistent } from "./persist.ts";
