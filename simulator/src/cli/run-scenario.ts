@@ -122,9 +122,11 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const { city, gateways } = world;
   const workers = Math.max(1, Math.min(options.workers ?? 1, city.nodes.length));
   if (options.engine === "xs" && workers > 1) throw new Error("engine xs runs every node in one XS worker: use workers 1");
-  const shards: ShardPort[] = workers === 1
-    ? [localShard(scenario, params, { index: 0, count: 1 }, world)]
-    : Array.from({ length: workers }, (_, index) => workerShard(scenario, params, { index, count: workers }));
+  // n workers: n − 1 worker threads and this thread, which runs the last shard (asked last, so the threads start first).
+  const shards: ShardPort[] = [
+    ...Array.from({ length: workers - 1 }, (_, index) => workerShard(scenario, params, { index, count: workers })),
+    localShard(scenario, params, { index: workers - 1, count: workers }, world),
+  ];
   let xsFigures: XsFigures | undefined;
 
   const out = options.out ? new RunOutput(options.out) : undefined;
