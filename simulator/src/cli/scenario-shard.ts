@@ -15,6 +15,10 @@
  * delivery figures (`finalize`, `prune`) judge every frame against all
  * frames, so collisions are counted, but a confirmed uplink that collided
  * with a frame of the same hour is still acknowledged at transmit time.
+ *
+ * Engines. With `engine: "xs"` the shard's nodes run in an XS engine of their
+ * own (fleet/xs-node.ts) instead of as SimNodes in this thread; everything
+ * else is the same, so both engines give the same bytes.
  */
 import { City, type CityNode } from "../world/city.ts";
 import { SimNetwork, type DeliveryLine, type EpochBatch } from "../network/network.ts";
