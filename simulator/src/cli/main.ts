@@ -20,6 +20,9 @@ usage: npm run sim -- [options]
   --seed <n>                   random seed (same seed, same run, byte for byte)
   --region <EU868|US915|AU915|AS923>
   --workers <n>                spread the nodes over n worker threads (default 1; same results for any n)
+  --exact-collisions           judge every transmission against all earlier frames, not hourly epochs, so a confirmed
+                               uplink lost to a collision is retransmitted as by a real modem (one thread; slower to
+                               parallelise, truer for bursts of confirmed traffic such as a storm over many drains)
   --compare <name|file.json>   also run a second configuration with the same options and compare them side by side
   --out <dir>                  write events.jsonl, readings.csv, summary.json and report.html there (default: sim-out;
                                the compared run goes to <dir>-compare)
@@ -96,7 +99,7 @@ async function main(): Promise<void> {
       options: {
         scenario: { type: "string", default: "city" }, days: { type: "string" }, nodes: { type: "string" }, seed: { type: "string" },
         region: { type: "string" }, out: { type: "string" }, "no-out": { type: "boolean" }, help: { type: "boolean" },
-        engine: { type: "string" }, workers: { type: "string" }, compare: { type: "string" },
+        engine: { type: "string" }, workers: { type: "string" }, "exact-collisions": { type: "boolean" }, compare: { type: "string" },
       },
       strict: true,
     }).values;
@@ -110,6 +113,7 @@ async function main(): Promise<void> {
   if (args.engine !== undefined && args.engine !== "node" && args.engine !== "xs") fail(`--engine must be node or xs, got "${args.engine}"`);
   const engine = args.engine as "node" | "xs" | undefined;
   if (engine === "xs" && args.workers !== undefined && args.workers !== "1") fail("--engine xs runs every node in one XS worker: leave out --workers");
+  if (args["exact-collisions"] && args.workers !== undefined && args.workers !== "1") fail("--exact-collisions runs every node in one thread: leave out --workers");
   if (args.region !== undefined && !["EU868", "US915", "AU915", "AS923"].includes(args.region)) fail(`--region must be EU868, US915, AU915 or AS923, got "${args.region}"`);
   let scenario;
   try {
@@ -126,6 +130,7 @@ async function main(): Promise<void> {
     seed: int("seed", args.seed, 0, 4294967295),
     region: args.region as typeof scenario.region | undefined,
     workers: int("workers", args.workers, 1, 64),
+    ...(args["exact-collisions"] ? { exactCollisions: true } : {}),
     ...(engine ? { engine } : {}),
     progress: tty
       ? (f: number) => {

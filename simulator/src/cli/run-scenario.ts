@@ -73,6 +73,8 @@ export interface RunOptions {
   beforeFinish?: (summary: RunSummary, load: CapacityPoint) => void;
   /** Where the nodes run: "node" (default) or "xs", Moddable's engine (simulator/src/xs/README.md). */
   engine?: "node" | "xs";
+  /** Judge each transmission against every earlier frame instead of hourly epochs (one worker only; see scenario-shard.ts). */
+  exactCollisions?: boolean;
 }
 
 /** What a run produced. */
@@ -116,12 +118,13 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const days = options.days ?? scenario.days;
   const region = options.region ?? scenario.region;
   const epoch = new VirtualClock().epochUnixMs;
-  const params: RunParams = { seed, days, region, ...(options.engine === "xs" ? { engine: "xs" as const } : {}), ...(options.nodes === undefined ? {} : { nodes: options.nodes }), bootSpreadMs: options.bootSpreadMs ?? DEFAULT_BOOT_SPREAD_MS };
+  const params: RunParams = { seed, days, region, ...(options.engine === "xs" ? { engine: "xs" as const } : {}), ...(options.exactCollisions ? { exactCollisions: true } : {}), ...(options.nodes === undefined ? {} : { nodes: options.nodes }), bootSpreadMs: options.bootSpreadMs ?? DEFAULT_BOOT_SPREAD_MS };
   // The coordinator's copy of the world: ground truth, positions and gateways (each shard builds its own).
   const world = buildWorld(scenario, params);
   const { city, gateways } = world;
   const workers = Math.max(1, Math.min(options.workers ?? 1, city.nodes.length));
   if (options.engine === "xs" && workers > 1) throw new Error("engine xs runs every node in one XS worker: use workers 1");
+  if (options.exactCollisions && workers > 1) throw new Error("exact collisions need every node in one thread: use workers 1");
   // n workers: n − 1 worker threads and this thread, which runs the last shard (asked last, so the threads start first).
   const shards: ShardPort[] = [
     ...Array.from({ length: workers - 1 }, (_, index) => workerShard(scenario, params, { index, count: workers })),
@@ -311,6 +314,7 @@ async function runSweep(scenario: Scenario, sweep: NonNullable<Scenario["sweep"]
       seed: options.seed,
       region: options.region,
       ...(options.workers === undefined ? {} : { workers: options.workers }),
+      ...(options.exactCollisions ? { exactCollisions: true } : {}),
       nodes: count * gateways,
       ...(options.bootSpreadMs === undefined ? {} : { bootSpreadMs: options.bootSpreadMs }),
       warmupMin: sweep.warmupMin ?? 0,

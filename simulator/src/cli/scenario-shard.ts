@@ -16,6 +16,11 @@
  * frames, so collisions are counted, but a confirmed uplink that collided
  * with a frame of the same hour is still acknowledged at transmit time.
  *
+ * Exact collisions. With `exactCollisions` (one shard only) the network is
+ * not in epoch mode: a transmission is judged against every frame sent before
+ * it (nodes run in virtual-time order), which matters for bursts of
+ * confirmed traffic (a storm over many drains), at the cost of workers.
+ *
  * Engines. With `engine: "xs"` the shard's nodes run in an XS engine of their
  * own (fleet/xs-node.ts) instead of as SimNodes in this thread; everything
  * else is the same, so both engines give the same bytes.
@@ -47,6 +52,12 @@ export interface RunParams {
   bootSpreadMs?: number;
   /** Run the nodes in Moddable's XS engine (simulator/src/xs/README.md); default Node. */
   engine?: "xs";
+  /**
+   * Every transmission sees every frame sent before it in virtual time, not
+   * only those of earlier epochs: a confirmed uplink lost to a collision goes
+   * unacknowledged and is retransmitted, as with a real modem. One shard only.
+   */
+  exactCollisions?: boolean;
 }
 
 /** A gateway of the run. */
@@ -136,7 +147,7 @@ function buildNetwork(scenario: Scenario, params: RunParams, gateways: readonly 
   const network = new SimNetwork({
     region,
     seed: `net-${params.seed}`,
-    epochs: true,
+    epochs: !params.exactCollisions,
     channel: { referenceLossDb: 100, referenceDistanceM: 40, pathLossExponent: 3.0, shadowingSdDb: 4, fadingSdDb: 2 },
     gateways: gateways.map((g) => ({ id: g.id, position: { x: g.x, y: g.y, z: 25 }, region, antennaGainDbi: 3 })),
   });

@@ -41,4 +41,16 @@ describe("simulator CLI: --workers", function () {
     assert.ok((a.summary.network.lostByReason.collision ?? 0) > 0, "no collision among 120 nodes");
     assert.deepEqual(b.summary.network, a.summary.network);
   });
+
+  it("--exact-collisions: confirmed uplinks lost to collisions in a storm's burst are retransmitted; it needs one thread", async () => {
+    // Many drains rising at once in a cloudburst: a burst of confirmed alarms and minute readings.
+    const s = { ...loadScenario("flash-flood"), storms: [{ startH: 1, durationH: 1.5, peakMmH: 60 }] };
+    const epochs = await runScenario(s, { days: 0.15, nodes: 150 });
+    const exact = await runScenario(s, { days: 0.15, nodes: 150, exactCollisions: true });
+    assert.ok((epochs.summary.network.lostByReason.collision ?? 0) > 20, "the burst caused no collisions");
+    // Under epochs a same-hour collision is invisible when sent: nothing is retransmitted for it.
+    assert.ok(exact.summary.network.uplinks > epochs.summary.network.uplinks, `${exact.summary.network.uplinks} frames exact, ${epochs.summary.network.uplinks} under epochs`);
+    assert.ok(exact.summary.network.delivered > epochs.summary.network.delivered);
+    await assert.rejects(runScenario(s, { days: 0.05, nodes: 4, exactCollisions: true, workers: 2 }), /one thread/);
+  });
 });
