@@ -369,10 +369,17 @@ export class Drain {
     };
   }
 
-  /** Ground-truth events in [fromMs, toMs): rapidRise, flood, obstruction. */
-  events(fromMs: number, toMs: number, thresholds: Partial<DrainThresholds> = {}): TruthEvent[] {
+  /** Intervals with the fill at or above `fullPct` (default 80, the level node's factory full threshold; peak = highest fill, %). */
+  fullIntervals(fromMs: number, toMs: number, fullPct = 80, thresholds: Partial<DrainThresholds> = {}): PeakInterval[] {
+    const th = { ...DEFAULT_DRAIN_THRESHOLDS, ...thresholds };
+    return this.#sampler(`full:${fullPct}:${th.stepMs}`, (t) => this.fillPct(t), fullPct, th.stepMs).between(fromMs, toMs, { mergeGapMs: th.mergeGapMs });
+  }
+
+  /** Ground-truth events in [fromMs, toMs): rapidRise, full (fill ≥ `fullPct`, default 80), flood, obstruction. */
+  events(fromMs: number, toMs: number, thresholds: Partial<DrainThresholds> & { fullPct?: number } = {}): TruthEvent[] {
     const out: TruthEvent[] = [];
     for (const r of this.rapidRise(fromMs, toMs, thresholds)) out.push({ kind: "rapidRise", startMs: r.startMs, endMs: r.endMs, magnitude: r.peak });
+    for (const f of this.fullIntervals(fromMs, toMs, thresholds.fullPct, thresholds)) out.push({ kind: "full", startMs: f.startMs, endMs: f.endMs, magnitude: f.peak });
     for (const f of this.floods(fromMs, toMs, thresholds)) out.push({ kind: "flood", startMs: f.startMs, endMs: f.endMs, magnitude: f.peak });
     for (const o of this.obstructions(fromMs, toMs)) out.push({ kind: "obstruction", startMs: o.startMs, endMs: o.endMs, magnitude: o.distanceMm });
     return out;
