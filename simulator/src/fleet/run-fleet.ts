@@ -11,6 +11,7 @@
 import type { UplinkEvent } from "../network/network-server.ts";
 import type { DeliveryReport, SimNetwork } from "../network/network.ts";
 import type { SimNode } from "./sim-node.ts";
+import { TimeQueue } from "./time-queue.ts";
 
 /** An application event from the network, with its virtual receive time and its node. */
 export interface FleetEvent {
@@ -39,10 +40,15 @@ export interface DeliveryTotals {
   byReason: DeliveryReport["byReason"];
 }
 
-interface Entry {
-  t: number;
-  order: number;
-  node: SimNode;
+/**
+ * Collects the network's application events as `FleetEvent`s into `events`,
+ * naming each by `idOf(DevEUI)` (or the event's device id for a device not in the fleet).
+ */
+export function collectEvents(network: SimNetwork, events: FleetEvent[], idOf: (devEui: string) => string | undefined): void {
+  const epochMs = network.server.epochUnixMs;
+  network.subscribe((event) => {
+    events.push({ atMs: Date.parse(event.received_at) - epochMs, nodeId: idOf(event.end_device_ids.dev_eui.toUpperCase()) ?? event.end_device_ids.device_id, event });
+  });
 }
 
 /** Several nodes on one network, run in global virtual-time order. */
@@ -52,22 +58,16 @@ export class Fleet {
   readonly events: FleetEvent[] = [];
   readonly delivery: DeliveryTotals = { delivered: 0, lost: 0, changed: 0, byReason: {} };
   readonly #byDevEui = new Map<string, SimNode>();
-  readonly #heap: Entry[] = [];
+  readonly #queue = new TimeQueue<SimNode>();
   readonly #pruneEveryMs: number;
-  readonly #epochMs: number;
   #nextPruneMs: number;
-  #order = 0;
   #nowMs = 0;
 
   constructor(network: SimNetwork, nodes: readonly SimNode[] = [], options: FleetOptions = {}) {
     this.network = network;
     this.#pruneEveryMs = options.pruneEveryMs ?? 0;
     this.#nextPruneMs = this.#pruneEveryMs || Number.POSITIVE_INFINITY;
-    this.#epochMs = network.server.epochUnixMs;
-    network.subscribe((event) => {
-      const node = this.#byDevEui.get(event.end_device_ids.dev_eui.toUpperCase());
-      this.events.push({ atMs: Date.parse(event.received_at) - this.#epochMs, nodeId: node ? node.id : event.end_device_ids.device_id, event });
-    });
+    collectEvents(network, this.events, (devEui) => this.#byDevEui.get(devEui)?.id);
     for (const n of nodes) this.add(n);
   }
 
@@ -82,7 +82,7 @@ export class Fleet {
     if (this.#byDevEui.has(node.devEui)) throw new Error(`DevEUI ${node.devEui} twice in the fleet`);
     this.nodes.push(node);
     this.#byDevEui.set(node.devEui, node);
-    this.#push(node);
+    this.#queue.push(node, node.nextEventMs);
   }
 
   /** The node with this id. */
@@ -97,12 +97,13 @@ export class Fleet {
 
   /** Runs every node until virtual time `untilMs`: the earliest next event first, ties in the order nodes were added. */
   runUntil(untilMs: number): void {
-    const heap = this.#heap;
-    while (heap.length && heap[0].t <= untilMs) {
-      const top = this.#pop();
-      if (top.t >= this.#nextPruneMs) this.#prune(top.t);
-      top.node.step();
-      this.#push(top.node);
+    const queue = this.#queue;
+    while (queue.nextT <= untilMs) {
+      const t = queue.nextT;
+      const node = queue.pop()!;
+      if (t >= this.#nextPruneMs) this.#prune(t);
+      node.step();
+      queue.push(node, node.nextEventMs);
     }
     for (const n of this.nodes) n.clock.advanceTo(untilMs);
     this.#nowMs = Math.max(this.#nowMs, untilMs);
@@ -118,46 +119,6 @@ export class Fleet {
     for (const [k, v] of Object.entries(r.byReason)) d.byReason[k as keyof DeliveryTotals["byReason"]] = (d.byReason[k as keyof DeliveryTotals["byReason"]] ?? 0) + (v ?? 0);
     while (this.#nextPruneMs <= t) this.#nextPruneMs += this.#pruneEveryMs;
   }
-
-  #push(node: SimNode): void {
-    const t = node.nextEventMs;
-    if (t === Number.POSITIVE_INFINITY) return;
-    const heap = this.#heap;
-    const e: Entry = { t, order: this.#order++, node };
-    heap.push(e);
-    let i = heap.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!less(heap[i], heap[p])) break;
-      [heap[i], heap[p]] = [heap[p], heap[i]];
-      i = p;
-    }
-  }
-
-  #pop(): Entry {
-    const heap = this.#heap;
-    const top = heap[0];
-    const last = heap.pop()!;
-    if (heap.length) {
-      heap[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < heap.length && less(heap[l], heap[m])) m = l;
-        if (r < heap.length && less(heap[r], heap[m])) m = r;
-        if (m === i) break;
-        [heap[i], heap[m]] = [heap[m], heap[i]];
-        i = m;
-      }
-    }
-    return top;
-  }
-}
-
-function less(a: Entry, b: Entry): boolean {
-  return a.t < b.t || (a.t === b.t && a.order < b.order);
 }
 
 /** Per-node figures of a run. */

@@ -28,7 +28,8 @@ import { bundleForXs } from "../xs/bundle.ts";
 import { Xsnap, type XsnapMeter } from "../xs/xsnap.ts";
 import { decodeWire, encodeWire } from "../xs/wire.ts";
 import type { XsNodeSpec, XsRunReply } from "../xs/node-runtime.ts";
-import type { FleetEvent } from "./run-fleet.ts";
+import { collectEvents, type FleetEvent } from "./run-fleet.ts";
+import { TimeQueue } from "./time-queue.ts";
 import type { ModemModel, NodeType, SimNodeCounters, SimNodeEnvironment, SimNodeOptions } from "./sim-node.ts";
 
 const RUNTIME = fileURLToPath(new URL("../xs/node-runtime.ts", import.meta.url));
@@ -235,34 +236,22 @@ function fromHex(hex: string): Uint8Array {
   return out;
 }
 
-interface Entry {
-  t: number;
-  order: number;
-  node: XsNode;
-}
-
 /** `Fleet` (run-fleet.ts) for nodes in XS: same order of events, same collected application events; `runUntil` is async. */
 export class XsFleet {
   readonly network: SimNetwork;
   readonly engine: XsEngine;
   readonly events: FleetEvent[] = [];
   readonly #byDevEui = new Map<string, XsNode>();
-  readonly #heap: Entry[] = [];
-  readonly #epochMs: number;
-  #order = 0;
+  readonly #queue = new TimeQueue<XsNode>();
   #nowMs = 0;
 
   constructor(engine: XsEngine, network: SimNetwork) {
     this.engine = engine;
     this.network = network;
-    this.#epochMs = this.network.server.epochUnixMs;
-    this.network.subscribe((event) => {
-      const node = this.#byDevEui.get(event.end_device_ids.dev_eui.toUpperCase());
-      this.events.push({ atMs: Date.parse(event.received_at) - this.#epochMs, nodeId: node ? node.id : event.end_device_ids.device_id, event });
-    });
+    collectEvents(network, this.events, (devEui) => this.#byDevEui.get(devEui)?.id);
     for (const n of engine.nodes) {
       this.#byDevEui.set(n.devEui.toUpperCase(), n);
-      this.#push(n);
+      this.#queue.push(n, n.nextEventMs);
     }
   }
 
@@ -273,55 +262,16 @@ export class XsFleet {
 
   /** Runs every node until virtual time `untilMs`, in `Fleet`'s order. */
   async runUntil(untilMs: number): Promise<void> {
-    const heap = this.#heap;
-    while (heap.length && heap[0].t <= untilMs) {
-      const top = this.#pop();
+    const queue = this.#queue;
+    while (queue.nextT <= untilMs) {
+      const node = queue.pop()!;
       // Under Fleet the node would be popped again while its next event comes before the next other node's (ties go to the other).
-      await this.engine.run(top.node, heap.length ? heap[0].t : Number.POSITIVE_INFINITY, untilMs);
-      this.#push(top.node);
+      await this.engine.run(node, queue.nextT, untilMs);
+      queue.push(node, node.nextEventMs);
     }
     await this.engine.advance(untilMs);
     this.#nowMs = Math.max(this.#nowMs, untilMs);
   }
-
-  #push(node: XsNode): void {
-    const t = node.nextEventMs;
-    if (t === Number.POSITIVE_INFINITY) return;
-    const heap = this.#heap;
-    heap.push({ t, order: this.#order++, node });
-    let i = heap.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!less(heap[i], heap[p])) break;
-      [heap[i], heap[p]] = [heap[p], heap[i]];
-      i = p;
-    }
-  }
-
-  #pop(): Entry {
-    const heap = this.#heap;
-    const top = heap[0];
-    const last = heap.pop()!;
-    if (heap.length) {
-      heap[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < heap.length && less(heap[l], heap[m])) m = l;
-        if (r < heap.length && less(heap[r], heap[m])) m = r;
-        if (m === i) break;
-        [heap[i], heap[m]] = [heap[m], heap[i]];
-        i = m;
-      }
-    }
-    return top;
-  }
-}
-
-function less(a: Entry, b: Entry): boolean {
-  return a.t < b.t || (a.t === b.t && a.order < b.order);
 }
 
 /** The figures of several XS engines as one: wakes and calls added, means weighted by wakes, maxima and peaks the largest. */
