@@ -91,6 +91,9 @@ export class AirNode {
   readonly #w: Int32Array;
   readonly #buf = new Uint8Array(51);
   readonly #effects: DownlinkEffects = { status: false, rebootDelayS: -1, setTimeS: -1 };
+  #aqiPm25 = -1;
+  #aqiPm10 = -1;
+  #aqi = 0;
   #statusWanted = false;
   /** Wake time of the reboot a downlink asked for, or −1. */
   rebootAtS = -1;
@@ -233,7 +236,7 @@ export class AirNode {
     }
     // AQI category change, debounced over two wakes.
     if (pm25f !== undefined && pm10f !== undefined) {
-      const cat = usAqiCategory(usAqi(pm25f, pm10f));
+      const cat = usAqiCategory(this.#aqiOf(pm25f, pm10f));
       if (cat === w[W_REPORTED_CAT]) w[W_CAT_COUNT] = 0;
       else if (w[W_REPORTED_CAT] < 0) w[W_REPORTED_CAT] = cat;
       else {
@@ -262,7 +265,7 @@ export class AirNode {
         moved(rhCenti, w[W_LAST_RH], DELTA_RH_CENTI) || flags !== w[W_LAST_FLAGS];
       const send = changed || this.#schedule.heartbeatDue(now, c.heartbeatS);
       if (send) {
-        const rec = this.#record(co2f, pm25f, pm10f, tDeci, rhCenti);
+        const rec = this.#record(co2f, pm25f, pm10f, tDeci, rhCenti, flags);
         const gasOk = pm && now - w[W_SEN_START] >= GAS_WARMUP_S;
         rec.pm1DeciUgm3 = pm ? pm.pm1DeciUgm3 : undefined;
         rec.pm4DeciUgm3 = pm ? pm.pm4DeciUgm3 : undefined;
@@ -343,9 +346,18 @@ export class AirNode {
       (this.#rt.link.dropped() !== this.#w[W_LAST_DROPPED] ? 4 : 0) | (this.#rt.unixS() < 0 ? 8 : 0);
   }
 
-  #record(co2: number | undefined, pm25: number | undefined, pm10: number | undefined, tDeci: number | undefined, rhCenti: number | undefined): IntRecord {
-    const flags = this.#flags();
-    const aqi = pm25 !== undefined && pm10 !== undefined ? usAqi(pm25, pm10) : undefined;
+  /** US AQI of (pm25, pm10) deci-µg/m³, kept for the pair last asked: a wake's category check and its records ask for the same one. */
+  #aqiOf(pm25: number, pm10: number): number {
+    if (pm25 !== this.#aqiPm25 || pm10 !== this.#aqiPm10) {
+      this.#aqiPm25 = pm25;
+      this.#aqiPm10 = pm10;
+      this.#aqi = usAqi(pm25, pm10);
+    }
+    return this.#aqi;
+  }
+
+  #record(co2: number | undefined, pm25: number | undefined, pm10: number | undefined, tDeci: number | undefined, rhCenti: number | undefined, flags = this.#flags()): IntRecord {
+    const aqi = pm25 !== undefined && pm10 !== undefined ? this.#aqiOf(pm25, pm10) : undefined;
     return {
       co2Ppm: co2,
       pm25DeciUgm3: pm25,
