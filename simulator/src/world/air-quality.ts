@@ -38,7 +38,7 @@ import type { Rng } from "../core/rng.ts";
 import type { AirEnvironment, AirSource } from "../devices/air-environment.ts";
 import { usAqi } from "../../../firmware/src/dsp/aqi.ts";
 import { Calendar, DAY_MS, HOUR_MS, MINUTE_MS, winternessOf, type CalendarOptions } from "./calendar.ts";
-import { DailyEvents, SampledIntervals, overlaps, type Interval, type PeakInterval, type TruthEvent } from "./intervals.ts";
+import { DailyEvents, SampledIntervalsCache, overlaps, type Interval, type PeakInterval, type TruthEvent } from "./intervals.ts";
 import { SmoothNoise, clamp, lognormal, rngOf, uniform, type SeedLike } from "./random.ts";
 import { diurnalShape, type Weather } from "./weather.ts";
 
@@ -490,7 +490,7 @@ export class AirQuality {
   readonly #indoor: IndoorOptions;
   readonly #indoorDays: IndoorDay[] = [];
   readonly #spikeDays = new Map<number, PmSpike[]>();
-  readonly #samplers = new Map<string, SampledIntervals>();
+  readonly #samplers = new SampledIntervalsCache();
   #series: Float64Array = new Float64Array(0);
   #seriesC = NaN;
   #seriesStep = NaN;
@@ -790,20 +790,11 @@ export class AirQuality {
     return series;
   }
 
-  #sampler(key: string, value: (t: number) => number, threshold: number, stepMs: number): SampledIntervals {
-    let s = this.#samplers.get(key);
-    if (!s) {
-      s = new SampledIntervals(value, threshold, stepMs);
-      this.#samplers.set(key, s);
-    }
-    return s;
-  }
-
   /** Intervals with CO2 ≥ `co2Ppm` (peak = highest ppm); `aqiAveragingMs` only keys the shared sample cache. */
   co2High(fromMs: number, toMs: number, thresholds: Partial<AirThresholds> = {}): PeakInterval[] {
     const th = { ...DEFAULT_AIR_THRESHOLDS, ...thresholds };
     const key = `co2:${th.co2Ppm}:${th.stepMs}:${th.aqiAveragingMs}`;
-    return this.#sampler(key, (t) => this.#sampled(t, th.stepMs, th.aqiAveragingMs, 0), th.co2Ppm, th.stepMs)
+    return this.#samplers.get(key, (t) => this.#sampled(t, th.stepMs, th.aqiAveragingMs, 0), th.co2Ppm, th.stepMs)
       .between(fromMs, toMs, { mergeGapMs: th.mergeGapMs, minDurationMs: th.minDurationMs });
   }
 
@@ -812,7 +803,7 @@ export class AirQuality {
     const th = { ...DEFAULT_AIR_THRESHOLDS, ...thresholds };
     const lo = AQI_CATEGORY_LO[clamp(Math.round(th.aqiCategory), 0, 5)];
     const key = `aqi:${lo}:${th.stepMs}:${th.aqiAveragingMs}`;
-    return this.#sampler(key, (t) => this.#sampled(t, th.stepMs, th.aqiAveragingMs, 1), lo, th.stepMs)
+    return this.#samplers.get(key, (t) => this.#sampled(t, th.stepMs, th.aqiAveragingMs, 1), lo, th.stepMs)
       .between(fromMs, toMs, { mergeGapMs: th.aqiMergeGapMs, minDurationMs: th.minDurationMs });
   }
 

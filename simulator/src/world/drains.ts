@@ -31,7 +31,7 @@
 import type { Rng } from "../core/rng.ts";
 import type { A02yyuwTarget } from "../devices/a02yyuw.ts";
 import { DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS, YEAR_DAYS, type Calendar } from "./calendar.ts";
-import { DailyEvents, SampledIntervals, overlaps, type Interval, type PeakInterval, type TruthEvent } from "./intervals.ts";
+import { DailyEvents, SampledIntervalsCache, overlaps, type Interval, type PeakInterval, type TruthEvent } from "./intervals.ts";
 import { clamp, lognormal, rngOf, uniform, type SeedLike } from "./random.ts";
 import type { Weather } from "./weather.ts";
 
@@ -135,7 +135,7 @@ export class Drain {
   readonly #days: DrainDay[] = [];
   readonly #firstDay = -1;
   readonly #obstructionDays = new Map<number, Obstruction[]>();
-  readonly #samplers = new Map<string, SampledIntervals>();
+  readonly #samplers = new SampledIntervalsCache();
   #cur: DrainDay | undefined;
   #curObstructions: Obstruction[] = [];
 
@@ -330,15 +330,6 @@ export class Drain {
 
   // ---------------------------------------------------------- ground truth
 
-  #sampler(key: string, value: (t: number) => number, threshold: number, stepMs: number): SampledIntervals {
-    let s = this.#samplers.get(key);
-    if (!s) {
-      s = new SampledIntervals(value, threshold, stepMs);
-      this.#samplers.set(key, s);
-    }
-    return s;
-  }
-
   /** Rise rate over the preceding window at t, %/h. */
   riseRatePctPerH(tMs: number, windowMs = DEFAULT_DRAIN_THRESHOLDS.rateWindowMs): number {
     return ((this.fillPct(tMs) - this.fillPct(tMs - windowMs)) * HOUR_MS) / windowMs;
@@ -348,14 +339,14 @@ export class Drain {
   rapidRise(fromMs: number, toMs: number, thresholds: Partial<DrainThresholds> = {}): PeakInterval[] {
     const th = { ...DEFAULT_DRAIN_THRESHOLDS, ...thresholds };
     const key = `rise:${th.rapidRisePctPerH}:${th.rateWindowMs}:${th.stepMs}`;
-    return this.#sampler(key, (t) => this.riseRatePctPerH(t, th.rateWindowMs), th.rapidRisePctPerH, th.stepMs).between(fromMs, toMs, { mergeGapMs: th.mergeGapMs });
+    return this.#samplers.get(key, (t) => this.riseRatePctPerH(t, th.rateWindowMs), th.rapidRisePctPerH, th.stepMs).between(fromMs, toMs, { mergeGapMs: th.mergeGapMs });
   }
 
   /** Intervals with water at the full line (peak = most water ponded, L). */
   floods(fromMs: number, toMs: number, thresholds: Partial<DrainThresholds> = {}): PeakInterval[] {
     const th = { ...DEFAULT_DRAIN_THRESHOLDS, ...thresholds };
     // The value is the raw level's excess over the span, so "≥ 0" is "at the full line".
-    const s = this.#sampler(`flood:${th.stepMs}`, (t) => this.#rawLevel(t) - this.spanMm, 0, th.stepMs);
+    const s = this.#samplers.get(`flood:${th.stepMs}`, (t) => this.#rawLevel(t) - this.spanMm, 0, th.stepMs);
     return s.between(fromMs, toMs, { mergeGapMs: th.mergeGapMs }).map((iv) => ({ startMs: iv.startMs, endMs: iv.endMs, peak: iv.peak * this.#areaM2 }));
   }
 
@@ -372,7 +363,7 @@ export class Drain {
   /** Intervals with the fill at or above `fullPct` (default 80, the level node's factory full threshold; peak = highest fill, %). */
   fullIntervals(fromMs: number, toMs: number, fullPct = 80, thresholds: Partial<DrainThresholds> = {}): PeakInterval[] {
     const th = { ...DEFAULT_DRAIN_THRESHOLDS, ...thresholds };
-    return this.#sampler(`full:${fullPct}:${th.stepMs}`, (t) => this.fillPct(t), fullPct, th.stepMs).between(fromMs, toMs, { mergeGapMs: th.mergeGapMs });
+    return this.#samplers.get(`full:${fullPct}:${th.stepMs}`, (t) => this.fillPct(t), fullPct, th.stepMs).between(fromMs, toMs, { mergeGapMs: th.mergeGapMs });
   }
 
   /** Ground-truth events in [fromMs, toMs): rapidRise, full (fill ≥ `fullPct`, default 80), flood, obstruction. */

@@ -231,3 +231,18 @@ export class SampledIntervals {
     return merged.filter((iv) => iv.endMs - iv.startMs >= minDur && overlaps(iv, fromMs, toMs));
   }
 }
+
+/** `SampledIntervals` by key, built on first use (a world model keeps one per question and threshold). */
+export class SampledIntervalsCache {
+  readonly #byKey = new Map<string, SampledIntervals>();
+
+  /** The sampler of `key`, made from `value`, `threshold` and `stepMs` the first time. */
+  get(key: string, value: (t: number) => number, threshold: number, stepMs: number): SampledIntervals {
+    let s = this.#byKey.get(key);
+    if (!s) {
+      s = new SampledIntervals(value, threshold, stepMs);
+      this.#byKey.set(key, s);
+    }
+    return s;
+  }
+}
