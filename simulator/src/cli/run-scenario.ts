@@ -12,7 +12,7 @@ import type { NodeType } from "../fleet/sim-node.ts";
 import { VirtualClock } from "../core/clock.ts";
 import { buildWorld, sortEvents, sortLines, type EpochResult, type NodeFacts, type RunParams } from "./scenario-shard.ts";
 import { localShard, workerShard, type ShardPort } from "./shard-ports.ts";
-import { mergeXsFigures, type XsFigures } from "../fleet/xs-node.ts";
+import type { XsFigures } from "../fleet/xs-node.ts";
 import { RunOutput } from "../report/run-output.ts";
 import type { RunSummary, NodeSummary, Detection, FalseAlarm, GroundTruthEvent, CapacityPoint } from "../report/run-data.ts";
 import type { Scenario } from "./scenario.ts";
@@ -204,8 +204,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     const finals = await Promise.all(shards.map((s) => s.finish()));
     take(finals);
     facts = finals.flatMap((f) => f.facts).sort((a, b) => a.index - b.index);
-    const xsOf = finals.flatMap((f) => (f.xs ? [f.xs] : []));
-    if (xsOf.length) xsFigures = mergeXsFigures(xsOf);
+    // Engine xs runs in one shard (checked above), so there is at most one set of figures.
+    xsFigures = finals.find((f) => f.xs)?.xs;
   } finally {
     await Promise.all(shards.map((s) => s.close()));
   }

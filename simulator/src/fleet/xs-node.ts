@@ -273,22 +273,3 @@ export class XsFleet {
     this.#nowMs = Math.max(this.#nowMs, untilMs);
   }
 }
-
-/** The figures of several XS engines as one: wakes and calls added, means weighted by wakes, maxima and peaks the largest. */
-export function mergeXsFigures(all: readonly XsFigures[]): XsFigures {
-  const out: XsFigures = { computePerWake: {}, peakHeapSlots: 0, peakLiveHeapSlots: 0, commands: 0, hostCalls: 0 };
-  for (const f of all) {
-    for (const [type, c] of Object.entries(f.computePerWake) as [NodeType, { wakes: number; mean: number; max: number }][]) {
-      const o = (out.computePerWake[type] ??= { wakes: 0, mean: 0, max: 0 });
-      const wakes = o.wakes + c.wakes;
-      o.mean = wakes ? Math.round((o.mean * o.wakes + c.mean * c.wakes) / wakes) : 0;
-      o.wakes = wakes;
-      o.max = Math.max(o.max, c.max);
-    }
-    out.peakHeapSlots = Math.max(out.peakHeapSlots, f.peakHeapSlots);
-    out.peakLiveHeapSlots = Math.max(out.peakLiveHeapSlots, f.peakLiveHeapSlots);
-    out.commands += f.commands;
-    out.hostCalls += f.hostCalls;
-  }
-  return out;
-}
