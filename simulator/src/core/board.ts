@@ -35,6 +35,22 @@ export interface PulseSource {
   pulsesUntil(nowMs: number): number;
 }
 
+/**
+ * The ULP co-processor's program as the simulator runs it: it acts at minute
+ * boundaries only (what it does every millisecond in between, counting edges,
+ * is the pulse source's job), and may wake the CPU there.
+ */
+export interface UlpProgram {
+  /** Virtual time of the next minute boundary. */
+  readonly nextBoundaryMs: number;
+  /** Runs the boundary at `nextBoundaryMs` (the clock is there); true if the program wakes the CPU. */
+  boundary(): boolean;
+  /** Runs, without waking anything, the boundaries the clock has passed (while the CPU was awake). */
+  catchUp(): void;
+  /** Whether the firmware armed the ULP wake for the sleep it is in (reset at every boot, as on the chip). */
+  wakeArmed: boolean;
+}
+
 /** Error thrown on the bus for a NACK, a timeout or a missing device. */
 export class BusError extends Error {
   constructor(message: string) {
@@ -109,6 +125,10 @@ export class Board {
   powerCuts = 0;
   /** State kept in RTC memory across deep sleep (lost on power cut). */
   retained: ArrayBuffer | undefined;
+  /** The ULP program running since this power-on (`native:ulp-pulse`), if the firmware started one. */
+  ulp: UlpProgram | undefined;
+  /** The boot in progress was woken by the ULP (what `wakeCause()` reports). */
+  wokeByUlp = false;
 
   /** What the firmware reads from `mc/config` (Moddable: the manifest's `config` section). */
   config: { [key: string]: unknown } = {};

@@ -4,6 +4,10 @@
  * host jumps the board's virtual clock to the requested wake time. Nothing of
  * the firmware's JavaScript state survives between boots, only what it kept in
  * RTC memory (`native:sleep` retain) and flash (`preference`).
+ *
+ * A ULP program on the board (`board.ulp`, see native-ulp-pulse.ts) runs at
+ * its minute boundaries while the node sleeps; when it wakes the CPU, that
+ * boundary is the next boot. `nextEventMs`/`step()` interleave both.
  */
 import { setCurrentBoard, type Board } from "./board.ts";
 
@@ -39,6 +43,38 @@ export class NodeHost {
     return this.#nextWakeMs;
   }
 
+  /** Virtual time of the ULP program's next minute boundary (Infinity without one). */
+  get ulpBoundaryMs(): number {
+    return this.board.ulp ? this.board.ulp.nextBoundaryMs : Number.POSITIVE_INFINITY;
+  }
+
+  /** The next thing this host does: a boot or a ULP boundary. */
+  get nextEventMs(): number {
+    return Math.min(this.#nextWakeMs, this.ulpBoundaryMs);
+  }
+
+  /**
+   * Runs the ULP boundary due now (the clock must be there, before the next
+   * boot); if the program wakes the CPU, the next boot is now.
+   */
+  ulpBoundary(): boolean {
+    const board = this.board;
+    if (!board.ulp!.boundary()) return false;
+    this.#nextWakeMs = board.clock.nowMs;
+    board.wokeByUlp = true;
+    return true;
+  }
+
+  /** Handles the next event (`nextEventMs`): a ULP boundary before the next boot, or the boot; returns the boot record if one ran. */
+  step(): BootRecord | undefined {
+    const ulpAt = this.ulpBoundaryMs;
+    if (ulpAt < this.#nextWakeMs) {
+      this.board.clock.advanceTo(ulpAt);
+      if (!this.ulpBoundary()) return undefined;
+    }
+    return this.bootOnce();
+  }
+
   /** Boots once now (at the next wake time, or now if that has passed) and returns when the firmware sleeps. */
   bootOnce(): BootRecord {
     const board = this.board;
@@ -50,6 +86,8 @@ export class NodeHost {
       this.#main();
     } finally {
       setCurrentBoard(undefined);
+      board.wokeByUlp = false;
+      board.ulp?.catchUp();
     }
     const until = board.sleepUntilMs;
     if (until === undefined) throw new Error(`firmware returned at ${start} ms without asking for deep sleep`);
@@ -62,7 +100,7 @@ export class NodeHost {
 
   /** Boots repeatedly until the next wake lies beyond `untilMs`, then advances the clock to `untilMs`. */
   runUntil(untilMs: number): void {
-    while (this.#nextWakeMs <= untilMs) this.bootOnce();
+    while (this.nextEventMs <= untilMs) this.step();
     this.board.clock.advanceTo(untilMs);
   }
 

@@ -165,6 +165,8 @@ export interface SimNodeCounters {
   awakeMs: number;
   /** Boots started by a wake pin. */
   pinWakes: number;
+  /** Boots started by the ULP program (water node: minute ring full, or a burst minute). */
+  ulpWakes: number;
   /** Pin polls made while a wake pin was armed. */
   polls: number;
   powerCuts: number;
@@ -247,7 +249,7 @@ export class SimNode {
   readonly modem: AtModem;
   readonly devices: SimNodeDevices = {};
   readonly keys: Required<LoRaWanKeys>;
-  readonly counters: SimNodeCounters = { boots: 0, awakeMs: 0, pinWakes: 0, polls: 0, powerCuts: 0 };
+  readonly counters: SimNodeCounters = { boots: 0, awakeMs: 0, pinWakes: 0, ulpWakes: 0, polls: 0, powerCuts: 0 };
   /** Alarms, config acks and status messages the firmware queued, in order. */
   readonly queued: QueuedMessage[] = [];
   /** Routine readings the firmware queued, in order. */
@@ -332,7 +334,7 @@ export class SimNode {
   /** Virtual time of the next thing this node does: boot, look at an armed pin, or run a scheduled action. */
   get nextEventMs(): number {
     const action = this.#actions.length ? this.#actions[0].atMs : Number.POSITIVE_INFINITY;
-    return Math.min(this.host.nextWakeMs, this.#armed ? this.#nextPollMs : Number.POSITIVE_INFINITY, action);
+    return Math.min(this.host.nextEventMs, this.#armed ? this.#nextPollMs : Number.POSITIVE_INFINITY, action);
   }
 
   /** Schedules `run` at virtual time `atMs` (kept in time order; equal times in the order given). */
@@ -361,6 +363,11 @@ export class SimNode {
       }
       this.counters.pinWakes++;
       this.host.wakeAt(t);
+    } else if (this.host.ulpBoundaryMs === t && t < this.host.nextWakeMs) {
+      // The ULP program's minute boundary: it may wake the CPU, which costs a boot only then.
+      this.clock.advanceTo(t);
+      if (!this.host.ulpBoundary()) return undefined;
+      this.counters.ulpWakes++;
     }
     return this.#boot();
   }

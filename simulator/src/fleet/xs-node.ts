@@ -66,7 +66,7 @@ export class XsNode {
   /** What the reports read of the modem emulator in XS: its data rate (after every command), and an empty transcript. */
   readonly modem = { device: { dr: 0 }, transcript: [] as never[] };
   devEui = "";
-  counters: SimNodeCounters = { boots: 0, awakeMs: 0, pinWakes: 0, polls: 0, powerCuts: 0 };
+  counters: SimNodeCounters = { boots: 0, awakeMs: 0, pinWakes: 0, ulpWakes: 0, polls: 0, powerCuts: 0 };
   /** Always empty: the XS side keeps no queue log (SimNode.queued/readings), so memory stays flat. */
   readonly queued: never[] = [];
   readonly readings: never[] = [];

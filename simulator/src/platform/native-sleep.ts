@@ -155,7 +155,8 @@ export function wakeCause(): WakeCause {
   if (s.reason !== "deep-sleep") return "none";
   const pin = activeWake(board, s);
   if (pin) return pin.cause;
-  return board.clock.nowMs >= s.untilMs ? "timer" : "other";
+  if (board.clock.nowMs >= s.untilMs) return "timer";
+  return board.wokeByUlp ? "ulp" : "other";
 }
 
 export function wakePins(): number[] {
@@ -169,6 +170,8 @@ export function wakePins(): number[] {
 export function powerCut(board: Board = currentBoard()): void {
   board.retained = undefined;
   board.powerCuts++; // the ULP's pulse count and everything else in RTC memory is gone
+  board.ulp = undefined; // and the ULP stops with the power
+  board.wokeByUlp = false;
   board.sleepUntilMs = undefined;
   states.set(board, { reason: "power-on", ext0: undefined, ext1: undefined, untilMs: Number.POSITIVE_INFINITY });
 }
