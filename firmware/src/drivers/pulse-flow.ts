@@ -252,9 +252,30 @@ export default class PulseFlow {
     const intervalMs = now - this.#lastMs;
     if (!(intervalMs > 0)) return undefined;
     const count = onBus("pulse count", () => io.read());
+    this.#lastMs = now;
+    return this.#take(count, intervalMs);
+  }
+
+  /**
+   * Volume and flow between the previous sample and a count the counter had
+   * `intervalMs` after it: a minute of the ULP's ring (native:ulp-pulse), read
+   * after the fact. The next interval starts at that count and instant.
+   */
+  sampleCount(count: number, intervalMs: number): PulseFlowSample {
+    checkInteger("intervalMs", intervalMs, 1, 0x7fffffff);
+    this.#lastMs += intervalMs;
+    return this.#take(count, intervalMs);
+  }
+
+  /** Starts the next interval at `count`, `agoMs` before now (pulses before it are not this driver's). */
+  rebase(count: number, agoMs = 0): void {
+    this.#lastCount = count;
+    this.#lastMs = Time.ticks - agoMs;
+  }
+
+  #take(count: number, intervalMs: number): PulseFlowSample {
     const pulses = (count - this.#lastCount) & 0xffff;
     this.#lastCount = count;
-    this.#lastMs = now;
     if (intervalMs > this.maxReadIntervalMs) {
       this.#overruns++;
       this.#calibrationStart = undefined;
@@ -301,7 +322,8 @@ export default class PulseFlow {
     if (!Number.isInteger(at) || at < 0 || at > out.length - STATE_WORDS) throw new RangeError(`pulse-flow: ${STATE_WORDS} words at ${at} do not fit ${out.length}`);
     const hi = divFloor(this.#totalMl, TOTAL_SPLIT);
     out[at] = this.#lastCount;
-    out[at + 1] = Math.min(Time.ticks - this.#lastMs, 0x7fffffff);
+    const age = Time.ticks - this.#lastMs;
+    out[at + 1] = age < 0 ? 0 : age > 0x7fffffff ? 0x7fffffff : age;
     out[at + 2] = this.#remainder;
     out[at + 3] = this.#totalMl - hi * TOTAL_SPLIT;
     out[at + 4] = hi;

@@ -1,4 +1,4 @@
-/** Entry point of the water-flow node on a board: meter on the ULP pulse counter, latching valve, one wake, sleep. */
+/** Entry point of the water-flow node on a board: meter on the ULP pulse counter and its minute ring, latching valve, one wake, sleep. */
 import Digital from "embedded:io/digital";
 import UlpPulseCount from "native:ulp-pulse";
 import config from "mc/config";
@@ -15,6 +15,8 @@ export default function main(): void {
   const meter = (config.meter as PulseFlowMeter | undefined) ?? "reed-10l";
   const hw: WaterHardware = {
     meter: new PulseFlow({ sensor: { io: UlpPulseCount, signal: board.pulse.pin }, meter }),
+    // A second handle on the same ULP program, for its minute ring and wake.
+    ulp: new UlpPulseCount({ signal: board.pulse.pin }),
   };
   if (config.valve === true) {
     hw.valve = new LatchingValve({ io: Digital, open: board.valve.open, close: board.valve.close, power: board.valve.power });

@@ -5,18 +5,23 @@
  * main at every wake); everything that must outlive the wake is in retained
  * RTC words, the meter total also in flash.
  *
- * Wake rate. WATER_WAKE_S = 60 s. Energy: a wake costs the ESP32 about 0.8 s
- * at 40 mA (boot from deep sleep plus the app, estimates from
- * hardware/water/power.json), 8.9 µAh; 1440 wakes a day are 12.8 mAh/day
- * against 0.85 mAh/day for the 96 wakes of a 15-minute cycle, which takes the
- * node from about 7.5 to about 19.4 mAh/day at SF10, and the LS 33600 from
- * about 4.1 to about 1.6 years. What it buys: a burst is seen within
- * burstDurationS + 60 s (the valve closes after at most ~3 min at the
- * defaults, where a 15-minute cycle would let 600 L more run out at 40 L/min);
- * the night minimum has one-minute resolution; and every Hall preset is read
- * well inside its 16-bit counter wrap limit (182–232 s). A node with a reed
- * meter and no valve could wake every 15 minutes; that trade-off is a
- * constant here, on purpose (see the README of hardware/water for the budget).
+ * Wake rate. The ULP program that counts the meter's pulses in deep sleep
+ * (native:ulp-pulse) also keeps the count at the end of every minute in a ring
+ * in RTC memory, and wakes the CPU after ULP_WAKE_MINUTES = 15 minutes (at most
+ * the reporting interval), after one minute while a burst may be under way, and
+ * at the end of any minute whose pulses exceed the burst threshold. Each wake
+ * runs the minutes it slept through, one by one at their own times, through the
+ * same per-minute statistics, so the night minimum keeps its one-minute
+ * resolution and a burst is seen within burstDurationS + 60 s (the valve
+ * closes after at most ~3 min at the defaults), while the CPU boots 96 times a
+ * day instead of 1440: 0.85 mAh/day instead of 12.8 (estimates from
+ * hardware/water/power.json; the LS 33600 from about 1.6 to about 4.1 years at
+ * SF10). Per-minute counts are far inside the 16-bit counter's wrap (at most
+ * ~21,600 pulses). Without the ring (`WaterHardware.ulp` absent: a PCNT
+ * counter, or a board without the ULP program) the node wakes every
+ * WATER_WAKE_S = 60 s instead, within every Hall preset's wrap limit (182–232
+ * s). Alarms other than bursts (leak, noPulse, sensor faults) go out at the
+ * wake after the minute that raised them, up to 15 minutes later.
  *
  * Decisions (each raises its alarm once per crossing and reports the crossing
  * back with its "cleared" counterpart; alarms go at once, kind "alarm"):
@@ -114,6 +119,24 @@ export interface WaterHardware {
   overrideWake?: { pin: number; activeLevel: 0 | 1 };
   /** Water temperature in 0.1 °C, undefined when not ready; may throw SensorError. */
   waterTempDeciC?: () => number | undefined;
+  /**
+   * The ULP program counting the meter (`native:ulp-pulse`) with its minute
+   * ring: the node then sleeps ULP_WAKE_MINUTES at a time and takes the
+   * minutes it slept through; without it, it wakes every WATER_WAKE_S.
+   */
+  ulp?: UlpMinutes;
+}
+
+/** The minute ring of `native:ulp-pulse` (see firmware/typings/native-ulp-pulse.d.ts). */
+export interface UlpMinutes {
+  /** Counts at the ends of the minutes ended since the last call, oldest first; returns how many ended. */
+  minutes(into: Int32Array): number;
+  /** The count at the start of the minute under way. */
+  minuteStart(): number;
+  /** Milliseconds since the last minute ended. */
+  msIntoMinute(): number;
+  /** Wake conditions for the coming deep sleep. */
+  wakeOn(wake: { minutes: number; burstPulses: number }): void;
 }
 
 /** Things of the boot that are not hardware. */
@@ -126,8 +149,12 @@ export interface WaterNodeOptions {
   leakDetector?: LeakDetector;
 }
 
-/** Seconds between wakes (see the energy note above). */
+/** Seconds between wakes without the ULP's minute ring (see the energy note above). */
 export const WATER_WAKE_S = 60;
+/** Minutes between wakes with the ULP's minute ring, while no burst is under way (at most the ring's 16 − 1). */
+export const ULP_WAKE_MINUTES = 15;
+const MINUTE_MS = 60000;
+const RING_WORDS = 16;
 /** The meter total goes to flash every time it has grown this much (mL): the most a power cut loses. */
 export const FLASH_STEP_ML = 10000;
 /** A burst clears after this long at or below half the burst threshold. */
@@ -197,6 +224,8 @@ export class WaterNode {
   readonly #w: Int32Array;
   readonly #atMeter = W_FIXED;
   readonly #buf = new Uint8Array(64);
+  /** Counts of the ULP's minute ring taken at this wake. */
+  readonly #ring = new Int32Array(RING_WORDS);
   readonly #rec: IntRecord = {};
   readonly #effects: DownlinkEffects = { status: false, rebootDelayS: -1, setTimeS: -1 };
   #cold = false;
@@ -247,11 +276,14 @@ export class WaterNode {
     this.#readOverride();
 
     // Measure; a failed read is counted and leaves no trace in the readings.
-    const s = this.#sample();
     const unix = rt.unixS();
     const local = unix < 0 ? now : unix + this.#utcOffsetS;
     const tod = ((local % DAY_S) + DAY_S) % DAY_S;
-    if (s) this.#statistics(s, tod, now);
+    if (this.#hw.ulp) this.#minutes(this.#hw.ulp, now, local);
+    else {
+      const s = this.#sample();
+      if (s) this.#statistics(s, tod, now);
+    }
 
     this.#driveValve();
 
@@ -281,7 +313,75 @@ export class WaterNode {
     const end = rt.nowS();
     this.#save(end);
     if (this.#rebootAtS >= 0) return Math.max(1, this.#rebootAtS - end) * 1000;
+    if (this.#hw.ulp) return this.#ulpSleep(this.#hw.ulp, local + (end - now));
     return (WATER_WAKE_S - (end % WATER_WAKE_S)) * 1000;
+  }
+
+  // ---- the ULP's minute ring ----
+
+  /** Runs the minutes the ULP recorded since the last wake through the statistics, each at its own time. */
+  #minutes(ulp: UlpMinutes, now: number, local: number): void {
+    const meter = this.#hw.meter;
+    const ring = this.#ring;
+    const ended = ulp.minutes(ring);
+    this.#flow = -1;
+    if (this.#cold) {
+      // The ring holds minutes from before this driver's count: start at the minute under way.
+      meter.rebase(ulp.minuteStart(), ulp.msIntoMinute());
+      return;
+    }
+    const n = ended < RING_WORDS ? ended : RING_WORDS;
+    let first = 0;
+    if (ended > n) {
+      // The ring overflowed (the CPU slept through more than 16 minutes): what flowed before the oldest count kept is unknown.
+      this.#faults.record("pulseMeter", "timeout");
+      this.#sensorTransition(this.#sensor.update(1));
+      meter.rebase(ring[0]);
+      first = 1;
+    }
+    const into = ulp.msIntoMinute();
+    for (let k = first; k < n; k++) {
+      const ageS = divRound(into + (n - 1 - k) * MINUTE_MS, 1000);
+      let s: PulseFlowSample;
+      try {
+        s = meter.sampleCount(ring[k], MINUTE_MS);
+      } catch (e) {
+        this.#faults.record("pulseMeter", e instanceof SensorError ? e.fault : "nack");
+        this.#sensorTransition(this.#sensor.update(1));
+        this.#flow = -1;
+        continue;
+      }
+      this.#sensorTransition(this.#sensor.update(0));
+      const t = local - ageS;
+      this.#statistics(s, ((t % DAY_S) + DAY_S) % DAY_S, now - ageS);
+    }
+    // The ULP keeps the minutes' time; the driver's clock only has to say when its interval started.
+    if (n > 0) meter.rebase(ring[n - 1], into);
+  }
+
+  /**
+   * Arms the ULP wake and returns the backstop timer (ms): every minute while
+   * a burst may be under way, every ULP_WAKE_MINUTES (at most the reporting
+   * interval) otherwise, and at once at the end of a minute over the burst
+   * threshold. In privacy mode the timer also wakes the node on the hour, when
+   * the hour's total is released.
+   */
+  #ulpSleep(ulp: UlpMinutes, local: number): number {
+    const w = this.#w;
+    const c = this.#config;
+    const watching = (w[W_FLAGS] & F_BURST) !== 0 || w[W_BURST_RUN_S] > 0;
+    const perInterval = divTrunc(c.intervalS, 60);
+    const minutes = watching ? 1 : perInterval < 1 ? 1 : perInterval < ULP_WAKE_MINUTES ? perInterval : ULP_WAKE_MINUTES;
+    // A minute over the threshold: flow > burstFlowMlMin ⇔ pulses × ml > burstFlowMlMin × pulsesPerMl (the driver's exact K).
+    const k = this.#hw.meter.mlPerPulse;
+    const burst = Math.floor((c.burstFlowMlMin * k.pulses) / k.ml) + 1;
+    ulp.wakeOn({ minutes, burstPulses: burst > 0xffff ? 0xffff : burst });
+    let ms = minutes * MINUTE_MS - ulp.msIntoMinute() + MINUTE_MS;
+    if (c.privacy === 1) {
+      const toHour = (HOUR_S - (((local % HOUR_S) + HOUR_S) % HOUR_S)) * 1000;
+      if (toHour < ms) ms = toHour;
+    }
+    return ms > 0 ? ms : 1000;
   }
 
   // ---- state ----
