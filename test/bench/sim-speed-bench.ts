@@ -22,8 +22,10 @@ async function run(ctx: BenchContext): Promise<BenchResult> {
   const days = Number(ctx.opts.raw["sim-days"] ?? 1);
   if (!(nodes > 0 && days > 0)) throw new Error("--sim-nodes and --sim-days need positive numbers");
   // Imported lazily: the simulator pulls in Vega (an ES module with top-level await).
-  const { runScenario } = await import("../../simulator/src/cli/run-scenario.ts");
-  const { loadScenario } = await import("../../simulator/src/cli/scenario.ts");
+  // What `npm run sim` runs: the esbuild bundle of scripts/sim.mjs, not the TypeScript through tsx.
+  const sim = await import("../../scripts/sim.mjs");
+  await sim.buildSim();
+  const { runScenario, loadScenario } = (await import(sim.API_BUNDLE)) as typeof import("../../simulator/src/cli/index.ts");
   const workerCounts = String(ctx.opts.raw["sim-workers"] ?? "1,2").split(",").map(Number);
   if (!workerCounts.every((w) => Number.isInteger(w) && w >= 1)) throw new Error("--sim-workers takes a list of worker counts, e.g. 1,2");
   ctx.log(`sim-speed: city scenario, ${nodes} nodes × ${days} day(s), workers ${workerCounts.join(", ")}…`);

@@ -51,9 +51,11 @@ export function localShard(scenario: Scenario, params: RunParams, shard: ShardSp
   };
 }
 
-const WORKER = new URL("./scenario-worker-boot.mjs", import.meta.url);
+/** Set by scripts/sim.mjs in its bundle: the bundled worker entry (undefined under tsx). */
+declare const SIM_WORKER_BUNDLE: string | undefined;
+const WORKER = typeof SIM_WORKER_BUNDLE === "string" ? new URL(SIM_WORKER_BUNDLE) : new URL("./scenario-worker-boot.mjs", import.meta.url);
 
-/** A shard run in a worker thread (TypeScript through tsx, as in this process). */
+/** A shard run in a worker thread (the same code as this process: the bundle's worker, or TypeScript through tsx). */
 export function workerShard(scenario: Scenario, params: RunParams, shard: ShardSpec): ShardPort {
   const worker = new Worker(WORKER, { workerData: { scenario, params, shard } });
   const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
