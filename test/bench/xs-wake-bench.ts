@@ -92,13 +92,13 @@ async function run(ctx: BenchContext): Promise<BenchResult> {
     return {
       figures: { wakesSkipped: N, wakesMeasured: K, ...figures },
       tables: [{
-        title: `XS compute and heap per wake (wakes ${N + 1}–${N + K} of a fresh node; baseline: the harness alone, a main that only sleeps)`,
+        title: `XS compute and heap per wake (wakes ${N + 1}–${N + K} of a fresh node; baseline: the harness alone, a main that only sleeps, or for water reads the count and sleeps)`,
         columns: ["node", "compute/wake", "harness", "firmware+emulators", "share", "vs harness", "slots alloc/wake", "slots kept/wake"],
         align: ["l", "r", "r", "r", "r", "r", "r", "r"],
         rows,
         notes: [
           "Compute is XS's meter (bytecodes plus weighted native work). Total = firmware (app, drivers, dsp, codec, queue) + the emulated chips it talks to + clock, platform stand-ins and a RecordingLink (no modem/LoRaWAN session).",
-          "Water: 60 s wakes on a pulse count; level: bin variant, no accelerometer; air: SCD41 + SEN55 single-shot. Slots are 32-byte XS values; kept = still live after a GC.",
+          "Water: 15-minute wakes on the ULP minute ring (each takes 15 minutes of counts; the harness integrates the meter over them); level: bin variant, no accelerometer; air: SCD41 + SEN55 single-shot. Slots are 32-byte XS values; kept = still live after a GC.",
         ],
       }],
     };
