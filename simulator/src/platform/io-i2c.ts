@@ -1,5 +1,6 @@
 /** Simulator stand-in for ECMA-419 `embedded:io/i2c`: talks to the emulated chip at `address` on the current board. */
 import { BusError, currentBoard, type Board } from "../core/board.ts";
+import { bufferCopy } from "./bytes.ts";
 
 type Buffer = ArrayBuffer | ArrayBufferView;
 
@@ -53,10 +54,7 @@ export default class I2C {
       const target = what instanceof ArrayBuffer ? new Uint8Array(what) : new Uint8Array(what.buffer, what.byteOffset, what.byteLength);
       target.set(got);
     }
-    // A buffer of the caller's own (the device may keep `got`); new + set is cheaper than slice in V8.
-    const out = new ArrayBuffer(count);
-    new Uint8Array(out).set(got);
-    return out;
+    return bufferCopy(got); // the caller's own: the device may keep `got`
   }
 
   /** Releases the bus. */

@@ -11,6 +11,7 @@
  * reinitialises RTC_DATA_ATTR memory, so retained bytes are lost too).
  */
 import { currentBoard, type Board } from "../core/board.ts";
+import { bufferCopy, bufferCopyOf } from "./bytes.ts";
 
 export const RETAIN_MAX = 1024;
 
@@ -107,28 +108,17 @@ export function releaseHold(pins: readonly number[]): void {
   pins.forEach(checkPin);
 }
 
-/**
- * A fresh ArrayBuffer with `view`'s bytes. `new ArrayBuffer` + `set` costs about half of
- * `ArrayBuffer.prototype.slice` (a C++ runtime call) in V8, and the retained blob is
- * copied several times per wake (each owner's restore and keep), so it adds up in fleet runs.
- */
-function copyOf(view: Uint8Array): ArrayBuffer {
-  const out = new ArrayBuffer(view.byteLength);
-  new Uint8Array(out).set(view);
-  return out;
-}
-
 /** Keeps a copy of `bytes` in the board's RTC memory. */
 export function retain(bytes: ArrayBuffer | ArrayBufferView): void {
   const view = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (view.byteLength > RETAIN_MAX) throw new RangeError(`retain: ${view.byteLength} bytes exceed ${RETAIN_MAX}`);
-  currentBoard().retained = copyOf(view);
+  currentBoard().retained = bufferCopy(view);
 }
 
 /** A copy of the retained bytes, or undefined after a power cut or a reset other than a deep-sleep wake. */
 export function retained(): ArrayBuffer | undefined {
   const r = currentBoard().retained;
-  return r ? copyOf(new Uint8Array(r)) : undefined;
+  return r ? bufferCopyOf(r) : undefined;
 }
 
 export function clearRetained(): void {
