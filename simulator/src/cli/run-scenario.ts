@@ -16,6 +16,7 @@ import type { XsFigures } from "../fleet/xs-node.ts";
 import { RunOutput } from "../report/run-output.ts";
 import type { RunSummary, NodeSummary, Detection, FalseAlarm, GroundTruthEvent, CapacityPoint } from "../report/run-data.ts";
 import type { Scenario } from "./scenario.ts";
+import { tuneGcForFleet } from "./gc-tuning.ts";
 
 const HOUR = 3_600_000;
 /**
@@ -112,6 +113,7 @@ const TX_MA = 120;
 
 /** Runs `scenario` and returns its summary (and files, with `out`). */
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<RunResult> {
+  tuneGcForFleet();
   if (scenario.sweep) return runSweep(scenario, scenario.sweep, { bootSpreadMs: (scenario.sweep.bootSpreadS ?? 300) * 1000, ...options });
   const started = Date.now();
   const seed = options.seed ?? scenario.seed;

@@ -54,7 +54,12 @@ export interface UlpProgram {
 /** Error thrown on the bus for a NACK, a timeout or a missing device. */
 export class BusError extends Error {
   constructor(message: string) {
+    // No stack trace: emulators NACK often (a sensor busy measuring) and the firmware
+    // catches these, so capturing one on every NACK was a large share of a fleet run.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
     this.name = "BusError";
   }
 }

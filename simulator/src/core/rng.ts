@@ -12,20 +12,13 @@ export class Rng {
 
   /** Seeds from a 32-bit integer or a string (hashed). */
   constructor(seed: number | string) {
-    let h = typeof seed === "number" ? seed >>> 0 : hashString(seed);
+    const h = typeof seed === "number" ? seed >>> 0 : hashString(seed);
     this.#seed = h;
-    // splitmix32 expands the seed into four non-zero state words.
-    const next = () => {
-      h = (h + 0x9e3779b9) >>> 0;
-      let z = h;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-      return (z ^ (z >>> 16)) >>> 0;
-    };
-    this.#s0 = next();
-    this.#s1 = next();
-    this.#s2 = next();
-    this.#s3 = next() || 1;
+    // splitmix32 expands the seed into four non-zero state words (the k-th from h + k·golden).
+    this.#s0 = splitmix32(h, 1);
+    this.#s1 = splitmix32(h, 2);
+    this.#s2 = splitmix32(h, 3);
+    this.#s3 = splitmix32(h, 4) || 1;
   }
 
   /** Next 32-bit unsigned integer. */
@@ -67,6 +60,17 @@ export class Rng {
   fork(name: string): Rng {
     return new Rng((Math.imul(this.#seed ^ 0x5bd1e995, 0x01000193) ^ hashString(name)) >>> 0);
   }
+}
+
+/**
+ * The k-th output of splitmix32 from state `h` (a plain function, not a closure in
+ * the constructor: streams are forked often and tsx names every closure it creates).
+ */
+function splitmix32(h: number, k: number): number {
+  let z = (h + Math.imul(k, 0x9e3779b9)) >>> 0;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+  return (z ^ (z >>> 16)) >>> 0;
 }
 
 function rotl(x: number, k: number): number {

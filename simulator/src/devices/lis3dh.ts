@@ -120,8 +120,13 @@ export class Lis3dh implements I2CDevice {
   #autoInc = false;
   #bootedAtMs: number;
   #nextSampleMs = Infinity;
-  #last: number[] = [0, 0, 0];
-  #hpRef: number[] = [0, 0, 0];
+  // Per-axis state and scratch, written in place: a level node's pin poll samples the chip every
+  // 10 s of virtual time, so #sample and #settleSteady run about once per poll and allocate nothing.
+  readonly #last = new Float64Array(3);
+  readonly #hpRef = new Float64Array(3);
+  readonly #measured = new Float64Array(3);
+  readonly #hp = new Float64Array(3);
+  readonly #base = new Float64Array(3);
   readonly #gen: [Generator, Generator] = [
     { count: 0, active: false, src: 0, position: 0 },
     { count: 0, active: false, src: 0, position: 0 },
@@ -220,7 +225,7 @@ export class Lis3dh implements I2CDevice {
     this.#reg[0x20] = 0x07;
     this.#reg[0x2f] = 0x20;
     this.#nextSampleMs = Infinity;
-    this.#hpRef = [0, 0, 0];
+    this.#hpRef.fill(0);
     for (const g of this.#gen) Object.assign(g, { count: 0, active: false, src: 0, position: 0 });
   }
 
@@ -230,17 +235,23 @@ export class Lis3dh implements I2CDevice {
     return ODR_HZ[code] ?? 0;
   }
 
-  #format(): { bits: number; mg: number } {
+  /** Output resolution in bits: 8 low power, 12 high resolution, 10 normal. */
+  #bits(): number {
+    if (this.#reg[0x20] & 0x08) return 8;
+    return this.#reg[0x23] & 0x08 ? 12 : 10;
+  }
+
+  /** mg per digit of the output at the current resolution and full scale. */
+  #mgPerDigit(): number {
     const fs = (this.#reg[0x23] >> 4) & 3;
-    if (this.#reg[0x20] & 0x08) return { bits: 8, mg: LP_MG[fs] };
-    if (this.#reg[0x23] & 0x08) return { bits: 12, mg: HR_MG[fs] };
-    return { bits: 10, mg: NORMAL_MG[fs] };
+    if (this.#reg[0x20] & 0x08) return LP_MG[fs];
+    return this.#reg[0x23] & 0x08 ? HR_MG[fs] : NORMAL_MG[fs];
   }
 
   #load(sub: number): number {
     const r = this.#reg;
     if (sub === 0x0f && this.#faults.has("wrong-id")) return this.#faults.get("wrong-id")?.id ?? 0x32;
-    if (sub === 0x26 && (r[0x21] >> 6) === 0) this.#hpRef = this.#last.slice();
+    if (sub === 0x26 && (r[0x21] >> 6) === 0) this.#hpRef.set(this.#last);
     if (sub === 0x2d) {
       const v = r[0x2d];
       r[0x27] = 0;
@@ -318,10 +329,14 @@ export class Lis3dh implements I2CDevice {
     const r = this.#reg;
     if (r[0x21] >> 6 === 3) return 0; // autoreset high-pass: the reference moves on every event
     const a = this.#accel(t0);
-    const { bits } = this.#format();
+    const bits = this.#bits();
     const noise = 3.5 * 0.22 * Math.sqrt(this.#odrHz() / 2) * (bits === 12 ? 0.7 : bits === 8 ? 2.5 : 1);
-    const base = [a.x * this.#gain[0] + this.#offset[0], a.y * this.#gain[1] + this.#offset[1], a.z * this.#gain[2] + this.#offset[2]];
-    const hits = [0, 0];
+    const base = this.#base;
+    base[0] = a.x * this.#gain[0] + this.#offset[0];
+    base[1] = a.y * this.#gain[1] + this.#offset[1];
+    base[2] = a.z * this.#gain[2] + this.#offset[2];
+    let hits0 = 0;
+    let hits1 = 0;
     for (let k = 0; k < 2; k++) {
       const cfg = r[k === 0 ? 0x30 : 0x34];
       const enabled = cfg & 0x3f;
@@ -346,14 +361,16 @@ export class Lis3dh implements I2CDevice {
         }
         hit |= want & (high ? 2 << (2 * i) : 1 << (2 * i));
       }
-      hits[k] = hit;
+      if (k === 0) hits0 = hit;
+      else hits1 = hit;
     }
     // Every generator's condition is fixed over the stretch: apply n samples' worth of it.
     for (let k = 0; k < 2; k++) {
       const g = this.#gen[k];
       const enabled = r[k === 0 ? 0x30 : 0x34] & 0x3f;
       const latched = (r[0x24] & (k === 0 ? 0x08 : 0x02)) !== 0;
-      if (!enabled || hits[k] === 0) {
+      const hit = k === 0 ? hits0 : hits1;
+      if (!enabled || hit === 0) {
         g.count = 0;
         if (!latched) {
           g.active = false;
@@ -364,10 +381,10 @@ export class Lis3dh implements I2CDevice {
       g.count += n;
       if (g.count > (r[(k === 0 ? 0x30 : 0x34) + 3] & 0x7f)) {
         g.active = true;
-        g.src = hits[k];
+        g.src = hit;
       } else if (!latched) {
         g.active = false;
-        g.src = hits[k];
+        g.src = hit;
       }
     }
     const alpha = 2 * Math.PI * HP_CUTOFF[(r[0x21] >> 4) & 3];
@@ -386,21 +403,25 @@ export class Lis3dh implements I2CDevice {
   #sample(tMs: number): void {
     this.samples++;
     const odr = this.#odrHz();
-    const { bits, mg } = this.#format();
+    const bits = this.#bits();
+    const mg = this.#mgPerDigit();
     const a = this.#accel(tMs);
     const noiseSd = 0.22 * Math.sqrt(odr / 2) * (bits === 12 ? 0.7 : bits === 8 ? 2.5 : 1);
-    const measured = [a.x, a.y, a.z].map((v, i) => {
+    const measured = this.#measured;
+    // Noise drawn x, y, z in that order (the stream must not shift).
+    for (let i = 0; i < 3; i++) {
       const n = Math.max(-3.5 * noiseSd, Math.min(3.5 * noiseSd, this.#rng.normal(0, noiseSd)));
-      return v * this.#gain[i] + this.#offset[i] + n;
-    });
+      measured[i] = (i === 0 ? a.x : i === 1 ? a.y : a.z) * this.#gain[i] + this.#offset[i] + n;
+    }
     const r = this.#reg;
     // New data on all axes; unread data being replaced sets the overrun bits.
     r[0x27] = (r[0x27] & 0x08 ? 0xf0 : r[0x27] & 0xf0) | 0x0f;
     const hpm = r[0x21] >> 6;
     const alpha = 2 * Math.PI * HP_CUTOFF[(r[0x21] >> 4) & 3];
-    const hp = measured.map((v, i) => v - this.#hpRef[i]);
+    const hp = this.#hp;
+    for (let i = 0; i < 3; i++) hp[i] = measured[i] - this.#hpRef[i];
     for (let i = 0; i < 3; i++) this.#hpRef[i] += alpha * (measured[i] - this.#hpRef[i]);
-    this.#last = measured.slice();
+    this.#last.set(measured);
     if (!this.#faults.has("stuck")) {
       const out = r[0x21] & 0x08 ? hp : measured;
       const lim = (1 << (bits - 1)) - 1;
@@ -412,16 +433,13 @@ export class Lis3dh implements I2CDevice {
         r[0x28 + 2 * i + (ble ? 0 : 1)] = word >> 8;
       }
     }
-    const fired = [false, false];
-    for (let k = 0; k < 2; k++) {
-      const data = r[0x21] & (k === 0 ? 0x01 : 0x02) ? hp : measured;
-      fired[k] = this.#generator(k, data);
-    }
-    if (hpm === 3 && (fired[0] || fired[1])) this.#hpRef = measured.slice();
+    const fired0 = this.#generator(0, r[0x21] & 0x01 ? hp : measured);
+    const fired1 = this.#generator(1, r[0x21] & 0x02 ? hp : measured);
+    if (hpm === 3 && (fired0 || fired1)) this.#hpRef.set(measured);
   }
 
   /** Runs inertial interrupt generator `k` on one sample; true when it fires. */
-  #generator(k: number, v: number[]): boolean {
+  #generator(k: number, v: Float64Array): boolean {
     const r = this.#reg;
     const base = k === 0 ? 0x30 : 0x34;
     const cfg = r[base];

@@ -100,10 +100,10 @@ export class Fleet {
     const queue = this.#queue;
     while (queue.nextT <= untilMs) {
       const t = queue.nextT;
-      const node = queue.pop()!;
+      const node = queue.peek()!;
       if (t >= this.#nextPruneMs) this.#prune(t);
       node.step();
-      queue.push(node, node.nextEventMs);
+      queue.replaceTop(node, node.nextEventMs);
     }
     for (const n of this.nodes) n.clock.advanceTo(untilMs);
     this.#nowMs = Math.max(this.#nowMs, untilMs);

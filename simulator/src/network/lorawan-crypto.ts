@@ -4,7 +4,8 @@
  * RFC 4493, over B0 | message), as in the LoRaWAN 1.0.x specification §4.3.3
  * and §4.4. Every uplink and downlink of a simulation goes through here twice
  * (device and server), so it is written for speed: a cipher call per
- * keystream block, one CBC call for the CMAC, subkeys cached per key.
+ * keystream block, one CBC call for the CMAC, subkeys and a running cipher
+ * cached per key.
  * lora-packet stays the reference (test/simulator/network/lorawan-crypto.test.ts
  * checks every function against it) and still handles the rare join frames.
  */
@@ -13,10 +14,48 @@ import { createCipheriv } from "crypto";
 
 const ZERO_IV = new Uint8Array(16);
 
+/**
+ * One AES-128-CBC cipher per key, kept across calls: making a cipher costs
+ * several times more than a block through one, and every frame of a run needs
+ * several. CBC chains each call on from the last ciphertext block, so `last`
+ * is XORed into the first block of the next call, which makes every call
+ * exactly a CBC from a zero IV (the results are those of a fresh cipher).
+ */
+interface RunningCbc {
+  update(data: Uint8Array): Uint8Array;
+  last: Uint8Array;
+}
+
+const runningCiphers = new Map<string, RunningCbc>();
+
+/** The key's bytes as a string, to look caches up by. */
+function keyId(key: Uint8Array): string {
+  let id = "";
+  for (let i = 0; i < key.length; i++) id += String.fromCharCode(key[i]);
+  return id;
+}
+
+function runningCbc(key: Uint8Array): RunningCbc {
+  const id = keyId(key);
+  let c = runningCiphers.get(id);
+  if (!c) {
+    const cipher = createCipheriv("aes-128-cbc", key, ZERO_IV);
+    c = { update: (data) => cipher.update(data), last: new Uint8Array(16) };
+    if (runningCiphers.size > 16384) runningCiphers.clear();
+    runningCiphers.set(id, c);
+  }
+  return c;
+}
+
 /** AES-128-CBC with a zero IV over whole blocks (no padding); the last block is the CBC-MAC. */
 function cbc(key: Uint8Array, blocks: Uint8Array): Uint8Array {
+  const c = runningCbc(key);
+  const input = new Uint8Array(blocks);
+  for (let i = 0; i < 16; i++) input[i] ^= c.last[i];
   // Encrypting, update() gives every complete block at once; final() (padding) is never called.
-  return new Uint8Array(createCipheriv("aes-128-cbc", key, ZERO_IV).update(blocks));
+  const out = new Uint8Array(c.update(input));
+  c.last.set(out.subarray(out.length - 16));
+  return out;
 }
 
 /** AES-128 of each 16-byte block on its own (ECB, as one-block CBC runs with a zero IV). */
@@ -38,8 +77,7 @@ function dbl(b: Uint8Array): Uint8Array {
 const subkeyCache = new Map<string, { k1: Uint8Array; k2: Uint8Array }>();
 
 function subkeys(key: Uint8Array): { k1: Uint8Array; k2: Uint8Array } {
-  let id = "";
-  for (let i = 0; i < key.length; i++) id += String.fromCharCode(key[i]);
+  const id = keyId(key);
   let s = subkeyCache.get(id);
   if (!s) {
     const l = ecb(key, new Uint8Array(16));

@@ -1,11 +1,17 @@
 /** Simulator stand-in for ECMA-419 `embedded:io/i2c`: talks to the emulated chip at `address` on the current board. */
 import { BusError, currentBoard, type Board } from "../core/board.ts";
+import { bufferCopy } from "./bytes.ts";
 
 type Buffer = ArrayBuffer | ArrayBufferView;
 
+/**
+ * A copy of the bytes written, so a device may keep them while the firmware reuses its buffer.
+ * A typed-array copy: small ones live on V8's heap, far cheaper than an
+ * `ArrayBuffer.prototype.slice` (this runs at every I2C transfer).
+ */
 function bytesOf(value: Buffer): Uint8Array {
-  if (value instanceof ArrayBuffer) return new Uint8Array(value.slice(0));
-  return new Uint8Array(value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength));
+  const view = value instanceof Uint8Array ? value : value instanceof ArrayBuffer ? new Uint8Array(value) : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  return new Uint8Array(view); // the copy constructor (a Buffer's `slice` would share memory)
 }
 
 /** One I2C target, opened as on Moddable: `new I2C({ data, clock, hz, address })`. */
@@ -48,7 +54,7 @@ export default class I2C {
       const target = what instanceof ArrayBuffer ? new Uint8Array(what) : new Uint8Array(what.buffer, what.byteOffset, what.byteLength);
       target.set(got);
     }
-    return got.buffer.slice(got.byteOffset, got.byteOffset + got.length) as ArrayBuffer;
+    return bufferCopy(got); // the caller's own: the device may keep `got`
   }
 
   /** Releases the bus. */

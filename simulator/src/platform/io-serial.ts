@@ -38,10 +38,12 @@ export default class Serial {
     let n = 0;
     while (n < max && times[head + n] <= now) n++;
     if (n === 0) return undefined;
-    const out = new Uint8Array(n);
+    // Into an ArrayBuffer made up front: `.buffer` of a small typed array makes V8 move it off its heap.
+    const buffer = new ArrayBuffer(n);
+    const out = new Uint8Array(buffer);
     for (let i = 0; i < n; i++) out[i] = bytes[head + i];
     rx.drop(n);
-    return out.buffer;
+    return buffer;
   }
 
   /** Transmits bytes to the device. A mismatched baud rate garbles them, as on a real wire. */
@@ -51,8 +53,9 @@ export default class Serial {
     if (!device) return; // nothing on the wire: bytes vanish
     let bytes: Uint8Array;
     if (typeof value === "number") bytes = Uint8Array.of(value & 0xff);
-    else if (value instanceof ArrayBuffer) bytes = new Uint8Array(value.slice(0));
-    else bytes = new Uint8Array(value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength));
+    // Typed-array copies (small ones stay on V8's heap), cheaper than ArrayBuffer.prototype.slice.
+    else if (value instanceof ArrayBuffer) bytes = new Uint8Array(new Uint8Array(value));
+    else bytes = new Uint8Array(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
     device.serialWrite(bytes, this.#baud);
   }
 

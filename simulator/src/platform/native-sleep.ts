@@ -11,6 +11,7 @@
  * reinitialises RTC_DATA_ATTR memory, so retained bytes are lost too).
  */
 import { currentBoard, type Board } from "../core/board.ts";
+import { bufferCopy, bufferCopyOf } from "./bytes.ts";
 
 export const RETAIN_MAX = 1024;
 
@@ -111,13 +112,13 @@ export function releaseHold(pins: readonly number[]): void {
 export function retain(bytes: ArrayBuffer | ArrayBufferView): void {
   const view = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (view.byteLength > RETAIN_MAX) throw new RangeError(`retain: ${view.byteLength} bytes exceed ${RETAIN_MAX}`);
-  currentBoard().retained = view.slice().buffer;
+  currentBoard().retained = bufferCopy(view);
 }
 
 /** A copy of the retained bytes, or undefined after a power cut or a reset other than a deep-sleep wake. */
 export function retained(): ArrayBuffer | undefined {
   const r = currentBoard().retained;
-  return r ? r.slice(0) : undefined;
+  return r ? bufferCopyOf(r) : undefined;
 }
 
 export function clearRetained(): void {

@@ -4,6 +4,7 @@
  * numbers) so firmware that breaks them fails in tests, not in the field.
  */
 import { currentBoard } from "../core/board.ts";
+import { bufferCopyOf } from "./bytes.ts";
 
 type Value = string | boolean | number | ArrayBuffer;
 
@@ -22,14 +23,14 @@ const Preference = {
     const board = currentBoard();
     let d = board.flash.get(domain);
     if (!d) board.flash.set(domain, (d = new Map()));
-    d.set(key, value instanceof ArrayBuffer ? value.slice(0) : value);
+    d.set(key, value instanceof ArrayBuffer ? bufferCopyOf(value) : value);
     board.flashWrites++;
   },
   /** Reads a value (ArrayBuffers are copies), or undefined. */
   get(domain: string, key: string): Value | undefined {
     check(domain, key);
     const v = currentBoard().flash.get(domain)?.get(key);
-    return v instanceof ArrayBuffer ? v.slice(0) : v;
+    return v instanceof ArrayBuffer ? bufferCopyOf(v) : v;
   },
   delete(domain: string, key: string): void {
     check(domain, key);
