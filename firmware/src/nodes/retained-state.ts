@@ -10,7 +10,9 @@
  * from RTC memory on the chip, a 1 KB copy in the simulator), so an owner reads
  * it once, in `restore()`, and keeps that copy: its `keep()` edits the copy in
  * place and writes it back, reading RTC memory again only when another owner
- * kept in between (a module-wide count of keeps says so). Only the owner's own
+ * kept in between (a module-wide count of keeps says so). The boot path hands
+ * the link's copy on to the application (`handOver`), so a wake that keeps
+ * only the application's segment reads RTC memory once and writes it once. Only the owner's own
  * segment is checksummed (the others' are checked by their owners); a keep
  * moves the owner's segment to the end of the blob, as it always has, with a
  * copy inside the blob rather than a new one. Nothing else writes RTC memory
@@ -49,6 +51,10 @@ function readBlob(): Int32Array {
 
 /** Keeps made by any owner so far: an owner's copy of the blob is current while this has not moved since. */
 let keeps = 0;
+/** A blob one owner read, offered to the next restore() of an owner with another layout (`handOver`). */
+let offered: Int32Array | undefined;
+let offeredBy = 0;
+let offeredAt = -1;
 
 /** One owner's retained words (`layout` changes whenever the meaning of the words does). */
 export class RetainedState {
@@ -66,7 +72,9 @@ export class RetainedState {
 
   /** Loads this owner's words kept through the last deep sleep; false on a cold start. */
   restore(): boolean {
-    const blob = readBlob();
+    const take = offered !== undefined && offeredAt === keeps && offeredBy !== this.#layout;
+    const blob = take && offered !== undefined ? offered : readBlob();
+    offered = undefined;
     this.#blob = blob;
     this.#seen = keeps;
     const end = validLength(blob);
@@ -79,6 +87,19 @@ export class RetainedState {
       ok = true;
     }
     return ok;
+  }
+
+  /**
+   * Offers the blob this owner's restore() read to the next restore() by an
+   * owner with another layout, which then reads no RTC memory: the boot path
+   * calls it right before the application restores. The offer is taken once,
+   * withdrawn by any restore, and void after any keep.
+   */
+  handOver(): void {
+    if (this.#blob === undefined || this.#seen !== keeps) return;
+    offered = this.#blob;
+    offeredBy = this.#layout;
+    offeredAt = keeps;
   }
 
   /** Writes this owner's words into RTC memory, keeping the other owners' segments; call before deep sleep. */
