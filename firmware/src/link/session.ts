@@ -251,11 +251,14 @@ export function linkMaxPayload(region: Region, dr: number): number {
  * Whether `words` would restore warm in a link with `queuePages` and
  * `prioritySlots` (magic, layout, checksum, queue indices in order). The
  * queue's check of its open page against flash is left to the link, when it
- * is built: only the link writes that page.
+ * is built: only the link writes that page. `checked`: the words come from a
+ * RetainedState segment whose checksum covered them and only the link's
+ * `#save` writes them, so the link's own checksum over the same words is
+ * skipped.
  */
-export function retainedLinkWarm(words: Int32Array, queuePages = DEFAULT_QUEUE_PAGES, prioritySlots = DEFAULT_PRIORITY_SLOTS): boolean {
+export function retainedLinkWarm(words: Int32Array, queuePages = DEFAULT_QUEUE_PAGES, prioritySlots = DEFAULT_PRIORITY_SLOTS, checked = false): boolean {
   if (words.length < LINK_RETAINED_WORDS || words[W_MAGIC] !== MAGIC || words[W_LAYOUT] !== ((queuePages << 8) | prioritySlots)) return false;
-  if (words[W_SUM] !== wordsChecksum(words, 2, LINK_RETAINED_WORDS)) return false;
+  if (!checked && words[W_SUM] !== wordsChecksum(words, 2, LINK_RETAINED_WORDS)) return false;
   return keptQueueDepth(words, W_QUEUE, queuePages, prioritySlots) >= 0;
 }
 

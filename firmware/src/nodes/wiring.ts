@@ -284,7 +284,7 @@ export function openRuntime(board: BoardConfig, radio: RadioConfig): NodeRuntime
   const warm = state.restore();
   // The application restores next: let it use the blob just read instead of reading RTC memory again.
   state.handOver();
-  if (warm && resetReason() === "deep-sleep" && retainedLinkWarm(state.words)) {
+  if (warm && resetReason() === "deep-sleep" && retainedLinkWarm(state.words, undefined, undefined, true)) {
     return platformRuntime(new KeptLink(state, warm, board, radio, undefined), battery);
   }
   consoleWindow(board);
