@@ -2,7 +2,9 @@
  * What every node's `main` does before its application runs: open the
  * LoRaWAN modem on the board's UART, build the link from the provisioned keys
  * (its state kept in its own RTC-memory segment), and give the application a
- * runtime with the battery voltage and the clocks.
+ * runtime with the battery voltage and the clocks. After a deep-sleep wake
+ * the modem and the link are built only if the wake needs them (KeptLink):
+ * every wake is a boot, and most have nothing to send.
  */
 import Serial from "embedded:io/serial";
 import Analog from "embedded:io/analog";
