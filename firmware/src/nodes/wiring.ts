@@ -98,7 +98,7 @@ class KeptLink implements LinkPort {
   #keys: LoRaWanKeys | undefined;
   #link: LoRaWanLink | undefined;
   #modem: LoRaModem | undefined;
-  /** The keys were gone when the link was needed: nothing is sent, nothing kept (as unprovisioned). */
+  /** The keys were gone when the link was needed: nothing is sent (as unprovisioned), and the next boot starts cold. */
   #dead = false;
   /** The stash held downlinks at boot (so the segment changes at the flush even if the link is not built). */
   readonly #stashed: boolean;
@@ -134,7 +134,10 @@ class KeptLink implements LinkPort {
     if (this.#link || this.#dead) return this.#link;
     const keys = this.#keys ?? readKeys();
     if (!keys) {
+      // Only flash damage gets here (keys change only on the console, which runs after a power-on). Make the
+      // next boot a cold one, which runs the console window and treats the node as unprovisioned.
       this.#dead = true;
+      this.#state.words.fill(0, 0, LINK_RETAINED_WORDS);
       return undefined;
     }
     const state = this.#state;
@@ -204,8 +207,8 @@ class KeptLink implements LinkPort {
     w[base] = n;
     if (!link || !modem) {
       // The link's words are as restored and the modem word what a flush would write (joined as recorded, asleep):
-      // RTC memory holds all of it already, unless the stash moved.
-      if (!this.#dead && (this.#stashed || n > 0)) this.#state.keep();
+      // RTC memory holds all of it already, unless the stash moved (or the keys were found gone).
+      if (this.#dead || this.#stashed || n > 0) this.#state.keep();
       return;
     }
     try {

@@ -2,7 +2,8 @@
 import assert from "node:assert/strict";
 import { SimNetwork } from "../../../simulator/src/network/network.ts";
 import { SimNode } from "../../../simulator/src/fleet/sim-node.ts";
-import { PROVISION_DOMAIN } from "../../../firmware/src/link/provisioning.ts";
+import { PROVISION_DOMAIN, eraseKeys } from "../../../firmware/src/link/provisioning.ts";
+import { setCurrentBoard } from "../../../simulator/src/core/board.ts";
 import { QUEUE_DOMAIN } from "../../../firmware/src/link/uplink-queue.ts";
 
 /** A flash domain that counts its reads. */
@@ -55,5 +56,27 @@ describe("nodes/wiring: the boot path builds the LoRaWAN link only when a wake n
     // A reading every 15 min with water flowing once an hour: most of the 400 one-minute wakes have nothing to do.
     assert.ok(busy >= 10, `${busy} wakes sent something`);
     assert.ok(quiet >= 300, `${quiet} quiet wakes`);
+  });
+
+  it("keys gone from flash between deep sleeps: the wake that needs the link sends nothing, and later boots run as unprovisioned", () => {
+    const network = new SimNetwork({ region: "EU868", seed: "wiring-2", channel: { lossProbability: 0, shadowingSdDb: 0, fadingSdDb: 0 } });
+    const node = new SimNode({ type: "water", id: "water-2", seed: 6, network, position: { x: 0, y: 50 }, environment: { flowLMin: () => 3 } });
+    let boots = 0;
+    while (boots < 30) if (node.step()) boots++;
+    setCurrentBoard(node.board);
+    eraseKeys();
+    setCurrentBoard(undefined);
+    const lines = node.modem.transcript.length;
+    const awake: number[] = [];
+    while (awake.length < 40) {
+      const r = node.step();
+      if (r) awake.push(r.awakeMs);
+    }
+    assert.equal(node.modem.transcript.length, lines, "nothing reaches the modem without keys");
+    // Water flows, so a reading is due within 15 wakes: that wake finds the keys gone; from the next boot on the
+    // console listens for a minute at every boot, as on a node that was never provisioned.
+    const windows = awake.filter((ms) => ms >= 60_000).length;
+    assert.ok(windows >= 20, `${windows} of 40 boots ran the unprovisioned console window`);
+    assert.ok(awake[0] < 60_000, "the first boot after the erase still started from warm link words");
   });
 });
