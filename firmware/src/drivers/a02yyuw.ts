@@ -35,7 +35,7 @@
  */
 import Time from "time";
 import Timer from "timer";
-import { SensorError, onBus } from "./sensor-error.ts";
+import { SensorError, busError } from "./sensor-error.ts";
 
 /** The parts of an ECMA-419 Serial instance (buffer format) this driver uses. */
 export interface SerialIO {
@@ -176,14 +176,14 @@ export default class A02yyuw {
   sample(): A02yyuwSample {
     const io = this.#open();
     // Bytes buffered before this call may be seconds old: drop them.
-    while (onBus("serial read", () => io.read()) !== undefined);
+    while (this.#read(io) !== undefined);
     this.#len = 0;
     this.#count = 0;
     this.#checksumErrors = 0;
     this.#junk = 0;
     const deadline = Time.ticks + this.#timeoutMs;
     for (;;) {
-      const chunk = onBus("serial read", () => io.read());
+      const chunk = this.#read(io);
       if (chunk) this.#parse(new Uint8Array(chunk));
       if (this.#count >= this.#frames || Time.ticks >= deadline) break;
       Timer.delay(POLL_MS);
@@ -197,6 +197,15 @@ export default class A02yyuw {
     this.#mode?.close();
     this.#io = undefined;
     this.#mode = undefined;
+  }
+
+  /** `io.read()` with a bus exception as `SensorError("nack")`, as `onBus` would, without a closure per poll (tens per sample). */
+  #read(io: SerialIO): ArrayBuffer | undefined {
+    try {
+      return io.read();
+    } catch (e) {
+      throw busError("serial read", e);
+    }
   }
 
   #open(): SerialIO {

@@ -13,12 +13,17 @@ export class SensorError extends Error {
   }
 }
 
+/** What `onBus` throws for exception `e` of transfer `what`: a SensorError as is, anything else as `SensorError("nack")`. */
+export function busError(what: string, e: unknown): SensorError {
+  if (e instanceof SensorError) return e;
+  return new SensorError("nack", `${what}: ${(e as Error)?.message ?? String(e)}`);
+}
+
 /** Runs a bus transfer and turns a bus exception (NACK, missing device) into a `SensorError("nack")`. */
 export function onBus<T>(what: string, transfer: () => T): T {
   try {
     return transfer();
   } catch (e) {
-    if (e instanceof SensorError) throw e;
-    throw new SensorError("nack", `${what}: ${(e as Error)?.message ?? String(e)}`);
+    throw busError(what, e);
   }
 }

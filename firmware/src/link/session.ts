@@ -72,7 +72,9 @@ import { DEFAULT_JOIN_BACKOFF, JOIN_FLASH_BYTES, JOIN_WORDS, JoinLedger, type Jo
 import { alarmLayout, getBits, putBits, routineLayout } from "./messages.ts";
 import { REGIONS, dataRate, joinAirtimeAt, maxAppPayload, uplinkAirtimeAt } from "./regions.ts";
 import { getLong, putLong, wordsChecksum } from "./state-words.ts";
-import { PRIORITY_PAYLOAD_MAX, QUEUE_DOMAIN, QUEUE_WORDS, UplinkQueue } from "./uplink-queue.ts";
+import {
+  DEFAULT_PRIORITY_SLOTS, DEFAULT_QUEUE_PAGES, PRIORITY_PAYLOAD_MAX, QUEUE_DOMAIN, QUEUE_WORDS, UplinkQueue, keptDropped, keptQueueDepth,
+} from "./uplink-queue.ts";
 
 /** Options of `LoRaWanLink`. */
 export interface LoRaWanLinkOptions {
@@ -214,6 +216,75 @@ interface Outgoing {
 
 function faultOf(e: unknown): ModemFault {
   return e instanceof ModemError ? e.fault : "error";
+}
+
+/**
+ * The lowest data rate above `dr` that carries `length` bytes (payload limit
+ * and dwell time), or −1. A priority message too long for the modem's data
+ * rate goes there (US915 DR0 takes 11 bytes: alarms go at DR1).
+ */
+function fitDr(region: Region, dr: number, length: number): number {
+  const plan = REGIONS[region];
+  for (let d = dr + 1; d < plan.rates.length; d++) {
+    if (plan.rates[d].maxPayload < length) continue;
+    if (plan.dwellUs && uplinkAirtimeAt(region, d, length) > plan.dwellUs) continue;
+    return d;
+  }
+  return -1;
+}
+
+/** `LoRaWanLink.maxPayload()` at data rate `dr`. */
+export function linkMaxPayload(region: Region, dr: number): number {
+  let n = maxAppPayload(region, dr);
+  if (n < PRIORITY_PAYLOAD_MAX && fitDr(region, dr, PRIORITY_PAYLOAD_MAX) >= 0) n = PRIORITY_PAYLOAD_MAX;
+  return n > PRIORITY_PAYLOAD_MAX ? PRIORITY_PAYLOAD_MAX : n;
+}
+
+/*
+ * The link as its RTC words (`retained`) describe it, for a boot that may not
+ * need the link at all (a wake with nothing to send): building it reads the
+ * open queue page from flash and sets up ledgers, and the node's modem driver
+ * with it. These read the words `#save` wrote, without flash or modem.
+ */
+
+/**
+ * Whether `words` would restore warm in a link with `queuePages` and
+ * `prioritySlots` (magic, layout, checksum, queue indices in order). The
+ * queue's check of its open page against flash is left to the link, when it
+ * is built: only the link writes that page. `checked`: the words come from a
+ * RetainedState segment whose checksum covered them and only the link's
+ * `#save` writes them, so the link's own checksum over the same words is
+ * skipped.
+ */
+export function retainedLinkWarm(words: Int32Array, queuePages = DEFAULT_QUEUE_PAGES, prioritySlots = DEFAULT_PRIORITY_SLOTS, checked = false): boolean {
+  if (words.length < LINK_RETAINED_WORDS || words[W_MAGIC] !== MAGIC || words[W_LAYOUT] !== ((queuePages << 8) | prioritySlots)) return false;
+  if (!checked && words[W_SUM] !== wordsChecksum(words, 2, LINK_RETAINED_WORDS)) return false;
+  return keptQueueDepth(words, W_QUEUE, queuePages, prioritySlots) >= 0;
+}
+
+/** `queueDepth()` of the link warm `words` describe. */
+export function retainedQueueDepth(words: Int32Array, queuePages = DEFAULT_QUEUE_PAGES, prioritySlots = DEFAULT_PRIORITY_SLOTS): number {
+  return keptQueueDepth(words, W_QUEUE, queuePages, prioritySlots);
+}
+
+/** `dropped()` of the link warm `words` describe. */
+export function retainedDropped(words: Int32Array): number {
+  return keptDropped(words, W_QUEUE);
+}
+
+/** `dataRate` of the link warm `words` describe. */
+export function retainedDataRate(words: Int32Array): number {
+  return words[W_DR];
+}
+
+/** `joined` of the link warm `words` describe. */
+export function retainedJoined(words: Int32Array): boolean {
+  return (words[W_FLAGS] & F_JOINED) !== 0;
+}
+
+/** Whether a flush would write the flash snapshot even with nothing to send (the delivered pointer moved since the last one). */
+export function retainedSnapshotDue(words: Int32Array): boolean {
+  return words[W_QUEUE + 1] !== words[W_SNAP_TAIL];
 }
 
 /** The LoRaWAN link. */
@@ -460,9 +531,7 @@ export class LoRaWanLink implements LinkPort {
    * rate allows go as their core bytes.
    */
   maxPayload(): number {
-    let n = maxAppPayload(this.region, this.#dr);
-    if (n < PRIORITY_PAYLOAD_MAX && this.#fitDr(this.#dr, PRIORITY_PAYLOAD_MAX) >= 0) n = PRIORITY_PAYLOAD_MAX;
-    return n > PRIORITY_PAYLOAD_MAX ? PRIORITY_PAYLOAD_MAX : n;
+    return linkMaxPayload(this.region, this.#dr);
   }
 
   takeDownlink(): LinkDownlink | undefined {
@@ -718,19 +787,8 @@ export class LoRaWanLink implements LinkPort {
     }
   }
 
-  /**
-   * The lowest data rate above `dr` that carries `length` bytes (payload limit
-   * and dwell time), or −1. A priority message too long for the modem's data
-   * rate goes there (US915 DR0 takes 11 bytes: alarms go at DR1).
-   */
   #fitDr(dr: number, length: number): number {
-    const plan = REGIONS[this.region];
-    for (let d = dr + 1; d < plan.rates.length; d++) {
-      if (plan.rates[d].maxPayload < length) continue;
-      if (plan.dwellUs && uplinkAirtimeAt(this.region, d, length) > plan.dwellUs) continue;
-      return d;
-    }
-    return -1;
+    return fitDr(this.region, dr, length);
   }
 
   /** Fills `#out` and `#buf` with the next message at most `maxLen` bytes at the modem's rate `dr`; false when nothing can go now. */

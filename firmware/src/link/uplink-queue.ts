@@ -156,6 +156,26 @@ function parsePriority(value: unknown): Uint8Array | undefined {
   return b;
 }
 
+/**
+ * `routineWaiting() + priorityCount()` of a queue with `pages` and `slots` as
+ * `restore` would load it from the indices `save` kept at `words[at]`, or −1
+ * when `restore` would reject them on the indices alone. No flash is read.
+ */
+export function keptQueueDepth(words: Int32Array, at: number, pages: number, slots: number): number {
+  const head = words[at] >>> 0;
+  const tail = words[at + 1] >>> 0;
+  const sent = words[at + 2] >>> 0;
+  if (!(tail <= sent && sent <= head && head - tail <= pages * RECORDS_PER_PAGE)) return -1;
+  let n = head - sent;
+  for (let m = words[at + 5] & ((1 << slots) - 1); m; m &= m - 1) n++;
+  return n;
+}
+
+/** `dropped` of a queue restored from the indices kept at `words[at]`. */
+export function keptDropped(words: Int32Array, at: number): number {
+  return words[at + 7] >>> 0;
+}
+
 /** The flash-backed uplink queue. */
 export class UplinkQueue {
   readonly pages: number;

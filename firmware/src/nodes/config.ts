@@ -49,10 +49,16 @@ const ORDER: (keyof NodeConfig)[] = [
 const DOMAIN = "cfg";
 const KEY = "v1";
 
-/** Factory defaults for a node type. */
-export function defaultConfig(nodeType: "air" | "water" | "level"): NodeConfig {
+/** Every alarm enabled: the factory mask (computed once, not at every wake's loadConfig). */
+const ALL_ALARMS = ((): number => {
   let alarms = 0;
   for (let i = 0; i < ALARM_BITS.length; i++) alarms |= 1 << i;
+  return alarms;
+})();
+
+/** Factory defaults for a node type. */
+export function defaultConfig(nodeType: "air" | "water" | "level"): NodeConfig {
+  const alarms = ALL_ALARMS;
   return {
     intervalS: nodeType === "level" ? 1800 : 900,
     heartbeatS: 21600,

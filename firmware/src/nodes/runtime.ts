@@ -23,26 +23,49 @@ export interface NodeRuntime {
   random(): number;
 }
 
+/**
+ * The runtime of one boot on the platform modules. A class rather than an
+ * object of closures: one allocation per boot, and no function objects.
+ */
+class PlatformRuntime implements NodeRuntime {
+  readonly link: LinkPort;
+  readonly #readBattery: () => number | undefined;
+  #battery: number | undefined;
+  #read = false;
+
+  constructor(link: LinkPort, batteryMv: () => number | undefined) {
+    this.link = link;
+    this.#readBattery = batteryMv;
+  }
+
+  nowS(): number {
+    return Math.floor(rtcMs() / 1000);
+  }
+
+  unixS(): number {
+    const ms = unixMs();
+    return ms < 0 ? -1 : Math.floor(ms / 1000);
+  }
+
+  setUnixS(s: number): void {
+    Time.set(s);
+  }
+
+  batteryMv(): number | undefined {
+    // The reading serves the flags, the reading, alarms and the status of one wake: take the ADC once.
+    if (!this.#read) {
+      this.#battery = this.#readBattery();
+      this.#read = true;
+    }
+    return this.#battery;
+  }
+
+  random(): number {
+    return randomU32();
+  }
+}
+
 /** A runtime on the platform modules (`time`, `native:rtc`) with the given link and battery reader. */
 export function platformRuntime(link: LinkPort, batteryMv: () => number | undefined): NodeRuntime {
-  let battery: number | undefined;
-  let read = false;
-  return {
-    link,
-    nowS: () => Math.floor(rtcMs() / 1000),
-    unixS: () => {
-      const ms = unixMs();
-      return ms < 0 ? -1 : Math.floor(ms / 1000);
-    },
-    setUnixS: (s: number) => Time.set(s),
-    batteryMv: () => {
-      // The reading serves the flags, the reading, alarms and the status of one wake: take the ADC once.
-      if (!read) {
-        battery = batteryMv();
-        read = true;
-      }
-      return battery;
-    },
-    random: randomU32,
-  };
+  return new PlatformRuntime(link, batteryMv);
 }

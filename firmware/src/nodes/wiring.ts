@@ -2,7 +2,9 @@
  * What every node's `main` does before its application runs: open the
  * LoRaWAN modem on the board's UART, build the link from the provisioned keys
  * (its state kept in its own RTC-memory segment), and give the application a
- * runtime with the battery voltage and the clocks.
+ * runtime with the battery voltage and the clocks. After a deep-sleep wake
+ * the modem and the link are built only if the wake needs them (KeptLink):
+ * every wake is a boot, and most have nothing to send.
  */
 import Serial from "embedded:io/serial";
 import Analog from "embedded:io/analog";
@@ -12,8 +14,10 @@ import type { BoardConfig } from "../boards/index.ts";
 import type { LoRaModem, Region } from "../drivers/lora-modem.ts";
 import WioE5 from "../drivers/wio-e5.ts";
 import Rak3172 from "../drivers/rak3172.ts";
-import { LoRaWanLink, LINK_RETAINED_WORDS } from "../link/session.ts";
-import { readKeys, ProvisioningConsole } from "../link/provisioning.ts";
+import {
+  LoRaWanLink, LINK_RETAINED_WORDS, linkMaxPayload, retainedDataRate, retainedDropped, retainedJoined, retainedLinkWarm, retainedQueueDepth, retainedSnapshotDue,
+} from "../link/session.ts";
+import { readKeys, ProvisioningConsole, type LoRaWanKeys } from "../link/provisioning.ts";
 import { resetReason } from "native:sleep";
 import { RetainedState } from "./retained-state.ts";
 import { platformRuntime, type NodeRuntime } from "./runtime.ts";
@@ -72,18 +76,43 @@ class UnprovisionedLink implements LinkPort {
   flush(): void {}
 }
 
-/** The LoRaWAN link, keeping its RTC-memory segment up to date after every flush, and the downlinks it received for the next boot. */
+/**
+ * The LoRaWAN link, keeping its RTC-memory segment up to date after every
+ * flush, and the downlinks it received for the next boot.
+ *
+ * Built lazily: after a deep-sleep wake with warm link words, the modem
+ * driver and the LoRaWanLink (flash reads, ledgers, the keys) are built only
+ * when the wake submits a message, or flushes with something to do: messages
+ * queued, a flash snapshot owed, or a modem that is not asleep. Until then
+ * the queue depth, dropped count and data rate come from the words, which are
+ * exactly what the link would restore; a wake that does neither leaves the
+ * link's words as they were and keeps the segment only if the downlink stash
+ * changed.
+ */
 class KeptLink implements LinkPort {
-  readonly #link: LoRaWanLink;
   readonly #state: RetainedState;
-  readonly #modem: LoRaModem;
+  readonly #board: BoardConfig;
+  readonly #radio: RadioConfig;
+  /** The segment was restored from RTC memory (the modem word is valid). */
+  readonly #warm: boolean;
+  #keys: LoRaWanKeys | undefined;
+  #link: LoRaWanLink | undefined;
+  #modem: LoRaModem | undefined;
+  /** The keys were gone when the link was needed: nothing is sent (as unprovisioned), and the next boot starts cold. */
+  #dead = false;
+  /** The stash held downlinks at boot (so the segment changes at the flush even if the link is not built). */
+  readonly #stashed: boolean;
   /** Downlinks received before this boot, not yet taken. */
   readonly #kept: LinkDownlink[] = [];
 
-  constructor(link: LoRaWanLink, state: RetainedState, modem: LoRaModem) {
-    this.#link = link;
+  /** `keys` given: the link is built now; undefined: when first needed (warm words after a deep-sleep wake only). */
+  constructor(state: RetainedState, warm: boolean, board: BoardConfig, radio: RadioConfig, keys: LoRaWanKeys | undefined) {
     this.#state = state;
-    this.#modem = modem;
+    this.#warm = warm;
+    this.#board = board;
+    this.#radio = radio;
+    this.#keys = keys;
+    if (keys) this.#open();
     const w = state.words;
     const base = LINK_RETAINED_WORDS + STASH_WORD;
     const n = w[base] >= 0 && w[base] <= DOWNLINK_SLOTS ? w[base] : 0;
@@ -96,27 +125,75 @@ class KeptLink implements LinkPort {
       for (let k = 0; k < length; k++) bytes[k] = (w[at + 1 + (k >> 2)] >>> ((k & 3) * 8)) & 0xff;
       this.#kept.push({ port, bytes });
     }
+    this.#stashed = w[base] !== 0;
     w[base] = 0;
   }
+
+  /** Builds the modem driver and the link (once); undefined when the keys are gone. */
+  #open(): LoRaWanLink | undefined {
+    if (this.#link || this.#dead) return this.#link;
+    const keys = this.#keys ?? readKeys();
+    if (!keys) {
+      // Only flash damage gets here (keys change only on the console, which runs after a power-on). Make the
+      // next boot a cold one, which runs the console window and treats the node as unprovisioned.
+      this.#dead = true;
+      this.#state.words.fill(0, 0, LINK_RETAINED_WORDS);
+      return undefined;
+    }
+    const state = this.#state;
+    const radio = this.#radio;
+    const pins = this.#board.modem;
+    const word = this.#warm ? state.words[LINK_RETAINED_WORDS + MODEM_WORD] : 0;
+    const joined = (word & MODEM_JOINED) !== 0;
+    const asleep = (word & MODEM_ASLEEP) !== 0;
+    const modem: LoRaModem = radio.modem === "rak3172"
+      ? new Rak3172({ modem: { io: Serial, receive: pins.receive, transmit: pins.transmit, port: pins.port }, asleep })
+      : new WioE5({ modem: { io: Serial, receive: pins.receive, transmit: pins.transmit, port: pins.port }, joined, asleep });
+    this.#modem = modem;
+    this.#link = new LoRaWanLink({
+      modem,
+      settings: { region: radio.region, appKey: keys.appKey, joinEui: keys.joinEui, devEui: keys.devEui, adr: radio.adr, dataRate: radio.dataRate },
+      nowMs: rtcMs,
+      delay,
+      random: randomU32,
+      retained: state.words.subarray(0, LINK_RETAINED_WORDS),
+    });
+    return this.#link;
+  }
+
   submit(port: number, bytes: Uint8Array, length: number, kind: MessageKind): boolean {
-    return this.#link.submit(port, bytes, length, kind);
+    const link = this.#open();
+    return link ? link.submit(port, bytes, length, kind) : false;
   }
   maxPayload(): number {
-    return this.#link.maxPayload();
+    if (this.#link) return this.#link.maxPayload();
+    return this.#dead ? 51 : linkMaxPayload(this.#radio.region, retainedDataRate(this.#state.words));
   }
   takeDownlink(): LinkDownlink | undefined {
-    return this.#kept.shift() ?? this.#link.takeDownlink();
+    return this.#kept.shift() ?? this.#link?.takeDownlink();
   }
   queueDepth(): number {
-    return this.#link.queueDepth();
+    if (this.#link) return this.#link.queueDepth();
+    return this.#dead ? 0 : retainedQueueDepth(this.#state.words);
   }
   dropped(): number {
-    return this.#link.dropped();
+    if (this.#link) return this.#link.dropped();
+    return this.#dead ? 0 : retainedDropped(this.#state.words);
   }
   flush(): void {
-    this.#link.flush();
-    for (let d = this.#link.takeDownlink(); d; d = this.#link.takeDownlink()) this.#kept.push(d);
     const w = this.#state.words;
+    if (!this.#link && !this.#dead) {
+      // What LoRaWanLink.flush would do besides saving the same words: send, write a snapshot, or put the modem to sleep.
+      const word = w[LINK_RETAINED_WORDS + MODEM_WORD];
+      const recorded = (retainedJoined(w) ? MODEM_JOINED : 0) | MODEM_ASLEEP;
+      if (retainedQueueDepth(w) > 0 || retainedSnapshotDue(w) || word !== recorded) this.#open();
+    }
+    const link = this.#link;
+    const modem = this.#modem;
+    if (link) {
+      link.flush();
+      for (let d = link.takeDownlink(); d; d = link.takeDownlink()) this.#kept.push(d);
+    }
     const base = LINK_RETAINED_WORDS + STASH_WORD;
     let n = 0;
     for (; n < this.#kept.length && n < DOWNLINK_SLOTS; n++) {
@@ -128,15 +205,25 @@ class KeptLink implements LinkPort {
       for (let k = 0; k < length; k++) w[at + 1 + (k >> 2)] |= d.bytes[k] << ((k & 3) * 8);
     }
     w[base] = n;
+    if (!link || !modem) {
+      // The link's words are as restored and the modem word what a flush would write (joined as recorded, asleep):
+      // RTC memory holds all of it already, unless the stash moved (or the keys were found gone).
+      if (this.#dead || this.#stashed || n > 0) this.#state.keep();
+      return;
+    }
     try {
-      this.#modem.sleep();
+      modem.sleep();
     } catch {
       // A modem that will not sleep costs power, not data; the next boot probes it again.
     }
-    this.#state.words[LINK_RETAINED_WORDS + MODEM_WORD] = (this.#link.joined ? MODEM_JOINED : 0) | (this.#modem.asleep ? MODEM_ASLEEP : 0);
+    w[LINK_RETAINED_WORDS + MODEM_WORD] = (link.joined ? MODEM_JOINED : 0) | (modem.asleep ? MODEM_ASLEEP : 0);
     this.#state.keep();
-    this.#modem.close();
+    modem.close();
   }
+}
+
+function delay(ms: number): void {
+  Timer.delay(ms);
 }
 
 /** Battery voltage in mV from the board's divider, or undefined when the ADC reads nothing (mains power). */
@@ -189,9 +276,22 @@ export function consoleWindow(board: BoardConfig): void {
   serial.close();
 }
 
-/** Opens the modem and the link for this boot and returns the node's runtime. */
+/**
+ * Opens the link for this boot and returns the node's runtime. After a
+ * deep-sleep wake with the link's words warm in RTC memory the node was
+ * provisioned when it last slept and no console has run since (it runs only
+ * after a power-on or while unprovisioned), so neither the console nor the
+ * keys are looked at; the link is built when the wake needs it (KeptLink).
+ */
 export function openRuntime(board: BoardConfig, radio: RadioConfig): NodeRuntime {
   const battery = batteryReader(board);
+  const state = new RetainedState(LINK_LAYOUT, LINK_RETAINED_WORDS + KEPT_WORDS);
+  const warm = state.restore();
+  // The application restores next: let it use the blob just read instead of reading RTC memory again.
+  state.handOver();
+  if (warm && resetReason() === "deep-sleep" && retainedLinkWarm(state.words, undefined, undefined, true)) {
+    return platformRuntime(new KeptLink(state, warm, board, radio, undefined), battery);
+  }
   consoleWindow(board);
   const keys = readKeys();
   if (!keys) {
@@ -199,24 +299,7 @@ export function openRuntime(board: BoardConfig, radio: RadioConfig): NodeRuntime
     (globalThis as { trace?: (text: string) => void }).trace?.("citysense: not provisioned: run `provision <appkey> <joineui>` on the console; sensing continues, nothing is sent\n");
     return platformRuntime(new UnprovisionedLink(), battery);
   }
-  const state = new RetainedState(LINK_LAYOUT, LINK_RETAINED_WORDS + KEPT_WORDS);
-  const warm = state.restore();
-  const pins = board.modem;
-  const word = warm ? state.words[LINK_RETAINED_WORDS + MODEM_WORD] : 0;
-  const joined = (word & MODEM_JOINED) !== 0;
-  const asleep = (word & MODEM_ASLEEP) !== 0;
-  const modem: LoRaModem = radio.modem === "rak3172"
-    ? new Rak3172({ modem: { io: Serial, receive: pins.receive, transmit: pins.transmit, port: pins.port }, asleep })
-    : new WioE5({ modem: { io: Serial, receive: pins.receive, transmit: pins.transmit, port: pins.port }, joined, asleep });
-  const link = new LoRaWanLink({
-    modem,
-    settings: { region: radio.region, appKey: keys.appKey, joinEui: keys.joinEui, devEui: keys.devEui, adr: radio.adr, dataRate: radio.dataRate },
-    nowMs: rtcMs,
-    delay: (ms) => Timer.delay(ms),
-    random: randomU32,
-    retained: state.words.subarray(0, LINK_RETAINED_WORDS),
-  });
-  return platformRuntime(new KeptLink(link, state, modem), battery);
+  return platformRuntime(new KeptLink(state, warm, board, radio, keys), battery);
 }
 
 /** Reads the radio settings from `mc/config`, with EU868 Wio-E5 defaults. */

@@ -2,7 +2,11 @@
 import assert from "node:assert/strict";
 import { decodeUplink } from "../../../codecs/src/index.ts";
 import { JOIN_FIRST_HOUR_MS } from "../../../firmware/src/link/join.ts";
-import { LINK_RETAINED_WORDS as WORDS, LoRaWanLink } from "../../../firmware/src/link/session.ts";
+import {
+  LINK_RETAINED_WORDS as WORDS, LoRaWanLink, linkMaxPayload, retainedDataRate, retainedDropped, retainedJoined, retainedLinkWarm,
+  retainedQueueDepth, retainedSnapshotDue,
+} from "../../../firmware/src/link/session.ts";
+import { Rng } from "../../../simulator/src/core/rng.ts";
 import { RetainedState } from "../../../firmware/src/nodes/retained-state.ts";
 import { powerCut } from "../../../simulator/src/platform/native-sleep.ts";
 import { setCurrentBoard } from "../../../simulator/src/core/board.ts";
@@ -275,6 +279,45 @@ describe("link session against a scripted modem", () => {
     // Reading 2 comes back from flash, and reading 1 too: it went out unconfirmed and was not verified yet.
     assert.equal(c.link.queueDepth(), 2);
     setCurrentBoard(undefined);
+  });
+});
+
+describe("link session: what its retained words tell a boot before the link is built", () => {
+  it("queue depth, drops, data rate, joined and a snapshot owed are what the built link reports", () => {
+    // Small queue (drops), outages and busy modems, alarms and status, ADR moving the data rate.
+    const rig = new LinkRig({ seed: 31, adr: true, link: { queuePages: 2 } });
+    const rng = new Rng(77);
+    let checked = 0;
+    let deep = 0;
+    let drops = 0;
+    for (let w = 0; w < 400; w++) {
+      if (w % 97 === 50) rig.powerCut();
+      rig.modem.off = w % 120 >= 60;
+      const words = rig.retained;
+      const warm = retainedLinkWarm(words, 2);
+      const glance = warm
+        ? { depth: retainedQueueDepth(words, 2), dropped: retainedDropped(words), max: linkMaxPayload("EU868", retainedDataRate(words)), joined: retainedJoined(words), snap: retainedSnapshotDue(words) }
+        : undefined;
+      rig.wake((link) => {
+        assert.equal(warm, link.warm, `wake ${w}: warm`);
+        if (glance) {
+          assert.deepEqual(glance, { depth: link.queueDepth(), dropped: link.dropped(), max: link.maxPayload(), joined: link.joined, snap: false }, `wake ${w}`);
+          checked++;
+          if (glance.depth > 20) deep++;
+          if (glance.dropped > 0) drops++;
+        }
+        const r = rng.int(0, 9);
+        if (r < 6) link.submit(4, waterReading(w), 11, "routine");
+        else if (r === 6) link.submit(5, waterAlarm(w), 15, "alarm");
+        else if (r === 7) link.submit(10, new Uint8Array(13), 13, "status");
+        if (r !== 9) link.flush();
+      });
+      rig.sleepUntil(rig.nowMs + MIN15);
+    }
+    assert.ok(checked > 350, `${checked} warm boots compared`);
+    assert.ok(deep > 10, `${deep} boots with a deep queue`);
+    assert.ok(drops > 10, `${drops} boots after drops`);
+    assert.equal(retainedLinkWarm(new Int32Array(WORDS)), false, "zeroed words are not a warm link");
   });
 });
 
