@@ -28,7 +28,7 @@ function countReads(node: SimNode, domain: string): CountingDomain {
 describe("nodes/wiring: the boot path builds the LoRaWAN link only when a wake needs it", () => {
   it("a water node's quiet wakes read neither the keys nor the queue's flash and never speak to the modem", () => {
     const network = new SimNetwork({ region: "EU868", seed: "wiring", channel: { lossProbability: 0, shadowingSdDb: 0, fadingSdDb: 0 } });
-    const node = new SimNode({ type: "water", id: "water-1", seed: 5, network, position: { x: 0, y: 50 }, environment: { flowLMin: (t) => (t % 3_600_000 < 120_000 ? 6 : 0) } });
+    const node = new SimNode({ type: "water", id: "water-1", seed: 5, network, position: { x: 0, y: 50 }, environment: { flowLMin: (t) => (t % 21_600_000 < 120_000 ? 6 : 0) } });
     const keys = countReads(node, PROVISION_DOMAIN);
     let queue: CountingDomain | undefined;
     let quiet = 0;
@@ -53,7 +53,7 @@ describe("nodes/wiring: the boot path builds the LoRaWAN link only when a wake n
         assert.ok(keys.reads > keyReads, `boot ${boots} spoke to the modem: it built the link from the keys`);
       } else if (keys.reads === keyReads && (queue?.reads ?? 0) === queueReads) quiet++;
     }
-    // A reading every 15 min with water flowing once an hour: most of the 400 one-minute wakes have nothing to do.
+    // Water flowing for 2 minutes every 6 hours: most of the 400 fifteen-minute wakes have nothing to send.
     assert.ok(busy >= 10, `${busy} wakes sent something`);
     assert.ok(quiet >= 300, `${quiet} quiet wakes`);
   });
