@@ -315,6 +315,79 @@ export class Lis3dh implements I2CDevice {
   }
 
   /**
+   * The noise-free output of a steady stretch from `t0` into #base (gain,
+   * offset) and the clipped noise bound; −1 when no bound decides anything
+   * (autoreset high-pass: the reference moves on every event).
+   */
+  #steadyBase(t0: number): number {
+    if (this.#reg[0x21] >> 6 === 3) return -1;
+    const a = this.#accel(t0);
+    const bits = this.#bits();
+    const base = this.#base;
+    base[0] = a.x * this.#gain[0] + this.#offset[0];
+    base[1] = a.y * this.#gain[1] + this.#offset[1];
+    base[2] = a.z * this.#gain[2] + this.#offset[2];
+    return 3.5 * 0.22 * Math.sqrt(this.#odrHz() / 2) * (bits === 12 ? 0.7 : bits === 8 ? 2.5 : 1);
+  }
+
+  /** Generator k's event bits on every sample of a steady stretch at #base, or −1 when the noise could change them. */
+  #steadyHit(k: number, noise: number): number {
+    const r = this.#reg;
+    const base = this.#base;
+    const cfg = r[k === 0 ? 0x30 : 0x34];
+    const enabled = cfg & 0x3f;
+    if (!enabled) return 0;
+    if (cfg & 0xc0) return -1; // AND and 6D modes: replay
+    const ths = (r[(k === 0 ? 0x30 : 0x34) + 2] & 0x7f) * THS_MG[(r[0x23] >> 4) & 3];
+    const highPassed = (r[0x21] & (k === 0 ? 0x01 : 0x02)) !== 0;
+    let hit = 0;
+    for (let i = 0; i < 3; i++) {
+      const want = enabled & (3 << (2 * i));
+      if (!want) continue;
+      let high: boolean;
+      if (highPassed) {
+        const bound = Math.max(Math.abs(base[i] - this.#hpRef[i]), noise) + noise;
+        if (!(bound < ths)) return -1;
+        high = false;
+      } else {
+        const m = Math.abs(base[i]);
+        if (m - noise > ths) high = true;
+        else if (m + noise <= ths) high = false;
+        else return -1;
+      }
+      hit |= want & (high ? 2 << (2 * i) : 1 << (2 * i));
+    }
+    return hit;
+  }
+
+  /**
+   * Virtual time until which INT1 provably keeps its level now: data-ready is
+   * not routed to it, and the acceleration stays steady until then with no
+   * event condition of generator 1 (IA1) holding on any sample, whatever the
+   * noise, so nothing can count, latch or release. Now when that cannot be
+   * shown. Lets a runner skip looking at the pin while it cannot change (the
+   * samples in between are then settled in one step, not one per look, so the
+   * noise stream is drawn at other samples: the same statistics, other draws).
+   */
+  quietUntilMs(): number {
+    this.#catchUp();
+    const now = this.#clock.nowMs;
+    const r = this.#reg;
+    if (r[0x22] & 0x10) return now; // data-ready on INT1 toggles with every sample
+    if (!(r[0x22] & 0x40)) return Number.POSITIVE_INFINITY; // nothing drives INT1
+    const g = this.#gen[0];
+    const latched = (r[0x24] & 0x08) !== 0;
+    if (g.active && !latched) return now; // an active, unlatched event drops at the next sample without its condition
+    if (!this.#steadyUntil || !(r[0x20] >> 4)) return now;
+    const t0 = this.#nextSampleMs;
+    const until = this.#steadyUntil(t0);
+    if (!(until > t0)) return now;
+    const noise = this.#steadyBase(t0);
+    if (noise < 0 || this.#steadyHit(0, noise) !== 0) return now;
+    return until;
+  }
+
+  /**
    * Settles up to `max` samples from the next one on at once when the
    * acceleration stays constant over them and the noise cannot change any
    * interrupt generator's outcome; returns how many it settled (0: none).
@@ -327,43 +400,12 @@ export class Lis3dh implements I2CDevice {
     const n = Math.min(max, until === Number.POSITIVE_INFINITY ? max : Math.ceil((until - t0) / period));
     if (n < 2) return 0;
     const r = this.#reg;
-    if (r[0x21] >> 6 === 3) return 0; // autoreset high-pass: the reference moves on every event
-    const a = this.#accel(t0);
-    const bits = this.#bits();
-    const noise = 3.5 * 0.22 * Math.sqrt(this.#odrHz() / 2) * (bits === 12 ? 0.7 : bits === 8 ? 2.5 : 1);
-    const base = this.#base;
-    base[0] = a.x * this.#gain[0] + this.#offset[0];
-    base[1] = a.y * this.#gain[1] + this.#offset[1];
-    base[2] = a.z * this.#gain[2] + this.#offset[2];
-    let hits0 = 0;
-    let hits1 = 0;
-    for (let k = 0; k < 2; k++) {
-      const cfg = r[k === 0 ? 0x30 : 0x34];
-      const enabled = cfg & 0x3f;
-      if (!enabled) continue;
-      if (cfg & 0xc0) return 0; // AND and 6D modes: replay
-      const ths = (r[(k === 0 ? 0x30 : 0x34) + 2] & 0x7f) * THS_MG[(r[0x23] >> 4) & 3];
-      const highPassed = (r[0x21] & (k === 0 ? 0x01 : 0x02)) !== 0;
-      let hit = 0;
-      for (let i = 0; i < 3; i++) {
-        const want = enabled & (3 << (2 * i));
-        if (!want) continue;
-        let high: boolean;
-        if (highPassed) {
-          const bound = Math.max(Math.abs(base[i] - this.#hpRef[i]), noise) + noise;
-          if (!(bound < ths)) return 0;
-          high = false;
-        } else {
-          const m = Math.abs(base[i]);
-          if (m - noise > ths) high = true;
-          else if (m + noise <= ths) high = false;
-          else return 0;
-        }
-        hit |= want & (high ? 2 << (2 * i) : 1 << (2 * i));
-      }
-      if (k === 0) hits0 = hit;
-      else hits1 = hit;
-    }
+    const noise = this.#steadyBase(t0);
+    if (noise < 0) return 0;
+    const hits0 = this.#steadyHit(0, noise);
+    if (hits0 < 0) return 0;
+    const hits1 = this.#steadyHit(1, noise);
+    if (hits1 < 0) return 0;
     // Every generator's condition is fixed over the stretch: apply n samples' worth of it.
     for (let k = 0; k < 2; k++) {
       const g = this.#gen[k];
@@ -389,6 +431,7 @@ export class Lis3dh implements I2CDevice {
     }
     const alpha = 2 * Math.PI * HP_CUTOFF[(r[0x21] >> 4) & 3];
     const decay = Math.pow(1 - alpha, n);
+    const base = this.#base;
     for (let i = 0; i < 3; i++) {
       this.#hpRef[i] = base[i] - decay * (base[i] - this.#hpRef[i]);
       this.#last[i] = base[i];

@@ -358,7 +358,7 @@ export class SimNode {
       this.counters.polls++;
       const level = this.#pinSources.get(this.#armed.pin)?.() ?? 0;
       if (level !== this.#armed.level) {
-        this.#nextPollMs = t + this.#pollMs;
+        this.#nextPollMs = this.#nextPoll(t);
         return undefined;
       }
       this.counters.pinWakes++;
@@ -409,9 +409,23 @@ export class SimNode {
     this.counters.boots++;
     this.counters.awakeMs += record.awakeMs;
     this.#armed = this.#findArmedWake();
-    this.#nextPollMs = this.#armed ? this.clock.nowMs + this.#pollMs : Number.POSITIVE_INFINITY;
+    this.#nextPollMs = this.#armed ? this.#nextPoll(this.clock.nowMs) : Number.POSITIVE_INFINITY;
     this.#afterBoot?.(this, record);
     return record;
+  }
+
+  /**
+   * When to look at the armed pin next, from `t`: a poll period on, or the
+   * first poll time at which the LIS3DH can have moved its INT1 (it proves
+   * none can before, while the bin or drain is still: `quietUntilMs`).
+   */
+  #nextPoll(t: number): number {
+    const next = t + this.#pollMs;
+    const lis = this.devices.lis3dh;
+    if (!lis || this.#armed?.pin !== this.table.accelInt1.pin) return next;
+    const quiet = lis.quietUntilMs();
+    if (!(quiet > next)) return next;
+    return quiet === Number.POSITIVE_INFINITY ? quiet : t + Math.ceil((quiet - t) / this.#pollMs) * this.#pollMs;
   }
 
   /** Sets every wake input on the board to the level the world gives it now (what the firmware reads at boot). */

@@ -311,3 +311,58 @@ describe("drivers/lis3dh", () => {
     });
   });
 });
+
+describe("LIS3DH emulator: quietUntilMs (when a runner may skip looking at INT1)", () => {
+  afterEach(() => setCurrentBoard(undefined));
+
+  /** A still bin lid jolted at `joltMs` for `lengthMs`; `steadyUntil` says when the acceleration next changes. */
+  function jolted(joltMs: number, lengthMs: number, mg: number, seed: number) {
+    const acceleration = (t: number) => (t >= joltMs && t < joltMs + lengthMs ? { x: mg, y: 0, z: 1000 } : { x: 0, y: 0, z: 1000 });
+    const steadyUntil = (t: number) => (t < joltMs ? joltMs : t < joltMs + lengthMs ? joltMs + lengthMs : Number.POSITIVE_INFINITY);
+    const board = new Board();
+    setCurrentBoard(board);
+    const device = new Emulator({ clock: board.clock, rng: new Rng(seed).fork("acc"), acceleration, steadyUntil });
+    board.attachI2C(ADDRESS, device);
+    board.clock.advance(6);
+    const sensor = new LIS3DH({ sensor: SENSOR, rateHz: 10, tiltThresholdDeg: 45 });
+    setCurrentBoard(undefined);
+    return { board, device, sensor };
+  }
+
+  it("a still sensor is quiet until the acceleration changes; data-ready on INT1 never is", () => {
+    const { board, device } = jolted(600_000, 2000, 900, 3);
+    board.clock.advance(10_000);
+    const quiet = device.quietUntilMs();
+    assert.ok(quiet >= 599_000 && quiet <= 600_000, `quiet until ${quiet}`);
+    assert.equal(device.int1, 0);
+    // Routing data-ready to INT1 (CTRL_REG3 I1_ZYXDA) makes every sample a change of the pin.
+    setCurrentBoard(board);
+    const bus = new I2C({ data: 21, clock: 22, hz: 400000, address: ADDRESS });
+    const reg3 = peek(0x22)[0];
+    bus.write(Uint8Array.of(0x22, reg3 | 0x10));
+    setCurrentBoard(undefined);
+    assert.equal(device.quietUntilMs(), board.clock.nowMs);
+  });
+
+  it("looking at INT1 only from quietUntilMs on sees every jolt at the same poll as looking every 10 s", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 30_000, max: 3_000_000 }), fc.integer({ min: 300, max: 5000 }), fc.integer({ min: 600, max: 1800 }), fc.integer({ min: 1, max: 1e6 }), (joltMs, lengthMs, mg, seed) => {
+        const firstHigh = (skip: boolean): number => {
+          const { board, device } = jolted(joltMs, lengthMs, mg, seed);
+          let t = board.clock.nowMs;
+          for (let polls = 0; polls < 2000; polls++) {
+            const q = skip ? device.quietUntilMs() : t;
+            t = q > t + 10_000 ? t + Math.ceil((q - t) / 10_000) * 10_000 : t + 10_000;
+            board.clock.advanceTo(t);
+            if (device.int1 === 1) return t;
+          }
+          return -1;
+        };
+        const every = firstHigh(false);
+        assert.ok(every > joltMs, `INT1 seen at ${every} for a jolt at ${joltMs}`);
+        assert.equal(firstHigh(true), every);
+      }),
+      { numRuns: 25 },
+    );
+  });
+});
