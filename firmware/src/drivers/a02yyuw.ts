@@ -5,7 +5,10 @@
  *
  * `sample()` blocks: it discards bytes already buffered (they may be old), then
  * collects `frames` fresh frames (default 5, about 0.5–1.5 s) or gives up after
- * `timeoutMs`. The parser resynchronises on 0xFF: after a bad checksum it
+ * `timeoutMs`. When some of them carried no echo (a soft target such as
+ * rubbish bags misses a share of pings) and fewer than `agree` did, it reads
+ * on, up to three times `frames` (at most 15) and 300 ms a frame more, rather
+ * than count a fault for a target that answers most of the time. The parser resynchronises on 0xFF: after a bad checksum it
  * restarts at the next 0xFF inside the failed window, so a dropped byte costs
  * one frame. A frame only counts if its checksum holds.
  *
@@ -119,6 +122,8 @@ export default class A02yyuw {
   // Collected frame values for one sample.
   readonly #values = new Int32Array(MAX_FRAMES);
   #count = 0;
+  /** Frames of this sample with a distance in range (an echo). */
+  #echoes = 0;
   #checksumErrors = 0;
   #junk = 0;
   #lastRaw = -1;
@@ -179,13 +184,27 @@ export default class A02yyuw {
     while (this.#read(io) !== undefined);
     this.#len = 0;
     this.#count = 0;
+    this.#echoes = 0;
     this.#checksumErrors = 0;
     this.#junk = 0;
-    const deadline = Time.ticks + this.#timeoutMs;
+    const frames = this.#frames;
+    const agree = this.#agree;
+    const limit = frames * 3 < MAX_FRAMES ? frames * 3 : MAX_FRAMES;
+    let deadline = Time.ticks + this.#timeoutMs;
+    let extended = false;
     for (;;) {
       const chunk = this.#read(io);
       if (chunk) this.#parse(new Uint8Array(chunk));
-      if (this.#count >= this.#frames || Time.ticks >= deadline) break;
+      const n = this.#count;
+      // Enough: the frames asked for with `agree` echoes, or none at all (no target), or too few left possible; else read on.
+      const echoes = this.#echoes;
+      if (n >= limit || (n >= frames && (echoes >= agree || echoes === 0)) || n - echoes > limit - agree) break;
+      if (n >= frames && !extended) {
+        // Frames are arriving: the extra ones get their own time (a silent sensor still times out at timeoutMs).
+        deadline += 300 * (limit - frames);
+        extended = true;
+      }
+      if (Time.ticks >= deadline) break;
       Timer.delay(POLL_MS);
     }
     return this.#decide();
@@ -244,7 +263,10 @@ export default class A02yyuw {
       this.#lastRaw = raw;
       this.#same = 1;
     }
-    if (this.#count < this.#frames) this.#values[this.#count++] = raw;
+    if (this.#count < MAX_FRAMES) {
+      this.#values[this.#count++] = raw;
+      if (raw >= MIN_MM && raw <= MAX_MM) this.#echoes++;
+    }
   }
 
   #decide(): A02yyuwSample {

@@ -144,6 +144,27 @@ describe("drivers/a02yyuw with the A02YYUW emulator", () => {
     assert.ok(within(open().sample().distanceMm, 1500));
   });
 
+  it("a soft target that misses a fifth of the pings still gives a reading: the driver reads on past the missed frames", () => {
+    rig(() => ({ distanceMm: 1200, surface: "soft" }), 4);
+    const sensor = open();
+    let ok = 0;
+    let longest = 0;
+    for (let i = 0; i < 200; i++) {
+      const t0 = Time.ticks;
+      try {
+        assert.ok(within(sensor.sample().distanceMm, 1200));
+        ok++;
+      } catch (e) {
+        assert.ok(e instanceof SensorError, String(e));
+      }
+      longest = Math.max(longest, Time.ticks - t0);
+      Timer.delay(1000);
+    }
+    // Five frames with four echoes needed, no reading on about one sample in four (0.8^5 + 5·0.8^4·0.2 = 0.74).
+    assert.ok(ok >= 196, `${ok} of 200 samples gave a reading`);
+    assert.ok(longest <= 300 * 16, `a sample took ${longest} ms`);
+  });
+
   it("timeout with nothing attached, after a mid-frame disconnect, and during a slow start", () => {
     const board = new Board();
     setCurrentBoard(board);
