@@ -278,15 +278,11 @@ export class ShardRun {
 
   /**
    * Drops what the nodes and the network log for tests and the run does not
-   * use (queued messages and readings, AT transcripts, the server's log,
-   * downlinks booked before `beforeMs`).
+   * use (queued messages and readings, AT transcripts, the chips' command
+   * logs, the server's log, downlinks booked before `beforeMs`).
    */
   #forgetLogs(beforeMs: number): void {
-    for (const n of this.nodes) {
-      n.queued.length = 0;
-      n.readings.length = 0;
-      n.modem.transcript.length = 0;
-    }
+    for (const n of this.nodes) n.forgetLogs();
     this.network.server.log.length = 0;
     for (const g of this.network.gateways) {
       const keep = g.transmissions.filter((t) => t.endMs >= beforeMs);

@@ -391,6 +391,21 @@ export class SimNode {
     this.host.wakeAt(this.clock.nowMs + outageMs);
   }
 
+  /**
+   * Drops what the node logs for tests (queued messages and readings, the
+   * modem's AT transcript, the chips' command logs), so that a long run's
+   * memory does not grow with the days.
+   */
+  forgetLogs(): void {
+    this.queued.length = 0;
+    this.readings.length = 0;
+    this.modem.transcript.length = 0;
+    const d = this.devices;
+    if (d.scd41) d.scd41.commandLog.length = 0;
+    if (d.sen5x) d.sen5x.commandLog.length = 0;
+    if (d.pms5003) d.pms5003.commandLog.length = 0;
+  }
+
   /** Whether the valve was closed at virtual time `tMs` (water node with a valve). */
   valveClosedAt(tMs: number): boolean {
     let closed = false;

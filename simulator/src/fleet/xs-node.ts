@@ -70,6 +70,8 @@ export class XsNode {
   /** Always empty: the XS side keeps no queue log (SimNode.queued/readings), so memory stays flat. */
   readonly queued: never[] = [];
   readonly readings: never[] = [];
+  /** Nothing to drop on this side: the XS side drops its nodes' logs after every run command. */
+  forgetLogs(): void {}
   /** Boot records are not kept for XS nodes; present so runners can set the limit as on a SimNode. */
   readonly host = { maxRecords: 0 };
   /** Virtual time of the node's next event in XS. */

@@ -145,9 +145,7 @@ function run(i: number, limit: number, until: number): XsRunReply {
     const record = node.step();
     if (record) wakes.push((meterNow() - before) >>> 0);
   } while (node.nextEventMs < limit && node.nextEventMs <= until);
-  node.queued.length = 0;
-  node.readings.length = 0;
-  node.modem.transcript.length = 0;
+  node.forgetLogs();
   return { next: node.nextEventMs, counters: node.counters, dr: node.modem.device.dr, wakes };
 }
 
