@@ -79,6 +79,13 @@ export interface Scd41Configuration {
 /** Constructor options: the IO bag plus any initial configuration. */
 export interface Scd41Options extends Scd41Configuration {
   sensor: Scd41SensorBag;
+  /**
+   * The chip is known to be an idle SCD41 (it finished a single shot at the
+   * last wake and kept its supply, e.g. the app's RTC state says so): skip
+   * the wake-up, the 500 ms stop and the variant read that opening a chip in
+   * an unknown state takes. Only for the single-shot modes.
+   */
+  knownIdle?: boolean;
 }
 
 /** One reading (see the file comment for units). */
@@ -160,16 +167,22 @@ export default class SCD41 {
       clock: bag.clock,
       port: bag.port,
     });
-    // After an MCU reset the chip may be asleep (power_down) or still measuring:
-    // wake it (wake_up is never acknowledged, so its NACK means nothing), then stop.
-    try {
-      this.#io.write(this.#commandBytes(WAKE_UP));
-    } catch {
-      // expected: the SCD4x does not ACK wake_up
+    const shots = options.mode === "single-shot" || options.mode === "single-shot-rht";
+    if (options.knownIdle && shots) {
+      // An SCD41 that measured at the last wake: its single shot proved the variant, and it has been idle since.
+      this.#variant = 1;
+    } else {
+      // After an MCU reset the chip may be asleep (power_down) or still measuring:
+      // wake it (wake_up is never acknowledged, so its NACK means nothing), then stop.
+      try {
+        this.#io.write(this.#commandBytes(WAKE_UP));
+      } catch {
+        // expected: the SCD4x does not ACK wake_up
+      }
+      Timer.delay(WAKE_MS);
+      this.#command(STOP_PERIODIC, STOP_MS);
+      this.#variant = this.#readWord(GET_VARIANT, SHORT_MS) >> 12;
     }
-    Timer.delay(WAKE_MS);
-    this.#command(STOP_PERIODIC, STOP_MS);
-    this.#variant = this.#readWord(GET_VARIANT, SHORT_MS) >> 12;
     this.configure({ mode: "periodic", ...options });
   }
 

@@ -110,6 +110,25 @@ describe("SCD41 driver with the SCD41 emulator", () => {
     assertMatches(b, chip.lastReadout!);
   });
 
+  it("knownIdle: a chip left idle by the last wake's shot is measured without reopening it (no wake-up, stop or variant read)", () => {
+    const { board, chip } = rig();
+    const bag = { io: I2C, data: 21, clock: 22, hz: 100000, address: 0x62 };
+    const cold = new SCD41({ sensor: bag, mode: "single-shot" });
+    assertMatches(cold.measureSingleShot(), chip.lastReadout!);
+    // The next boot: a fresh driver on the idle chip.
+    const before = chip.commandLog.length;
+    const t0 = board.clock.nowMs;
+    const warm = new SCD41({ sensor: bag, mode: "single-shot", knownIdle: true });
+    assert.equal(warm.variant, 1);
+    assertMatches(warm.measureSingleShot(), chip.lastReadout!);
+    assert.deepEqual(chip.commandLog.slice(before), [0x219d, 0xec05], "measure_single_shot and read_measurement only");
+    assert.ok(board.clock.nowMs - t0 < 5100, `${board.clock.nowMs - t0} ms awake for the shot`);
+    // Without it, the same boot opens the chip from scratch: wake_up NACKed, stop_periodic (500 ms), get_variant.
+    const again = chip.commandLog.length;
+    new SCD41({ sensor: bag, mode: "single-shot" }).measureSingleShot();
+    assert.deepEqual(chip.commandLog.slice(again, again + 2), [0x3f86, 0x202f]);
+  });
+
   it("single-shot modes are refused for an SCD40", () => {
     const { open } = rig({ model: "SCD40" });
     const s = open();

@@ -28,7 +28,8 @@ import type { NodeRuntime } from "../runtime.ts";
  * measuring), and a chip that fails to open is counted as a fault like any other.
  */
 export interface AirHardware {
-  scd41?: () => SCD41;
+  /** `idle`: the last wake's single shot succeeded, so the chip is an idle SCD41 (the driver's `knownIdle`). */
+  scd41?: (idle: boolean) => SCD41;
   sen5x?: (running: boolean) => SEN5x;
   pms5003?: () => PMS5003;
 }
@@ -53,7 +54,9 @@ const STATUS_EVERY_S = 86400;
 
 const LAYOUT = 0x41495201; // "AIR" v1
 // Retained words, in order (see save/restore below).
-const W_FLAGS = 0; // bit1 scd warmed up, bit2 sen5x running, bit3 scd fault alarm, bit4 pm fault alarm
+const W_FLAGS = 0; // 2 scd warmed up, 4 sen5x running, 8 scd fault alarm, 16 pm fault alarm, F_SCD_IDLE
+/** W_FLAGS: the last wake's single shot succeeded, so the SCD41 is idle (it skips its 0.5 s reopening). */
+const F_SCD_IDLE = 32;
 const W_SEN_START = 1;
 const W_LAST_STATUS = 2;
 const W_BOOT_S = 3;
@@ -164,16 +167,18 @@ export class AirNode {
     let rhCenti: number | undefined;
     if (this.#hw.scd41) {
       try {
-        const s = this.#hw.scd41().measureSingleShot();
+        const s = this.#hw.scd41((w[W_FLAGS] & F_SCD_IDLE) !== 0).measureSingleShot();
         // Sensirion: discard the first single shot after power-up.
         if (w[W_FLAGS] & 2) {
           co2 = s.co2Ppm;
           tDeci = s.temperatureDeciC;
           rhCenti = s.humidityCentiPct;
         }
-        w[W_FLAGS] |= 2;
+        w[W_FLAGS] |= 2 | F_SCD_IDLE;
         this.#sensorOk(W_FAIL_SCD);
       } catch (e) {
+        // Its state is unknown after a failure: the next wake opens it from scratch.
+        w[W_FLAGS] &= ~F_SCD_IDLE;
         this.#sensorFailed(W_FAIL_SCD, "scd41", e);
       }
     }

@@ -22,7 +22,7 @@ export default function main(): void {
   const sensors = (config.sensors ?? {}) as AirSensors;
   const bus = { io: I2C, data: board.i2c.data, clock: board.i2c.clock, hz: board.i2c.hz, port: board.i2c.port };
   const hw: AirHardware = {};
-  if (sensors.scd41?.fitted !== false) hw.scd41 = () => new SCD41({ sensor: bus, mode: "single-shot" });
+  if (sensors.scd41?.fitted !== false) hw.scd41 = (idle) => new SCD41({ sensor: bus, mode: "single-shot", knownIdle: idle });
   if (sensors.sen5x?.fitted !== false) {
     const model = sensors.sen5x?.model === "sen66" ? "SEN66" : "SEN55";
     hw.sen5x = (running) => new SEN5x({ sensor: bus, model, running: running ? "all" : undefined });
