@@ -10,6 +10,7 @@
 // `buildSim()` is exported for the benchmark, which runs build/sim/api.mjs
 // (simulator/src/cli/index.ts) to measure what `npm run sim` runs.
 import { build } from "esbuild";
+import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -66,10 +67,23 @@ export async function buildSim() {
 /** The bundled API module (simulator/src/cli/index.ts), for `import()`. */
 export const API_BUNDLE = pathToFileURL(outputs[2]).href;
 
+/** The worker count asked for on the command line (1 when not given or not a number). */
+function workersAsked(args) {
+  const i = args.findIndex((a) => a === "--workers" || a.startsWith("--workers="));
+  if (i < 0) return 1;
+  const n = Number(args[i].includes("=") ? args[i].slice(10) : args[i + 1]);
+  return Number.isInteger(n) && n > 0 ? n : 1;
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const buildOnly = process.argv.includes("--build-only");
   if (buildOnly) process.argv.splice(process.argv.indexOf("--build-only"), 1);
   const built = await buildSim();
   if (buildOnly) console.log(built ? "sim: built build/sim/" : "sim: up to date");
-  else await import(pathToFileURL(outputs[0]).href);
+  else if (workersAsked(process.argv.slice(2)) > 1 && !process.execArgv.includes("--single-threaded-gc")) {
+    // With worker threads on every core, V8's GC helper threads only compete with them: GC on each thread's own
+    // time is about 9 % faster (1,000 nodes × 1 day, 2 workers, 2 cores). A V8 flag: it must be given at start-up.
+    const r = spawnSync(process.execPath, ["--single-threaded-gc", ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: "inherit" });
+    process.exit(r.status ?? 1);
+  } else await import(pathToFileURL(outputs[0]).href);
 }
