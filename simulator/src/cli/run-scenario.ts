@@ -89,18 +89,29 @@ export interface RunResult {
   xs?: XsFigures;
 }
 
-/** Battery figures of a node type from hardware/<type>/power.json (capacity × usable share, sleep current). */
-function powerModel(type: NodeType): { batteryMah: number; sleepUa: number; selfDischargePctPerYear: number } {
+/**
+ * Battery figures of a node type from hardware/<type>/power.json: capacity ×
+ * usable share, sleep current, and the charge of one boot from deep sleep to
+ * the app (the ESP32's ROM, bootloader and XS start-up, which the simulator's
+ * virtual awake time does not contain: it starts at `main`).
+ */
+function powerModel(type: NodeType): { batteryMah: number; sleepUa: number; selfDischargePctPerYear: number; bootMas: number } {
   const file = new URL(`../../../hardware/${type}/power.json`, import.meta.url);
-  const fallback = { batteryMah: 17000 * 0.7, sleepUa: 20, selfDischargePctPerYear: 1 };
+  const fallback = { batteryMah: 17000 * 0.7, sleepUa: 20, selfDischargePctPerYear: 1, bootMas: 40 * 0.5 };
   if (!existsSync(file)) return fallback;
   try {
-    const p = JSON.parse(readFileSync(file, "utf8")) as { battery?: { capacityMah?: number; usableFraction?: number; selfDischargePctPerYear?: number }; sleep?: { uA?: number }[] };
+    const p = JSON.parse(readFileSync(file, "utf8")) as {
+      battery?: { capacityMah?: number; usableFraction?: number; selfDischargePctPerYear?: number };
+      sleep?: { uA?: number }[];
+      states?: { part?: string; state?: string; mA?: number; s?: number | object }[];
+    };
     const sleepUa = (p.sleep ?? []).reduce((a, s) => a + (s.uA ?? 0), 0);
+    const boot = (p.states ?? []).find((s) => s.part === "ESP32" && s.state?.startsWith("boot from deep sleep"));
     return {
       batteryMah: (p.battery?.capacityMah ?? 17000) * (p.battery?.usableFraction ?? 0.7),
       sleepUa: sleepUa || fallback.sleepUa,
       selfDischargePctPerYear: p.battery?.selfDischargePctPerYear ?? 1,
+      bootMas: boot && typeof boot.mA === "number" && typeof boot.s === "number" ? boot.mA * boot.s : fallback.bootMas,
     };
   } catch {
     return fallback;
@@ -108,8 +119,8 @@ function powerModel(type: NodeType): { batteryMah: number; sleepUa: number; self
 }
 
 /** ESP32 running plus sensors, averaged over a wake (mA), and the modem transmitting at 14 dBm (mA). */
-const AWAKE_MA = 45;
-const TX_MA = 120;
+export const AWAKE_MA = 45;
+export const TX_MA = 120;
 
 /** Runs `scenario` and returns its summary (and files, with `out`). */
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<RunResult> {
@@ -235,7 +246,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     const power = powerModel(n.type);
     const air = airtime.get(n.id) ?? new Array(Math.ceil(days)).fill(0);
     const airTotal = air.reduce((a, b) => a + b, 0);
-    const mAhPerDay = (power.sleepUa / 1000) * 24 + ((n.awakeMs * AWAKE_MA + airTotal * TX_MA) / 3_600_000) / days;
+    const mAhPerDay = (power.sleepUa / 1000) * 24 + ((n.awakeMs * AWAKE_MA + airTotal * TX_MA) / 3_600_000 + (n.boots * power.bootMas) / 3600) / days;
     const selfPerYear = (power.batteryMah * power.selfDischargePctPerYear) / 100;
     return {
       id: n.id,

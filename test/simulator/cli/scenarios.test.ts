@@ -26,6 +26,20 @@ describe("simulator CLI: scenarios", function () {
     }
   });
 
+  it("the battery projection charges every boot from deep sleep as hardware/<type>/power.json budgets it", async () => {
+    const { AWAKE_MA, TX_MA } = await import("../../../simulator/src/cli/run-scenario.ts");
+    const r = await runScenario(loadScenario("city"), { days: 1, nodes: 6 });
+    for (const n of r.summary.nodes) {
+      const p = JSON.parse(readFileSync(`hardware/${n.type}/power.json`, "utf8")) as { sleep: { uA: number }[]; states: { part: string; state: string; mA: number; s: number }[] };
+      const boot = p.states.find((x) => x.part === "ESP32" && x.state.startsWith("boot from deep sleep"))!;
+      const sleepMah = (p.sleep.reduce((a, x) => a + x.uA, 0) / 1000) * 24;
+      const bootMah = (n.boots * boot.mA * boot.s) / 3600;
+      const awakeMah = (n.awakeMs * AWAKE_MA + n.airtimeMsPerDay.reduce((a, x) => a + x, 0) * TX_MA) / 3_600_000;
+      assert.ok(n.boots > 0 && bootMah > 0.01, `${n.id}: ${n.boots} boots`);
+      assert.ok(Math.abs(n.energyMahPerDay - (sleepMah + awakeMah + bootMah)) < 0.002, `${n.id}: ${n.energyMahPerDay} mAh/day; sleep ${sleepMah.toFixed(3)}, awake and air ${awakeMah.toFixed(3)}, boots ${bootMah.toFixed(3)}`);
+    }
+  });
+
   it("an invalid scenario file gets messages naming each field and problem", () => {
     const bad = { name: "x", seed: -1, days: 0, region: "EU433", nodes: { air: 1.5, water: 0, bin: 0 }, colour: "red", firmware: { water: { leakDetector: "ai" }, level: { laser: true } } };
     const errors = scenarioErrors(bad);
