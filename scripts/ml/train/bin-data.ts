@@ -18,18 +18,22 @@ import { Bin, type BinSite } from "../../../simulator/src/world/bins.ts";
 import { DAY_MS, HOUR_MS } from "../../../simulator/src/world/calendar.ts";
 import { rngOf, uniform } from "../../../simulator/src/world/random.ts";
 import { Weather } from "../../../simulator/src/world/weather.ts";
-import { signedCode } from "./level-data.ts";
+import { signedCode, type Decisions } from "./level-data.ts";
 import { logCode } from "./water-data.ts";
 
-export const PERIOD_S = 900;
-export const CONFIRM_S = 60;
+// The node's own constants, so the rules and features below cannot drift from the firmware's.
+export {
+  BIN_PERIOD_S as PERIOD_S, CONFIRM_S, LID_OPEN_DEG, BLIND_MM, MARGIN_MM, AGREE_MM, BIN_RISE_STEP, BIN_SMALL_FALL, REANCHOR_RUN, STALE_S,
+} from "../../../firmware/src/nodes/level/level-node.ts";
+import {
+  BIN_PERIOD_S as PERIOD_S, CONFIRM_S, LID_OPEN_DEG, BLIND_MM, MARGIN_MM, AGREE_MM, BIN_RISE_STEP, BIN_SMALL_FALL, REANCHOR_RUN, STALE_S,
+} from "../../../firmware/src/nodes/level/level-node.ts";
+export type { Decisions };
 export const REAL = 0;
 export const IMPLAUSIBLE = 1;
 export const BIN_FEATURES = 12;
 /** A reading further than this from the true surface is implausible, mm. */
 export const TRUTH_MM = 40;
-/** The node reads no distance at or above this tilt (level-node.ts LID_OPEN_DEG). */
-export const LID_OPEN_DEG = 20;
 
 export type BinFaultKind = "lodged" | "ajar";
 
@@ -156,24 +160,9 @@ export function simulateBin(seed: number, days: number, faultsPer30Days = ENRICH
 
 // ------------------------------------------------------------ the node's rules
 
-export const BLIND_MM = 30;
-export const MARGIN_MM = 100;
-export const AGREE_MM = 20;
-/** Largest rise / fall between samples without confirmation / motion, 0.5 % units (level-node.ts). */
-export const BIN_RISE_STEP = 80;
-export const BIN_SMALL_FALL = 20;
-export const REANCHOR_RUN = 8;
-export const STALE_S = 43200;
 /** The node's full alarm: fill ≥ 80 % (160 half-%) on two accepted readings, cleared ≤ 70 %. */
 export const FULL_HALF_PCT = 160;
 export const FULL_HYSTERESIS_HALF_PCT = 20;
-
-/** One decision per wake: accept (the reading becomes the fill) or reject. */
-export interface Decisions {
-  accepted: boolean[];
-  /** The distance each accepted wake reports, −1 if rejected. */
-  reportedMm: number[];
-}
 
 /** Readings agree within max(AGREE_MM, distance / 32) (level-node.ts `tolerance`). */
 export function tolerance(mm: number): number {

@@ -11,8 +11,9 @@ import { rngOf } from "../../../simulator/src/world/random.ts";
 import { Weather } from "../../../simulator/src/world/weather.ts";
 import { logCode } from "./water-data.ts";
 
-export const PERIOD_S = 300;
-export const CONFIRM_S = 60;
+// The node's own constants, so the rules and features below cannot drift from the firmware's.
+export { DRAIN_PERIOD_S as PERIOD_S, CONFIRM_S, BLIND_MM, MARGIN_MM, AGREE_MM, DRAIN_MAX_RATE, DRAIN_SLACK } from "../../../firmware/src/nodes/level/level-node.ts";
+import { DRAIN_PERIOD_S as PERIOD_S, CONFIRM_S, BLIND_MM, MARGIN_MM, AGREE_MM, DRAIN_MAX_RATE, DRAIN_SLACK } from "../../../firmware/src/nodes/level/level-node.ts";
 export const REAL = 0;
 export const IMPLAUSIBLE = 1;
 export const LEVEL_FEATURES = 8;
@@ -67,16 +68,10 @@ export function simulateDrain(seed: number, days: number): DrainRun {
   return { seed, depthMm: drain.depthMm, fullDistanceMm: drain.fullDistanceMm, echoP, wakes };
 }
 
-export const BLIND_MM = 30;
-export const MARGIN_MM = 100;
-export const AGREE_MM = 20;
-export const DRAIN_MAX_RATE = 1200;
-export const DRAIN_SLACK = 10;
-
-/** One decision per wake: accept (the median becomes the fill) or reject. */
+/** One decision per wake (drains and bins alike): accept (the reading becomes the fill) or reject. */
 export interface Decisions {
   accepted: boolean[];
-  /** The reading each accepted wake reports. */
+  /** The distance each accepted wake reports, −1 if rejected. */
   reportedMm: number[];
 }
 
