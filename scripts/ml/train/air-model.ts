@@ -11,7 +11,8 @@ import { Interpreter } from "../../../firmware/src/ml/interpreter.ts";
 import type { ModelModule } from "../../../firmware/src/ml/model.ts";
 import { convertTflite, importTflite } from "../model-import.ts";
 import { writeTflite } from "../tflite-writer.ts";
-import { argmax, initMlp, predict, train, type Mlp } from "./mlp.ts";
+import { initMlp, train, type Mlp } from "./mlp.ts";
+import { floatAccuracy, int8Accuracy, int8Classifier } from "./evaluate.ts";
 import { quantizeMlp } from "./quantize-mlp.ts";
 import {
   AIR_FEATURES, CO2_FAULT, DEFAULT_RATES, ENRICHED, FAULT_KINDS, PM_FAULT, airDataset, airFeatures, alarmsOf, emptyScore, gatedActive, ruleTrace, scoreAir, simulateAir,
@@ -73,12 +74,8 @@ export function checkClasses(run: AirRun): number[] {
 
 /** The int8 model's class per wake of a run. */
 export function classesOf(module: ModelModule, run: AirRun): number[] {
-  const net = new Interpreter(module);
-  return airFeatures(run).map((f) => {
-    net.input().set(Int8Array.from(f, (c) => c - 128));
-    net.invoke();
-    return argmax(net.output());
-  });
+  const classify = int8Classifier(module);
+  return airFeatures(run).map((f) => classify(Int8Array.from(f, (c) => c - 128)));
 }
 
 export function compareAir(module: ModelModule, runs: readonly AirRun[]): AirComparison {
@@ -128,19 +125,6 @@ export function airTable(c: AirComparison): string {
     return `${c[fam].rules.byKind[k] ?? 0} → ${c[fam].checks.byKind[k] ?? 0} → ${c[fam].model.byKind[k] ?? 0}`;
   }).join(" | ")} |`);
   return rows.join("\n");
-}
-
-export function floatAccuracy(m: Mlp, d: { x: Float64Array[]; y: number[] }): number {
-  return d.x.filter((x, i) => predict(m, x) === d.y[i]).length / d.y.length;
-}
-
-export function int8Accuracy(module: ModelModule, d: { q: Int8Array[]; y: number[] }): number {
-  const net = new Interpreter(module);
-  return d.q.filter((q, i) => {
-    net.input().set(q);
-    net.invoke();
-    return argmax(net.output()) === d.y[i];
-  }).length / d.y.length;
 }
 
 const range = (from: number, n: number): number[] => Array.from({ length: n }, (_, i) => from + i);

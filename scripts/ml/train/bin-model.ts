@@ -9,7 +9,8 @@ import { Interpreter } from "../../../firmware/src/ml/interpreter.ts";
 import type { ModelModule } from "../../../firmware/src/ml/model.ts";
 import { convertTflite, importTflite } from "../model-import.ts";
 import { writeTflite } from "../tflite-writer.ts";
-import { argmax, initMlp, predict, train, type Mlp } from "./mlp.ts";
+import { initMlp, predict, train, type Mlp } from "./mlp.ts";
+import { floatAccuracy, int8Classifier } from "./evaluate.ts";
 import { quantizeMlp } from "./quantize-mlp.ts";
 import {
   BIN_FEATURES, DEFAULT_FAULTS_PER_30_DAYS, ENRICHED_FAULTS_PER_30_DAYS, binDataset, emptyBinScore, modelDecisions, scoreBin, simulateBin, thresholdDecisions,
@@ -61,12 +62,7 @@ export interface BinComparison {
 export const TILT_RULE_DEG = 5;
 
 export function compareBin(module: ModelModule, runs: readonly BinRun[]): BinComparison {
-  const net = new Interpreter(module);
-  const classify = (q: Int8Array): number => {
-    net.input().set(q);
-    net.invoke();
-    return argmax(net.output());
-  };
+  const classify = int8Classifier(module);
   const c: BinComparison = { threshold: emptyBinScore(), tilt: emptyBinScore(), model: emptyBinScore() };
   for (const r of runs) {
     scoreBin(r, thresholdDecisions(r), c.threshold);
@@ -86,10 +82,6 @@ export function binTable(c: BinComparison): string {
     rows.push(`| ${name} | ${s.wakes} | ${s.implausible} | ${s.rejectedImplausible} (${(s.rejectedImplausible / Math.max(1, s.implausible)).toFixed(3)}) | ${(s.rejectedImplausible / Math.max(1, rejected)).toFixed(3)} | ${(s.acceptedWrong / (s.nodeDays / 30)).toFixed(1)} | ${s.rejectedReal} | ${s.realChangesAccepted} / ${s.realChanges} | ${s.fullAlarms} | ${s.falseFull} | ${s.fullDetected} / ${s.fullEpisodes} |`);
   }
   return rows.join("\n");
-}
-
-export function floatAccuracy(m: Mlp, d: { x: Float64Array[]; y: number[] }): number {
-  return d.x.filter((x, i) => predict(m, x) === d.y[i]).length / d.y.length;
 }
 
 const range = (from: number, n: number): number[] => Array.from({ length: n }, (_, i) => from + i);

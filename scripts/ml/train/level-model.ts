@@ -9,7 +9,8 @@ import { Interpreter } from "../../../firmware/src/ml/interpreter.ts";
 import type { ModelModule } from "../../../firmware/src/ml/model.ts";
 import { convertTflite, importTflite } from "../model-import.ts";
 import { writeTflite } from "../tflite-writer.ts";
-import { argmax, initMlp, predict, train, type Mlp } from "./mlp.ts";
+import { initMlp, train, type Mlp } from "./mlp.ts";
+import { floatAccuracy, int8Classifier } from "./evaluate.ts";
 import { quantizeMlp } from "./quantize-mlp.ts";
 import { LEVEL_FEATURES, TRUTH_MM, levelDataset, modelDecisions, scoreLevel, simulateDrain, thresholdDecisions, type DrainRun, type LevelScore } from "./level-data.ts";
 
@@ -50,12 +51,7 @@ export interface LevelComparison {
 }
 
 export function compareLevel(module: ModelModule, runs: readonly DrainRun[]): LevelComparison {
-  const net = new Interpreter(module);
-  const classify = (q: Int8Array): number => {
-    net.input().set(q);
-    net.invoke();
-    return argmax(net.output());
-  };
+  const classify = int8Classifier(module);
   let threshold: LevelScore | undefined;
   let model: LevelScore | undefined;
   let tight: LevelScore | undefined;
@@ -78,10 +74,6 @@ export function levelTable(c: LevelComparison): string {
     rows.push(`| ${name} | ${s.wakes} | ${s.implausible} | ${s.rejectedImplausible} (${(s.rejectedImplausible / Math.max(1, s.implausible)).toFixed(3)}) | ${(s.rejectedImplausible / Math.max(1, rejected)).toFixed(3)} | ${(s.acceptedWrong / (s.nodeDays / 30)).toFixed(1)} | ${s.rejectedReal} | ${s.realChangesAccepted} / ${s.realChanges} |`);
   }
   return rows.join("\n");
-}
-
-export function floatAccuracy(m: Mlp, d: { x: Float64Array[]; y: number[] }): number {
-  return d.x.filter((x, i) => predict(m, x) === d.y[i]).length / d.y.length;
 }
 
 const range = (from: number, n: number): number[] => Array.from({ length: n }, (_, i) => from + i);

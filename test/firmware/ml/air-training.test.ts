@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
-import { Interpreter } from "../../../firmware/src/ml/interpreter.ts";
 import { model as shippedAir } from "../../../firmware/src/ml/models/air.ts";
-import { readTflite } from "../../../scripts/ml/tflite-reader.ts";
 import { argmax } from "../../../scripts/ml/train/mlp.ts";
 import { AIR_FEATURES, CLEAN, CO2_FAULT, CO2_PPM, PM_FAULT, airFeatures, alarmsOf, gatedActive, makeFaults, ruleTrace, scoreAir, simulateAir, type AirRun } from "../../../scripts/ml/train/air-data.ts";
-import { compareAir, floatAccuracy, int8Accuracy, trainAir } from "../../../scripts/ml/train/air-model.ts";
-import { referenceRun } from "./models.ts";
+import { compareAir, trainAir } from "../../../scripts/ml/train/air-model.ts";
+import { floatAccuracy, int8Accuracy } from "../../../scripts/ml/train/evaluate.ts";
+import { assertMatchesReference } from "./models.ts";
 
 describe("ml training: air fault gate (clean / CO2 fault / PM fault per wake)", function () {
   this.timeout(120000);
@@ -50,13 +49,7 @@ describe("ml training: air fault gate (clean / CO2 fault / PM fault per wake)", 
 
   it("trains deterministically, and the int8 model is bit-exact with the TFLM reference", () => {
     assert.deepEqual(trainAir(small).bytes, r.bytes);
-    const desc = readTflite(r.bytes);
-    const net = new Interpreter(r.module);
-    for (const q of r.test.q.filter((_, i) => i % 97 === 0)) {
-      net.input().set(q);
-      net.invoke();
-      assert.deepEqual(Array.from(net.output()), referenceRun(desc, Array.from(q))[0]);
-    }
+    assertMatchesReference(r.bytes, r.module, r.test.q.filter((_, i) => i % 97 === 0));
   });
 
   it("int8 accuracy is within 2 points of float on unseen nodes, and above the majority class", () => {

@@ -1,11 +1,9 @@
 import assert from "node:assert/strict";
-import { Interpreter } from "../../../firmware/src/ml/interpreter.ts";
 import { model as shippedBin } from "../../../firmware/src/ml/models/bin.ts";
-import { readTflite } from "../../../scripts/ml/tflite-reader.ts";
-import { argmax } from "../../../scripts/ml/train/mlp.ts";
 import { BIN_FEATURES, IMPLAUSIBLE, REAL, binDataset, scoreBin, simulateBin, thresholdDecisions, wakeFeatures, type BinRun, type BinWake } from "../../../scripts/ml/train/bin-data.ts";
-import { TILT_RULE_DEG, compareBin, floatAccuracy, trainBin } from "../../../scripts/ml/train/bin-model.ts";
-import { referenceRun } from "./models.ts";
+import { TILT_RULE_DEG, compareBin, trainBin } from "../../../scripts/ml/train/bin-model.ts";
+import { floatAccuracy, int8Accuracy } from "../../../scripts/ml/train/evaluate.ts";
+import { assertMatchesReference } from "./models.ts";
 
 describe("ml training: waste bin plausibility (real / implausible reading)", function () {
   this.timeout(120000);
@@ -40,22 +38,11 @@ describe("ml training: waste bin plausibility (real / implausible reading)", fun
 
   it("trains deterministically, and the int8 model is bit-exact with the TFLM reference", () => {
     assert.deepEqual(trainBin(small).bytes, r.bytes);
-    const desc = readTflite(r.bytes);
-    const net = new Interpreter(r.module);
-    for (const q of r.test.q.filter((_, i) => i % 25 === 0)) {
-      net.input().set(q);
-      net.invoke();
-      assert.deepEqual(Array.from(net.output()), referenceRun(desc, Array.from(q))[0]);
-    }
+    assertMatchesReference(r.bytes, r.module, r.test.q.filter((_, i) => i % 25 === 0));
   });
 
   it("int8 accuracy is within 2 points of float on unseen bins", () => {
-    const net = new Interpreter(r.module);
-    const int8 = r.test.q.filter((q, i) => {
-      net.input().set(q);
-      net.invoke();
-      return argmax(net.output()) === r.test.y[i];
-    }).length / r.test.y.length;
+    const int8 = int8Accuracy(r.module, r.test);
     assert.ok(Math.abs(int8 - floatAccuracy(r.mlp, r.test)) <= 0.02, `int8 ${int8}`);
     const majority = r.test.y.filter((y) => y === REAL).length / r.test.y.length;
     assert.ok(int8 > majority, `int8 ${int8}, majority ${majority}`);

@@ -1,11 +1,9 @@
 import assert from "node:assert/strict";
-import { Interpreter } from "../../../firmware/src/ml/interpreter.ts";
 import { model as shippedLevel } from "../../../firmware/src/ml/models/level.ts";
-import { readTflite } from "../../../scripts/ml/tflite-reader.ts";
-import { argmax } from "../../../scripts/ml/train/mlp.ts";
 import { IMPLAUSIBLE, REAL, levelDataset, signedCode, simulateDrain, thresholdDecisions } from "../../../scripts/ml/train/level-data.ts";
-import { compareLevel, floatAccuracy, trainLevel } from "../../../scripts/ml/train/level-model.ts";
-import { referenceRun } from "./models.ts";
+import { compareLevel, trainLevel } from "../../../scripts/ml/train/level-model.ts";
+import { floatAccuracy, int8Accuracy } from "../../../scripts/ml/train/evaluate.ts";
+import { assertMatchesReference } from "./models.ts";
 
 describe("ml training: drain level plausibility (real / implausible reading)", function () {
   this.timeout(120000);
@@ -27,22 +25,11 @@ describe("ml training: drain level plausibility (real / implausible reading)", f
 
   it("trains deterministically, and the int8 model is bit-exact with the TFLM reference", () => {
     assert.deepEqual(trainLevel(small).bytes, r.bytes);
-    const desc = readTflite(r.bytes);
-    const net = new Interpreter(r.module);
-    for (const q of r.test.q.filter((_, i) => i % 25 === 0)) {
-      net.input().set(q);
-      net.invoke();
-      assert.deepEqual(Array.from(net.output()), referenceRun(desc, Array.from(q))[0]);
-    }
+    assertMatchesReference(r.bytes, r.module, r.test.q.filter((_, i) => i % 25 === 0));
   });
 
   it("int8 accuracy is within 2 points of float on unseen drains", () => {
-    const net = new Interpreter(r.module);
-    const int8 = r.test.q.filter((q, i) => {
-      net.input().set(q);
-      net.invoke();
-      return argmax(net.output()) === r.test.y[i];
-    }).length / r.test.y.length;
+    const int8 = int8Accuracy(r.module, r.test);
     assert.ok(Math.abs(int8 - floatAccuracy(r.mlp, r.test)) <= 0.02, `int8 ${int8}`);
   });
 

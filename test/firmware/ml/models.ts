@@ -7,6 +7,10 @@ import type { TfliteModel, TfliteOperator, TfliteTensor, BuiltinOptions } from "
 import { BuiltinOperator, TensorType } from "../../../scripts/ml/tflite-types.ts";
 import { int32Bytes, int8Bytes } from "../../../scripts/ml/tflite-writer.ts";
 import * as ref from "./reference.ts";
+import assert from "node:assert/strict";
+import { Interpreter } from "../../../firmware/src/ml/interpreter.ts";
+import type { ModelModule } from "../../../firmware/src/ml/model.ts";
+import { readTflite } from "../../../scripts/ml/tflite-reader.ts";
 
 /** Deterministic PRNG (mulberry32). */
 export function random(seed: number): () => number {
@@ -315,4 +319,15 @@ export function autoencoderModel(seed = 4): TfliteModel {
     inScale = outScale;
   }
   return m.build([0], [x], "autoencoder-shaped benchmark");
+}
+
+/** Asserts that the firmware interpreter on `module` gives exactly the reference runner's output for `bytes` on every window. */
+export function assertMatchesReference(bytes: Uint8Array, module: ModelModule, windows: readonly Int8Array[]): void {
+  const desc = readTflite(bytes);
+  const net = new Interpreter(module);
+  for (const q of windows) {
+    net.input().set(q);
+    net.invoke();
+    assert.deepEqual(Array.from(net.output()), referenceRun(desc, Array.from(q))[0]);
+  }
 }
