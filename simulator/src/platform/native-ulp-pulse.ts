@@ -68,23 +68,22 @@ class Program implements UlpProgram {
   }
 
   boundary(): boolean {
+    return this.#endMinute() && this.wakeArmed;
+  }
+
+  /** Runs the boundaries the clock has passed (those that fell while the CPU was awake: no wake then). */
+  catchUp(): void {
+    while (this.nextBoundaryMs <= this.#board.clock.nowMs) this.#endMinute();
+  }
+
+  /** Records the minute ending now in the ring; true if its wake conditions hold (they wake a sleeping CPU only). */
+  #endMinute(): boolean {
     const c = this.count();
     this.ring[this.ended % RING_MINUTES] = c;
     this.ended++;
     const pulses = (c - this.minuteStart) & 0xffff;
     this.minuteStart = c;
-    if (!this.wakeArmed) return false;
     return (this.burstPulses > 0 && pulses >= this.burstPulses) || (this.wakeMinutes > 0 && this.ended - this.taken >= this.wakeMinutes);
-  }
-
-  /** Runs the boundaries the clock has passed (those that fell while the CPU was awake: no wake then). */
-  catchUp(): void {
-    while (this.nextBoundaryMs <= this.#board.clock.nowMs) {
-      const armed = this.wakeArmed;
-      this.wakeArmed = false;
-      this.boundary();
-      this.wakeArmed = armed;
-    }
   }
 
   /** Milliseconds since the last minute boundary. */
