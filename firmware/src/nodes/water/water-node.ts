@@ -203,6 +203,16 @@ const F_NO_PULSE = 2;
 const F_OVERRIDE = 4;
 const F_PRIVACY = 8;
 
+/** Seconds into the day of a local time in seconds (also before 1970: RTC time while unsynced). */
+function timeOfDay(localS: number): number {
+  return ((localS % DAY_S) + DAY_S) % DAY_S;
+}
+
+/** The fault a failed meter read threw: a SensorError's own, anything else is a bus failure. */
+function faultOf(e: unknown): string {
+  return e instanceof SensorError ? e.fault : "nack";
+}
+
 /** One wake of the water node. Construct it fresh at every boot, then call `cycle()`. */
 export class WaterNode {
   readonly #hw: WaterHardware;
@@ -278,7 +288,7 @@ export class WaterNode {
     // Measure; a failed read is counted and leaves no trace in the readings.
     const unix = rt.unixS();
     const local = unix < 0 ? now : unix + this.#utcOffsetS;
-    const tod = ((local % DAY_S) + DAY_S) % DAY_S;
+    const tod = timeOfDay(local);
     if (this.#hw.ulp) this.#minutes(this.#hw.ulp, now, local);
     else {
       const s = this.#sample();
@@ -334,8 +344,7 @@ export class WaterNode {
     let first = 0;
     if (ended > n) {
       // The ring overflowed (the CPU slept through more than 16 minutes): what flowed before the oldest count kept is unknown.
-      this.#faults.record("pulseMeter", "timeout");
-      this.#sensorTransition(this.#sensor.update(1));
+      this.#meterRead("timeout");
       meter.rebase(ring[0]);
       first = 1;
     }
@@ -346,14 +355,12 @@ export class WaterNode {
       try {
         s = meter.sampleCount(ring[k], MINUTE_MS);
       } catch (e) {
-        this.#faults.record("pulseMeter", e instanceof SensorError ? e.fault : "nack");
-        this.#sensorTransition(this.#sensor.update(1));
+        this.#meterRead(faultOf(e));
         this.#flow = -1;
         continue;
       }
-      this.#sensorTransition(this.#sensor.update(0));
-      const t = local - ageS;
-      this.#statistics(s, ((t % DAY_S) + DAY_S) % DAY_S, now - ageS);
+      this.#meterRead(undefined);
+      this.#statistics(s, timeOfDay(local - ageS), now - ageS);
     }
     // The ULP keeps the minutes' time; the driver's clock only has to say when its interval started.
     if (n > 0) meter.rebase(ring[n - 1], into);
@@ -480,12 +487,17 @@ export class WaterNode {
     try {
       s = this.#hw.meter.sample();
     } catch (e) {
-      this.#faults.record("pulseMeter", e instanceof SensorError ? e.fault : "nack");
-      this.#sensorTransition(this.#sensor.update(1));
+      this.#meterRead(faultOf(e));
       return undefined;
     }
-    if (s) this.#sensorTransition(this.#sensor.update(0));
+    if (s) this.#meterRead(undefined);
     return s;
+  }
+
+  /** A meter read's outcome: a fault is counted and goes to the sensorFault detector, as does a good read. */
+  #meterRead(fault: string | undefined): void {
+    if (fault !== undefined) this.#faults.record("pulseMeter", fault);
+    this.#sensorTransition(this.#sensor.update(fault === undefined ? 0 : 1));
   }
 
   #sensorTransition(t: Transition): void {
@@ -641,7 +653,7 @@ export class WaterNode {
       try {
         rec.waterTemperatureDeciC = this.#hw.waterTempDeciC();
       } catch (e) {
-        this.#faults.record("waterTemperature", e instanceof SensorError ? e.fault : "nack");
+        this.#faults.record("waterTemperature", faultOf(e));
       }
     }
     if (this.#send(rec, flags)) this.#w[W_VOL_ACC] = 0;
