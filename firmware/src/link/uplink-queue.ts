@@ -163,11 +163,20 @@ function parsePriority(value: unknown): Uint8Array | undefined {
  */
 export function keptQueueDepth(words: Int32Array, at: number, pages: number, slots: number): number {
   const head = words[at] >>> 0;
-  const tail = words[at + 1] >>> 0;
   const sent = words[at + 2] >>> 0;
-  if (!(tail <= sent && sent <= head && head - tail <= pages * RECORDS_PER_PAGE)) return -1;
-  let n = head - sent;
-  for (let m = words[at + 5] & ((1 << slots) - 1); m; m &= m - 1) n++;
+  if (!indicesValid(head, words[at + 1] >>> 0, sent, pages * RECORDS_PER_PAGE)) return -1;
+  return head - sent + bitCount(words[at + 5] & ((1 << slots) - 1));
+}
+
+/** Whether kept indices can describe a queue of `capacity` readings: delivered ≤ sent ≤ written, at most `capacity` apart. */
+function indicesValid(head: number, tail: number, sent: number, capacity: number): boolean {
+  return tail <= sent && sent <= head && head - tail <= capacity;
+}
+
+/** Set bits of a priority-slot mask: the slots in use. */
+function bitCount(mask: number): number {
+  let n = 0;
+  for (let m = mask; m; m &= m - 1) n++;
   return n;
 }
 
@@ -259,9 +268,7 @@ export class UplinkQueue {
 
   /** Priority messages waiting. */
   priorityCount(): number {
-    let n = 0;
-    for (let m = this.#prioMask; m; m &= m - 1) n++;
-    return n;
+    return bitCount(this.#prioMask);
   }
 
   // ---- recovery ---------------------------------------------------------
@@ -345,7 +352,7 @@ export class UplinkQueue {
     this.#prioLoaded = 0;
     this.#openPage = -1;
     this.#cachePage = -1;
-    if (!(this.#tail <= this.#sent && this.#sent <= this.#head && this.#head - this.#tail <= this.capacity)) return false;
+    if (!indicesValid(this.#head, this.#tail, this.#sent, this.capacity)) return false;
     const idx = this.#head % RECORDS_PER_PAGE;
     if (idx === 0) return true;
     const page = parsePage(Preference.get(QUEUE_DOMAIN, this.#openKey ? "ob" : "oa"), RECORDS_PER_PAGE);
