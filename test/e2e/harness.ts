@@ -167,7 +167,7 @@ export function report(fleet: Fleet, node: SimNode, days: number, title: string)
   const ports: Record<number, number> = {};
   for (const e of events) ports[e.event.uplink_message.f_port] = (ports[e.event.uplink_message.f_port] ?? 0) + 1;
   console.log(
-    `      ${title}: ${days} days, ${node.counters.boots} boots (${r.bootsPerDay.toFixed(0)}/day, ${node.counters.pinWakes} by pin, ` +
+    `      ${title}: ${days} days, ${node.counters.boots} boots (${r.bootsPerDay.toFixed(0)}/day, ${node.counters.pinWakes} by pin, ${node.counters.ulpWakes} by the ULP, ` +
       `${(node.counters.awakeMs / days / 1000).toFixed(0)} s awake/day), ${events.length} uplinks (${r.uplinksPerDay.toFixed(1)}/day; by fPort ${JSON.stringify(ports)}), ` +
       `${alarms} alarms, airtime ${(r.airtimeMsPerDay / 1000).toFixed(2)} s/day`,
   );

@@ -47,8 +47,6 @@ export interface UlpProgram {
   boundary(): boolean;
   /** Runs, without waking anything, the boundaries the clock has passed (while the CPU was awake). */
   catchUp(): void;
-  /** Whether the firmware armed the ULP wake for the sleep it is in (reset at every boot, as on the chip). */
-  wakeArmed: boolean;
 }
 
 /** Error thrown on the bus for a NACK, a timeout or a missing device. */

@@ -128,6 +128,8 @@ export interface FleetNodeSummary {
   boots: number;
   awakeMs: number;
   pinWakes: number;
+  /** Boots started by the ULP program (water nodes). */
+  ulpWakes: number;
   /** Application events received from the node. */
   uplinks: number;
   /** Of which alarms (fPort 2, 5, 8). */
@@ -146,6 +148,7 @@ export function summarize(fleet: Fleet): FleetNodeSummary[] {
       boots: n.counters.boots,
       awakeMs: n.counters.awakeMs,
       pinWakes: n.counters.pinWakes,
+      ulpWakes: n.counters.ulpWakes,
       uplinks: events.length,
       alarms: events.filter((e) => [2, 5, 8].includes(e.event.uplink_message.f_port)).length,
       airtimeMs: events.reduce((s, e) => s + airtimeMs(e.event.uplink_message.consumed_airtime), 0),

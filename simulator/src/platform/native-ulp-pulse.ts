@@ -49,6 +49,7 @@ class Program implements UlpProgram {
   minuteStart = 0;
   wakeMinutes = 0;
   burstPulses = 0;
+  /** The firmware armed the ULP wake for the sleep it is in (reset at every boot, as on the chip). */
   wakeArmed = false;
 
   constructor(board: Board, pin: number) {
