@@ -18,8 +18,7 @@ import { Bin, type BinSite } from "../../../simulator/src/world/bins.ts";
 import { DAY_MS, HOUR_MS } from "../../../simulator/src/world/calendar.ts";
 import { rngOf, uniform } from "../../../simulator/src/world/random.ts";
 import { Weather } from "../../../simulator/src/world/weather.ts";
-import { signedCode, type Decisions } from "./level-data.ts";
-import { logCode } from "./water-data.ts";
+import { signedCode, wakeFeatures as distanceFeatures, type Decisions } from "./level-data.ts";
 
 // The node's own constants, so the rules and features below cannot drift from the firmware's.
 export {
@@ -242,22 +241,14 @@ export function thresholdDecisions(r: BinRun, tiltRejectDeg = LID_OPEN_DEG): Dec
  */
 export function wakeFeatures(r: BinRun, i: number, acc: number, rejections: number, accAgeQuarters: number, motion: boolean): Uint8Array {
   const w = r.wakes[i];
-  const prev = i > 0 ? r.wakes[i - 1].medianMm : w.medianMm;
-  const a = acc >= 0 ? acc : w.medianMm;
-  return Uint8Array.from([
-    Math.min(255, w.medianMm >> 3),
-    signedCode(w.medianMm - a),
-    logCode(w.spreadMm),
-    signedCode(w.medianMm - prev),
-    signedCode(w.medianMm - r.fullDistanceMm),
-    Math.min(15, rejections) * 16,
-    Math.min(255, accAgeQuarters),
-    Math.min(255, a >> 3),
-    motion ? 255 : 0,
-    i > 1 ? signedCode(w.medianMm - r.wakes[i - 2].medianMm) : 128,
-    Math.min(255, w.tiltDeg * 8),
-    w.motion ? 255 : 0,
-  ]);
+  // Codes 0–7 are the drain model's (level-data.ts), with the age counted in quarters of an hour.
+  const f = new Uint8Array(BIN_FEATURES);
+  f.set(distanceFeatures(r, i, acc, rejections, accAgeQuarters));
+  f[8] = motion ? 255 : 0;
+  f[9] = i > 1 ? signedCode(w.medianMm - r.wakes[i - 2].medianMm) : 128;
+  f[10] = Math.min(255, w.tiltDeg * 8);
+  f[11] = w.motion ? 255 : 0;
+  return f;
 }
 
 /** The node keeps its range check in front of the model: [max(BLIND_MM, full − MARGIN_MM), depth + MARGIN_MM]. */

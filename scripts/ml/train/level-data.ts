@@ -109,6 +109,12 @@ export function thresholdDecisions(r: DrainRun, marginMm = MARGIN_MM): Decisions
   return { accepted, reportedMm };
 }
 
+/** What the distance features read of a run: each wake's median and spread, and the full line (drains and bins alike). */
+export interface DistanceRun {
+  readonly wakes: readonly { readonly medianMm: number; readonly spreadMm: number }[];
+  readonly fullDistanceMm: number;
+}
+
 /** Signed log code around 128: 128 ± logCode(|v|) / 2. */
 export function signedCode(v: number): number {
   const c = logCode(Math.abs(v)) >> 1;
@@ -123,7 +129,7 @@ export function signedCode(v: number): number {
  * 7 last accepted mm/8. "Last accepted" is the model's own acceptance
  * (the threshold of 0.5 on its output), as on the node.
  */
-export function wakeFeatures(r: DrainRun, i: number, acc: number, rejections: number, accAgeMin: number): Uint8Array {
+export function wakeFeatures(r: DistanceRun, i: number, acc: number, rejections: number, accAgeMin: number): Uint8Array {
   const w = r.wakes[i];
   const prev = i > 0 ? r.wakes[i - 1].medianMm : w.medianMm;
   const a = acc >= 0 ? acc : w.medianMm;
