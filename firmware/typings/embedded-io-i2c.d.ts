@@ -30,8 +30,8 @@ export default class I2C {
   constructor(options: I2COptions);
   /** Reads `byteLength` bytes into a new ArrayBuffer. Throws on NACK. */
   read(byteLength: number, stop?: boolean): ArrayBuffer;
-  /** Reads into `buffer`. */
-  read(buffer: Bytes, stop?: boolean): void;
+  /** Reads into `buffer`; returns its length (Moddable's ESP32 build). */
+  read(buffer: Bytes, stop?: boolean): number;
   /** Writes `buffer`; `stop` false keeps the bus for a repeated start. Throws on NACK. */
   write(buffer: Bytes, stop?: boolean): void;
   /** Moddable extension: write then read with a repeated start. */

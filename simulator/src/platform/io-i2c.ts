@@ -45,16 +45,21 @@ export default class I2C {
     this.#device().i2cWrite(bytesOf(value), stop);
   }
 
-  /** Reads `byteLength` bytes (or fills `buffer`); throws on NACK. */
-  read(what: number | Buffer, stop = true): ArrayBuffer {
+  /**
+   * Reads `byteLength` bytes into a new ArrayBuffer, or fills `buffer` and returns
+   * its length (as Moddable's ESP32 `_xs_i2c_read` does: no allocation, which the
+   * drivers rely on to stay allocation-free per read); throws on NACK.
+   */
+  read(what: number, stop?: boolean): ArrayBuffer;
+  read(what: Buffer, stop?: boolean): number;
+  read(what: number | Buffer, stop = true): ArrayBuffer | number {
     const count = typeof what === "number" ? what : what.byteLength;
     const got = this.#device().i2cRead(count, stop);
     if (got.length !== count) throw new BusError("I2C short read");
-    if (typeof what !== "number") {
-      const target = what instanceof ArrayBuffer ? new Uint8Array(what) : new Uint8Array(what.buffer, what.byteOffset, what.byteLength);
-      target.set(got);
-    }
-    return bufferCopy(got); // the caller's own: the device may keep `got`
+    if (typeof what === "number") return bufferCopy(got); // the caller's own: the device may keep `got`
+    const target = what instanceof ArrayBuffer ? new Uint8Array(what) : new Uint8Array(what.buffer, what.byteOffset, what.byteLength);
+    target.set(got);
+    return count;
   }
 
   /** Releases the bus. */
