@@ -77,6 +77,12 @@ export interface Sen5xOptions extends Sen5xConfiguration {
    * the warm-up and the module's VOC/NOx algorithms.
    */
   running?: Sen5xMode;
+  /**
+   * The module answered as `model` at an earlier wake and has stayed powered since (the node keeps
+   * that across deep sleep): the driver skips reading the product name again (a command, 20 ms and
+   * a 48-byte read at every wake), and `name` is then the model's.
+   */
+  knownModel?: boolean;
 }
 
 /** One reading; see the file comment for units. Unknown values are absent. */
@@ -189,10 +195,14 @@ export default class SEN5x {
       clock: bag.clock,
       port: bag.port,
     });
-    const name = this.productName();
-    const expected = model === "SEN66" ? "SEN66" : "SEN5";
-    if (name.slice(0, expected.length) !== expected) throw new SensorError("id", `expected ${model}, module says "${name}"`);
-    this.#productName = name;
+    if (options.knownModel) {
+      this.#productName = model;
+    } else {
+      const name = this.productName();
+      const expected = model === "SEN66" ? "SEN66" : "SEN5";
+      if (name.slice(0, expected.length) !== expected) throw new SensorError("id", `expected ${model}, module says "${name}"`);
+      this.#productName = name;
+    }
     if (options.running !== undefined) this.#chipMode = options.running;
     this.configure({ mode: options.running ?? "all", ...options });
   }
@@ -202,7 +212,7 @@ export default class SEN5x {
     return this.#model;
   }
 
-  /** Product name read at construction (e.g. "SEN55"). */
+  /** Product name read at construction (e.g. "SEN55"), or the model's with `knownModel`. */
   get name(): string {
     return this.#productName;
   }

@@ -222,6 +222,27 @@ describe("SEN5x driver with the SEN5x emulator", () => {
         assert.equal(faultOf(open), "id");
       });
 
+      it("knownModel with running: the next wake's driver reads the module without asking its name again", () => {
+        const { chip, open } = rig(model);
+        const first = open();
+        assert.ok(first.name.startsWith(model === "SEN66" ? "SEN66" : "SEN5"), first.name);
+        assert.ok(waitSample(first, 1500));
+        // The next boot: a fresh driver on the running module.
+        const before = chip.commandLog.length;
+        const warm = new SEN5x({ sensor: { io: I2C, data: 21, clock: 22, hz: 100000 }, model, running: "all", knownModel: true });
+        assert.equal(warm.name, model);
+        Timer.delay(1000);
+        const r = warm.sample();
+        assert.ok(r);
+        assertMatches(r, chip.lastReadout!);
+        assert.ok(!chip.commandLog.slice(before).includes(0xd014), "no product-name read");
+        assert.equal(chip.mode, "all", "left running");
+        // Without it the same boot reads the name: a module of another model is still refused then.
+        const again = chip.commandLog.length;
+        new SEN5x({ sensor: { io: I2C, data: 21, clock: 22, hz: 100000 }, model, running: "all" });
+        assert.equal(chip.commandLog[again], 0xd014);
+      });
+
       it("stop() idles the module (no data), start() resumes with data ~1 s later", () => {
         const { chip, open } = rig(model);
         const s = open();

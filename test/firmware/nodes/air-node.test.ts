@@ -57,7 +57,7 @@ describe("air node: a month in the simulator core", function () {
     const rt = platformRuntime(link, () => 3600);
     bootAir({
       scd41: () => new SCD41({ sensor: { io: I2C, data: 21, clock: 22, hz: 100000 }, mode: "single-shot" }),
-      sen5x: (running) => new SEN5x({ sensor: { io: I2C, data: 21, clock: 22, hz: 100000 }, model: "SEN55", running: running ? "all" : undefined }),
+      sen5x: (running) => new SEN5x({ sensor: { io: I2C, data: 21, clock: 22, hz: 100000 }, model: "SEN55", running: running ? "all" : undefined, knownModel: running }),
     }, rt);
   };
   const host = new NodeHost(board, main);

@@ -25,7 +25,8 @@ export default function main(): void {
   if (sensors.scd41?.fitted !== false) hw.scd41 = (idle) => new SCD41({ sensor: bus, mode: "single-shot", knownIdle: idle });
   if (sensors.sen5x?.fitted !== false) {
     const model = sensors.sen5x?.model === "sen66" ? "SEN66" : "SEN55";
-    hw.sen5x = (running) => new SEN5x({ sensor: bus, model, running: running ? "all" : undefined });
+    // Running since an earlier wake means that wake's driver already checked the product name.
+    hw.sen5x = (running) => new SEN5x({ sensor: bus, model, running: running ? "all" : undefined, knownModel: running });
   } else if (sensors.pms5003?.fitted) {
     const u = board.sensorUart;
     hw.pms5003 = () => new PMS5003({ sensor: { io: Serial, receive: u.receive, transmit: u.transmit, port: u.port, baud: 9600 } });
