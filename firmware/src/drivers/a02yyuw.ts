@@ -42,7 +42,8 @@ import { SensorError, busError } from "./sensor-error.ts";
 
 /** The parts of an ECMA-419 Serial instance (buffer format) this driver uses. */
 export interface SerialIO {
-  read(byteLength?: number): ArrayBuffer | undefined;
+  /** Copies the bytes waiting (up to the buffer's length) into `into`; their count, or undefined when none. */
+  read(into: Uint8Array): number | undefined;
   close(): void;
 }
 
@@ -118,6 +119,8 @@ export default class A02yyuw {
   #realTime = false;
   // Parser state: a partial frame.
   readonly #buf = new Uint8Array(4);
+  // Receive buffer: read into it, not into a new ArrayBuffer per poll (the ESP32's RX FIFO holds 128 bytes).
+  readonly #rx = new Uint8Array(128);
   #len = 0;
   // Collected frame values for one sample.
   readonly #values = new Int32Array(MAX_FRAMES);
@@ -193,8 +196,8 @@ export default class A02yyuw {
     let deadline = Time.ticks + this.#timeoutMs;
     let extended = false;
     for (;;) {
-      const chunk = this.#read(io);
-      if (chunk) this.#parse(new Uint8Array(chunk));
+      const got = this.#read(io);
+      if (got) this.#parse(this.#rx, got);
       const n = this.#count;
       // Enough: the frames asked for with `agree` echoes, or none at all (no target), or too few left possible; else read on.
       const echoes = this.#echoes;
@@ -218,10 +221,10 @@ export default class A02yyuw {
     this.#mode = undefined;
   }
 
-  /** `io.read()` with a bus exception as `SensorError("nack")`, as `onBus` would, without a closure per poll (tens per sample). */
-  #read(io: SerialIO): ArrayBuffer | undefined {
+  /** `io.read(#rx)` with a bus exception as `SensorError("nack")`, as `onBus` would, without a closure per poll (tens per sample). */
+  #read(io: SerialIO): number | undefined {
     try {
-      return io.read();
+      return io.read(this.#rx);
     } catch (e) {
       throw busError("serial read", e);
     }
@@ -232,9 +235,9 @@ export default class A02yyuw {
     return this.#io;
   }
 
-  #parse(bytes: Uint8Array): void {
+  #parse(bytes: Uint8Array, length: number): void {
     const buf = this.#buf;
-    for (let i = 0; i < bytes.length; i++) {
+    for (let i = 0; i < length; i++) {
       const b = bytes[i];
       if (this.#len === 0) {
         if (b === 0xff) buf[this.#len++] = b;

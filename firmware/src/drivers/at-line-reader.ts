@@ -19,8 +19,8 @@ import { ModemError } from "./lora-modem.ts";
 
 /** An ECMA-419 serial instance in "buffer" format, as much of it as the modem drivers use. */
 export interface SerialInstance {
-  /** All bytes received so far and not yet read, or undefined when none. */
-  read(): ArrayBuffer | undefined;
+  /** Copies bytes received and not yet read into `into` (up to its length); their count, or undefined when none. */
+  read(into: Uint8Array): number | undefined;
   write(buffer: ArrayBuffer | ArrayBufferView): void;
   close(): void;
   /** Free space in the transmit buffer, where the platform reports it. */
@@ -86,7 +86,9 @@ export class AtLineReader {
   #length = 0;
   #discarding = false;
   #corrupt = false;
-  #chunk: Uint8Array | undefined;
+  // Bytes of the last read (read into this buffer, not a new ArrayBuffer per poll) and how far they are used.
+  readonly #chunk = new Uint8Array(256);
+  #chunkLength = 0;
   #position = 0;
   /** Lines dropped because they exceeded `maxLineLength`. */
   overflows = 0;
@@ -104,18 +106,15 @@ export class AtLineReader {
 
   /** The next complete line that has arrived (noise dropped), or undefined if none has yet. Never blocks. */
   readLine(): string | undefined {
+    const chunk = this.#chunk;
     for (;;) {
-      let chunk = this.#chunk;
-      if (chunk === undefined || this.#position >= chunk.length) {
-        const buffer = this.#io.read();
-        if (buffer === undefined || buffer.byteLength === 0) {
-          this.#chunk = undefined;
-          return undefined;
-        }
-        chunk = this.#chunk = new Uint8Array(buffer);
+      if (this.#position >= this.#chunkLength) {
+        const got = this.#io.read(chunk);
         this.#position = 0;
+        this.#chunkLength = got ?? 0;
+        if (!got) return undefined;
       }
-      while (this.#position < chunk.length) {
+      while (this.#position < this.#chunkLength) {
         const byte = chunk[this.#position++];
         if (byte === LF) {
           const line = this.#finishLine();
@@ -188,12 +187,12 @@ export class AtLineReader {
 
   /** Drops everything received so far, including a partial line (stale replies before a new command). */
   discardInput(): void {
-    this.#chunk = undefined;
+    this.#chunkLength = 0;
     this.#position = 0;
     this.#length = 0;
     this.#discarding = false;
     this.#corrupt = false;
-    while (this.#io.read() !== undefined) {
+    while (this.#io.read(this.#chunk) !== undefined) {
       // drain
     }
   }

@@ -27,23 +27,33 @@ export default class Serial {
     return this.#board.serialRx.get(this.#port);
   }
 
-  /** Bytes that have arrived by now, up to `byteLength` (all if omitted); undefined when none. */
-  read(byteLength?: number): ArrayBuffer | undefined {
+  /**
+   * Bytes that have arrived by now: up to `byteLength` (all if omitted) in a new
+   * ArrayBuffer, or, given a buffer, copied into it with their count returned (as
+   * Moddable's ESP32 `xs_serial_read` does: no allocation); undefined when none.
+   */
+  read(byteLength?: number): ArrayBuffer | undefined;
+  read(into: Buffer): number | undefined;
+  read(what?: number | Buffer): ArrayBuffer | number | undefined {
     if (this.#closed) throw new Error("serial closed");
     const rx = this.#rx();
     if (!rx) return undefined;
     const now = this.#board.clock.nowMs;
     const { times, bytes, head } = rx;
-    const max = byteLength === undefined ? rx.length : Math.min(byteLength, rx.length);
+    const into = typeof what === "object" ? what : undefined;
+    const room = into ? into.byteLength : typeof what === "number" ? what : rx.length;
+    const max = room < rx.length ? room : rx.length;
     let n = 0;
     while (n < max && times[head + n] <= now) n++;
     if (n === 0) return undefined;
+    let out: Uint8Array;
+    let buffer: ArrayBuffer | undefined;
+    if (into) out = into instanceof ArrayBuffer ? new Uint8Array(into) : new Uint8Array(into.buffer, into.byteOffset, into.byteLength);
     // Into an ArrayBuffer made up front: `.buffer` of a small typed array makes V8 move it off its heap.
-    const buffer = new ArrayBuffer(n);
-    const out = new Uint8Array(buffer);
+    else out = new Uint8Array((buffer = new ArrayBuffer(n)));
     for (let i = 0; i < n; i++) out[i] = bytes[head + i];
     rx.drop(n);
-    return buffer;
+    return buffer ?? n;
   }
 
   /** Transmits bytes to the device. A mismatched baud rate garbles them, as on a real wire. */

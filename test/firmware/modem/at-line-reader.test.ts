@@ -19,11 +19,15 @@ class ChunkedPort implements SerialInstance {
   push(text: string | Uint8Array): void {
     this.#chunks.push(typeof text === "string" ? bytesOf(text) : text);
   }
-  read(): ArrayBuffer | undefined {
+  /** Like the ESP32's read(buffer): as much of the next chunk as fits, the rest kept for the next read. */
+  read(into: Uint8Array): number | undefined {
     this.reads++;
     const c = this.#chunks.shift();
-    if (c === undefined) return undefined;
-    return c.slice().buffer;
+    if (c === undefined || c.length === 0) return undefined;
+    const n = Math.min(c.length, into.length);
+    into.set(c.subarray(0, n));
+    if (n < c.length) this.#chunks.unshift(c.subarray(n));
+    return n;
   }
   write(buffer: ArrayBuffer | ArrayBufferView): void {
     const view = buffer instanceof ArrayBuffer ? new Uint8Array(buffer) : new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
