@@ -104,6 +104,14 @@ const MIN_MM = 30;
 const MAX_MM = 4500;
 const MAX_FRAMES = 15;
 const POLL_MS = 20;
+/**
+ * The module's shortest output period (real-time output: a frame every 100 ms;
+ * processed: 100–300 ms). A frame read at a poll ended at most POLL_MS earlier,
+ * so the next cannot end sooner than this minus POLL_MS after that poll: the
+ * driver waits that long instead of polling through it (fewer wake-ups of the
+ * task, no later reading).
+ */
+const FRAME_GAP_MS = 100;
 
 /** A02YYUW driver (ECMA-419 sensor class pattern). */
 export default class A02yyuw {
@@ -122,6 +130,8 @@ export default class A02yyuw {
   // Receive buffer: read into it, not into a new ArrayBuffer per poll (the ESP32's RX FIFO holds 128 bytes).
   readonly #rx = new Uint8Array(128);
   #len = 0;
+  /** Frame windows completed by the parser (good or bad checksum), to tell a poll that ended a frame. */
+  #ends = 0;
   // Collected frame values for one sample.
   readonly #values = new Int32Array(MAX_FRAMES);
   #count = 0;
@@ -196,6 +206,7 @@ export default class A02yyuw {
     let deadline = Time.ticks + this.#timeoutMs;
     let extended = false;
     for (;;) {
+      const ends = this.#ends;
       const got = this.#read(io);
       if (got) this.#parse(this.#rx, got);
       const n = this.#count;
@@ -207,8 +218,10 @@ export default class A02yyuw {
         deadline += 300 * (limit - frames);
         extended = true;
       }
-      if (Time.ticks >= deadline) break;
-      Timer.delay(POLL_MS);
+      const left = deadline - Time.ticks;
+      if (left <= 0) break;
+      const wait = this.#ends !== ends ? FRAME_GAP_MS - POLL_MS : POLL_MS;
+      Timer.delay(wait < left ? wait : left);
     }
     return this.#decide();
   }
@@ -246,6 +259,7 @@ export default class A02yyuw {
       }
       buf[this.#len++] = b;
       if (this.#len < 4) continue;
+      this.#ends++;
       if (((0xff + buf[1] + buf[2]) & 0xff) === buf[3]) {
         this.#frame((buf[1] << 8) | buf[2]);
         this.#len = 0;

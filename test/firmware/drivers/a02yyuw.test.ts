@@ -115,6 +115,42 @@ describe("drivers/a02yyuw with the A02YYUW emulator", () => {
     assert.equal(b.device.mode, "processed");
   });
 
+
+  it("waits out the gap after each frame instead of polling through it, and still ends within one poll of the last frame it needs", () => {
+    for (const realTime of [true, false]) {
+      for (let seed = 1; seed <= 20; seed++) {
+        const { board } = rig(() => ({ distanceMm: 900 + 40 * seed }), seed);
+        const rx = board.serialRx.get(PORT)!;
+        // Arrival time of every byte the driver reads, and the number of polls.
+        const arrivals: number[] = [];
+        let polls = 0;
+        const read = Serial.prototype.read;
+        const sensor = open({ realTime });
+        sensor.sample(); // power-up and mode latch
+        Timer.delay(5000);
+        try {
+          Serial.prototype.read = function (this: Serial, into: Uint8Array) {
+            polls++;
+            const now = board.clock.nowMs;
+            for (let i = rx.head; i < rx.times.length && rx.times[i] <= now && arrivals.length < 1e6; i++) arrivals.push(rx.times[i]);
+            return read.call(this, into);
+          } as typeof read;
+          arrivals.length = 0;
+          polls = 0;
+          const start = board.clock.nowMs;
+          const s = sensor.sample();
+          const end = board.clock.nowMs;
+          assert.ok(within(s.distanceMm, 900 + 40 * seed));
+          const last = Math.max(...arrivals.filter((t) => t > start));
+          assert.ok(end - last <= 20, `${realTime ? "real-time" : "processed"} seed ${seed}: ended ${end - last} ms after the last byte`);
+          // Five frames at 100 ms took 25 polls at 20 ms; now about two a frame.
+          if (realTime) assert.ok(polls <= 14, `${polls} polls`);
+        } finally {
+          Serial.prototype.read = read;
+        }
+      }
+    }
+  });
   it("tracks a moving target", () => {
     // 5 mm/s, a tank filling fast; frames of one sample span up to 1.5 s.
     rig((t) => ({ distanceMm: 400 + (t / 1000) * 5 }));
