@@ -6,7 +6,7 @@
  * against the world's ground truth.
  */
 import { existsSync, readFileSync } from "node:fs";
-import type { City } from "../world/city.ts";
+import { sortTruth, type City, type GroundTruthEvent as WorldTruthEvent } from "../world/city.ts";
 import type { DeliveryLine } from "../network/network.ts";
 import type { NodeType } from "../fleet/sim-node.ts";
 import { VirtualClock } from "../core/clock.ts";
@@ -144,6 +144,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     localShard(scenario, params, { index: workers - 1, count: workers }, world),
   ];
   let xsFigures: XsFigures | undefined;
+  let shardTruth: WorldTruthEvent[] = [];
 
   const out = options.out ? new RunOutput(options.out) : undefined;
   let facts: NodeFacts[];
@@ -216,6 +217,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     }
     const finals = await Promise.all(shards.map((s) => s.finish()));
     take(finals);
+    shardTruth = finals.flatMap((f) => f.truth);
     facts = finals.flatMap((f) => f.facts).sort((a, b) => a.index - b.index);
     // Engine xs runs in one shard (checked above), so there is at most one set of figures.
     xsFigures = finals.find((f) => f.xs)?.xs;
@@ -224,7 +226,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   }
 
   // Every answerable event, also those starting before the run: an alarm during one is not a false alarm.
-  const allTruth: GroundTruthEvent[] = city.groundTruthEvents(0, endMs).filter((g) => ANSWERS[g.kind]);
+  const allTruth: GroundTruthEvent[] = sortTruth(shardTruth).filter((g) => ANSWERS[g.kind]);
   const truth: GroundTruthEvent[] = allTruth.filter((g) => g.startMs >= 0 && g.startMs < endMs);
   const within = (a: { event: string; atMs: number }, g: GroundTruthEvent) =>
     ANSWERS[g.kind].includes(a.event) && a.atMs >= g.startMs - 15 * 60_000 && a.atMs <= g.endMs + (GRACE_MS[g.kind] ?? HOUR);

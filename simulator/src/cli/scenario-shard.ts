@@ -25,7 +25,7 @@
  * own (fleet/xs-node.ts) instead of as SimNodes in this thread; everything
  * else is the same, so both engines give the same bytes.
  */
-import { City, type CityNode } from "../world/city.ts";
+import { City, nodeTruth, type CityNode, type GroundTruthEvent } from "../world/city.ts";
 import { SimNetwork, type DeliveryLine, type EpochBatch } from "../network/network.ts";
 import { SimNode, type ModemModel, type NodeType } from "../fleet/sim-node.ts";
 import { Fleet, type FleetEvent } from "../fleet/run-fleet.ts";
@@ -34,6 +34,7 @@ import { Rng } from "../core/rng.ts";
 import type { Scenario } from "./scenario.ts";
 
 const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
 
 /** Which shard of how many. */
 export interface ShardSpec {
@@ -95,6 +96,8 @@ export interface EpochResult {
 /** The end of a shard's run: what the last barrier gives, the nodes' counters, and the XS engine's figures (engine xs). */
 export interface ShardEnd extends EpochResult {
   facts: NodeFacts[];
+  /** Ground truth of this shard's nodes over the run (every event overlapping it), unsorted. */
+  truth: GroundTruthEvent[];
   xs?: XsFigures;
 }
 
@@ -162,12 +165,16 @@ export class ShardRun {
   readonly #indexes: number[] = [];
   readonly #fleet: Fleet | XsFleet;
   readonly #xs: XsEngine | undefined;
+  readonly #city: City;
+  readonly #endMs: number;
 
-  private constructor(network: SimNetwork, nodes: (SimNode | XsNode)[], indexes: number[], xs: XsEngine | undefined) {
+  private constructor(network: SimNetwork, nodes: (SimNode | XsNode)[], indexes: number[], xs: XsEngine | undefined, city: City, endMs: number) {
     this.network = network;
     this.nodes = nodes;
     this.#indexes = indexes;
     this.#xs = xs;
+    this.#city = city;
+    this.#endMs = endMs;
     this.#fleet = xs ? new XsFleet(xs, network) : new Fleet(network, nodes as SimNode[]);
   }
 
@@ -219,7 +226,7 @@ export class ShardRun {
         throw e;
       }
     }
-    return new ShardRun(network, nodes, indexes, xs);
+    return new ShardRun(network, nodes, indexes, xs, city, params.days * DAY);
   }
 
   /** Identity and counters of this shard's nodes. */
@@ -268,7 +275,9 @@ export class ShardRun {
 
   /** Settles every remaining uplink with all frames known; the nodes' counters and the XS figures. */
   finish(): ShardEnd {
-    return { events: this.#fleet.events.splice(0), lines: this.network.finalize().uplinks, facts: this.facts(), ...(this.#xs ? { xs: this.#xs.figures } : {}) };
+    // Each shard scores its own nodes' world, in parallel with the others (a month of a district's air is seconds of work).
+    const truth = this.#indexes.flatMap((i) => nodeTruth(this.#city.nodes[i], 0, this.#endMs));
+    return { events: this.#fleet.events.splice(0), lines: this.network.finalize().uplinks, facts: this.facts(), truth, ...(this.#xs ? { xs: this.#xs.figures } : {}) };
   }
 
   /** Stops the XS engine, if any. */

@@ -817,9 +817,23 @@ export class AirQuality {
     };
   }
 
+  /**
+   * Scans both exceedances a day at a time, so each day's sample series is
+   * built once (the cache keeps two days; one scan of the whole span and then
+   * the other would build every day twice).
+   */
+  #primeDays(fromMs: number, toMs: number, th: AirThresholds): void {
+    const last = Math.floor((toMs - 1) / DAY_MS);
+    for (let c = Math.floor(fromMs / DAY_MS); c <= last; c++) {
+      this.co2High(c * DAY_MS, (c + 1) * DAY_MS, th);
+      this.aqiUnhealthy(c * DAY_MS, (c + 1) * DAY_MS, th);
+    }
+  }
+
   /** Ground-truth events in [fromMs, toMs): co2High, aqiUnhealthy, and pmSpike for spikes adding ≥ `pmSpikeUgm3`. */
   events(fromMs: number, toMs: number, thresholds: Partial<AirThresholds> = {}): TruthEvent[] {
     const th = { ...DEFAULT_AIR_THRESHOLDS, ...thresholds };
+    if (toMs > fromMs) this.#primeDays(fromMs, toMs, th);
     const out: TruthEvent[] = [];
     for (const iv of this.co2High(fromMs, toMs, th)) out.push({ kind: "co2High", startMs: iv.startMs, endMs: iv.endMs, magnitude: iv.peak });
     for (const iv of this.aqiUnhealthy(fromMs, toMs, th)) out.push({ kind: "aqiUnhealthy", startMs: iv.startMs, endMs: iv.endMs, magnitude: iv.peak });

@@ -345,18 +345,24 @@ export class City {
    * missed and false alarms.
    */
   groundTruthEvents(fromMs: number, toMs: number): GroundTruthEvent[] {
-    const out: GroundTruthEvent[] = [];
-    for (const n of this.nodes) {
-      for (const e of n.events(fromMs, toMs)) out.push({ nodeId: n.id, ...e });
-    }
-    return out.sort(
-      (a, b) =>
-        a.startMs - b.startMs ||
-        (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0) ||
-        KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) ||
-        a.endMs - b.endMs,
-    );
+    return sortTruth(this.nodes.flatMap((n) => nodeTruth(n, fromMs, toMs)));
   }
+}
+
+/** One node's ground-truth events overlapping [fromMs, toMs), tagged with its id (unsorted). */
+export function nodeTruth(n: CityNode, fromMs: number, toMs: number): GroundTruthEvent[] {
+  return n.events(fromMs, toMs).map((e) => ({ nodeId: n.id, ...e }));
+}
+
+/** Sorts ground-truth events by start, then node id, kind and end: the order `groundTruthEvents` gives, however they were gathered. */
+export function sortTruth(events: GroundTruthEvent[]): GroundTruthEvent[] {
+  return events.sort(
+    (a, b) =>
+      a.startMs - b.startMs ||
+      (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0) ||
+      KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) ||
+      a.endMs - b.endMs,
+  );
 }
 
 function nodeId(kind: NodeKind, i: number): string {
