@@ -131,7 +131,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const days = options.days ?? scenario.days;
   const region = options.region ?? scenario.region;
   const epoch = new VirtualClock().epochUnixMs;
-  const params: RunParams = { seed, days, region, ...(options.engine === "xs" ? { engine: "xs" as const } : {}), ...(options.exactCollisions ? { exactCollisions: true } : {}), ...(options.nodes === undefined ? {} : { nodes: options.nodes }), bootSpreadMs: options.bootSpreadMs ?? DEFAULT_BOOT_SPREAD_MS };
+  const params: RunParams = { seed, days, region, ...(options.engine === "xs" ? { engine: "xs" as const } : {}), ...(options.exactCollisions ? { exactCollisions: true } : {}), ...(options.nodes === undefined ? {} : { nodes: options.nodes }), bootSpreadMs: options.bootSpreadMs ?? DEFAULT_BOOT_SPREAD_MS, ...(options.out ? { render: true } : {}) };
   // The coordinator's copy of the world: ground truth, positions and gateways (each shard builds its own).
   const world = buildWorld(scenario, params);
   const { city, gateways } = world;
@@ -194,9 +194,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const take = (results: EpochResult[]) => {
     for (const l of sortLines(results.flatMap((r) => r.lines))) addLine(l);
     for (const e of sortEvents(results.flatMap((r) => r.events))) {
-      out?.uplink(e.event);
-      const d = e.event.uplink_message.decoded_payload as { messageType?: string; event?: string; ageS?: number; aqiCategory?: string } | undefined;
-      if (!d || !/Alarm$/.test(d.messageType ?? "") || !d.event) continue;
+      if (out) out.uplinkText(e.line ?? "", e.readings ?? "", e.rows ?? 0);
+      const d = e.alarm;
+      if (!d) continue;
       // An AQI change down out of the unhealthy range is the all-clear, not a claim.
       if (d.event === "aqiCategoryChange" && d.aqiCategory !== undefined && !UNHEALTHY.has(d.aqiCategory)) continue;
       const list = alarmsOf.get(e.nodeId) ?? [];

@@ -28,7 +28,8 @@
 import { City, nodeTruth, type CityNode, type GroundTruthEvent } from "../world/city.ts";
 import { SimNetwork, type DeliveryLine, type EpochBatch } from "../network/network.ts";
 import { SimNode, type ModemModel, type NodeType } from "../fleet/sim-node.ts";
-import { Fleet, type FleetEvent } from "../fleet/run-fleet.ts";
+import { Fleet } from "../fleet/run-fleet.ts";
+import { ReadingsFormatter } from "../report/readings-writer.ts";
 import { XsEngine, XsFleet, type XsFigures, type XsNode } from "../fleet/xs-node.ts";
 import { Rng } from "../core/rng.ts";
 import type { Scenario } from "./scenario.ts";
@@ -53,6 +54,8 @@ export interface RunParams {
   bootSpreadMs?: number;
   /** Run the nodes in Moddable's XS engine (simulator/src/xs/README.md); default Node. */
   engine?: "xs";
+  /** Serialise each event for the run's files (`ShardEvent.line`, `readings`). */
+  render?: boolean;
   /**
    * Every transmission sees every frame sent before it in virtual time, not
    * only those of earlier epochs: a confirmed uplink lost to a collision goes
@@ -87,9 +90,27 @@ export interface NodeFacts {
   awakeMs: number;
 }
 
+/**
+ * An uplink event as a shard hands it on: its place in the run's order, the
+ * alarm it carries, and, when the run writes files, its `events.jsonl` line and
+ * `readings.csv` rows, serialised in the shard (in parallel, and cheaper to
+ * pass between threads than the event object).
+ */
+export interface ShardEvent {
+  /** When the network server received it, virtual ms. */
+  atMs: number;
+  nodeId: string;
+  fCnt: number;
+  /** An alarm message's event, the age of its trigger, and the AQI category it names (AQI changes). */
+  alarm?: { event: string; ageS?: number; aqiCategory?: string };
+  line?: string;
+  readings?: string;
+  rows?: number;
+}
+
 /** What an epoch's barrier gives back: the application events and delivery lines settled in it. */
 export interface EpochResult {
-  events: FleetEvent[];
+  events: ShardEvent[];
   lines: DeliveryLine[];
 }
 
@@ -167,14 +188,16 @@ export class ShardRun {
   readonly #xs: XsEngine | undefined;
   readonly #city: City;
   readonly #endMs: number;
+  readonly #readings: ReadingsFormatter | undefined;
 
-  private constructor(network: SimNetwork, nodes: (SimNode | XsNode)[], indexes: number[], xs: XsEngine | undefined, city: City, endMs: number) {
+  private constructor(network: SimNetwork, nodes: (SimNode | XsNode)[], indexes: number[], xs: XsEngine | undefined, city: City, endMs: number, render: boolean) {
     this.network = network;
     this.nodes = nodes;
     this.#indexes = indexes;
     this.#xs = xs;
     this.#city = city;
     this.#endMs = endMs;
+    this.#readings = render ? new ReadingsFormatter() : undefined;
     this.#fleet = xs ? new XsFleet(xs, network) : new Fleet(network, nodes as SimNode[]);
   }
 
@@ -226,7 +249,7 @@ export class ShardRun {
         throw e;
       }
     }
-    return new ShardRun(network, nodes, indexes, xs, city, params.days * DAY);
+    return new ShardRun(network, nodes, indexes, xs, city, params.days * DAY, params.render === true);
   }
 
   /** Identity and counters of this shard's nodes. */
@@ -270,14 +293,34 @@ export class ShardRun {
       lines = this.network.prune(pruneBeforeMs).uplinks;
       this.#forgetLogs(pruneBeforeMs - 24 * HOUR);
     }
-    return { events: this.#fleet.events.splice(0), lines };
+    return { events: this.#ship(), lines };
   }
 
   /** Settles every remaining uplink with all frames known; the nodes' counters and the XS figures. */
   finish(): ShardEnd {
     // Each shard scores its own nodes' world, in parallel with the others (a month of a district's air is seconds of work).
     const truth = this.#indexes.flatMap((i) => nodeTruth(this.#city.nodes[i], 0, this.#endMs));
-    return { events: this.#fleet.events.splice(0), lines: this.network.finalize().uplinks, facts: this.facts(), truth, ...(this.#xs ? { xs: this.#xs.figures } : {}) };
+    return { events: this.#ship(), lines: this.network.finalize().uplinks, facts: this.facts(), truth, ...(this.#xs ? { xs: this.#xs.figures } : {}) };
+  }
+
+  /** Takes the fleet's events so far as `ShardEvent`s, in the order they came (a node's in its own order, as the readings formatter needs). */
+  #ship(): ShardEvent[] {
+    const readings = this.#readings;
+    return this.#fleet.events.splice(0).map((e): ShardEvent => {
+      const m = e.event.uplink_message;
+      const d = m.decoded_payload as { messageType?: string; event?: string; ageS?: number; aqiCategory?: string } | undefined;
+      const out: ShardEvent = { atMs: e.atMs, nodeId: e.nodeId, fCnt: m.f_cnt };
+      if (d && /Alarm$/.test(d.messageType ?? "") && d.event) {
+        out.alarm = { event: d.event, ...(d.ageS === undefined ? {} : { ageS: d.ageS }), ...(d.aqiCategory === undefined ? {} : { aqiCategory: d.aqiCategory }) };
+      }
+      if (readings) {
+        const r = readings.format(e.event);
+        out.line = JSON.stringify(e.event) + "\n";
+        out.readings = r.text;
+        out.rows = r.rows;
+      }
+      return out;
+    });
   }
 
   /** Stops the XS engine, if any. */
@@ -302,8 +345,8 @@ export class ShardRun {
 }
 
 /** Orders an epoch's events as every shard count gives them: by receive time, then node, then frame counter. */
-export function sortEvents(events: FleetEvent[]): FleetEvent[] {
-  return events.sort((a, b) => a.atMs - b.atMs || (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0) || a.event.uplink_message.f_cnt - b.event.uplink_message.f_cnt);
+export function sortEvents(events: ShardEvent[]): ShardEvent[] {
+  return events.sort((a, b) => a.atMs - b.atMs || (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0) || a.fCnt - b.fCnt);
 }
 
 /** Orders delivery lines by start, then device, then frame counter. */

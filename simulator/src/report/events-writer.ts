@@ -29,7 +29,12 @@ export class EventsWriter {
 
   /** Appends one event as one line of JSON (JSON escapes line breaks inside strings, so a line is always one event). */
   write(event: UplinkEvent): void {
-    this.#file.write(JSON.stringify(event) + "\n");
+    this.append(JSON.stringify(event) + "\n");
+  }
+
+  /** Appends an event already serialised as its line (by a shard of the run). */
+  append(line: string): void {
+    this.#file.write(line);
     this.#count++;
   }
 

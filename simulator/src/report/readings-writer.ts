@@ -118,17 +118,43 @@ export interface ReadingsWriterOptions {
   nodeTypes?: ReadonlyMap<string, NodeType>;
 }
 
+/**
+ * The CSV rows of uplink events, one node's events in the order they were
+ * received: it learns each node's type from its messages for those that do
+ * not say it (config acks). Kept apart from the file so a run's shards can
+ * format their own nodes' rows in parallel (a node is in one shard).
+ */
+export class ReadingsFormatter {
+  /** Types learnt from each node's messages: one entry per node, so bounded by the fleet, not the run. */
+  readonly #types = new Map<string, NodeType>();
+
+  constructor(nodeTypes?: ReadonlyMap<string, NodeType>) {
+    for (const [id, t] of nodeTypes ?? []) this.#types.set(id, t);
+  }
+
+  /** The rows of one event as CSV text (line ends included), and how many there are. */
+  format(event: UplinkEvent): { text: string; rows: number } {
+    const id = event.end_device_ids.device_id;
+    const decoded = event.uplink_message.decoded_payload;
+    const seen = decoded ? nodeTypeOf(decoded) : undefined;
+    if (seen) this.#types.set(id, seen);
+    let text = "";
+    const rows = readingRows(event, this.#types.get(id));
+    for (const r of rows) text += csvLine([r.time, r.nodeId, r.nodeType, r.messageType, r.field, r.value]);
+    return { text, rows: rows.length };
+  }
+}
+
 /** Streams `readings.csv` from uplink events as they arrive. */
 export class ReadingsWriter {
   readonly #file: LineFile;
-  /** Types learnt from each node's messages: one entry per node, so bounded by the fleet, not the run. */
-  readonly #types = new Map<string, NodeType>();
+  readonly #formatter: ReadingsFormatter;
   #rows = 0;
 
   /** Creates (or truncates) the file and writes the header. */
   constructor(path: string, options: ReadingsWriterOptions = {}) {
     this.#file = new LineFile(path);
-    for (const [id, t] of options.nodeTypes ?? []) this.#types.set(id, t);
+    this.#formatter = new ReadingsFormatter(options.nodeTypes);
     this.#file.write(csvLine(READINGS_COLUMNS));
   }
 
@@ -143,14 +169,15 @@ export class ReadingsWriter {
 
   /** Appends the rows of one event. */
   write(event: UplinkEvent): void {
-    const id = event.end_device_ids.device_id;
-    const decoded = event.uplink_message.decoded_payload;
-    const seen = decoded ? nodeTypeOf(decoded) : undefined;
-    if (seen) this.#types.set(id, seen);
-    for (const r of readingRows(event, this.#types.get(id))) {
-      this.#file.write(csvLine([r.time, r.nodeId, r.nodeType, r.messageType, r.field, r.value]));
-      this.#rows++;
-    }
+    const { text, rows } = this.#formatter.format(event);
+    this.append(text, rows);
+  }
+
+  /** Appends rows a `ReadingsFormatter` made elsewhere (a shard of the run). */
+  append(text: string, rows: number): void {
+    if (rows === 0) return;
+    this.#file.write(text);
+    this.#rows += rows;
   }
 
   close(): void {

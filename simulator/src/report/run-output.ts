@@ -54,6 +54,13 @@ export class RunOutput {
     this.readings.write(event);
   };
 
+  /** Records one uplink event serialised elsewhere: its `events.jsonl` line and its `readings.csv` rows. */
+  uplinkText(line: string, readings: string, rows: number): void {
+    if (this.#finished) throw new Error("the run's output is already finished");
+    this.events.append(line);
+    this.readings.append(readings, rows);
+  }
+
   /** Closes the streams and writes `summary.json` and `report.html`. */
   async finish(summary: RunSummary, options: ReportOptions = {}): Promise<RunFiles> {
     this.#finished = true;
