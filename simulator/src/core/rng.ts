@@ -58,7 +58,12 @@ export class Rng {
 
   /** An independent stream derived from this generator's seed and a name (does not consume from this stream). */
   fork(name: string): Rng {
-    return new Rng((Math.imul(this.#seed ^ 0x5bd1e995, 0x01000193) ^ hashString(name)) >>> 0);
+    return this.forkHashed(hashString(name));
+  }
+
+  /** `fork(name)` given `hashString(name)` (or the same hash built up with `hashMore`, without building the name). */
+  forkHashed(nameHash: number): Rng {
+    return new Rng((Math.imul(this.#seed ^ 0x5bd1e995, 0x01000193) ^ nameHash) >>> 0);
   }
 }
 
@@ -79,7 +84,11 @@ function rotl(x: number, k: number): number {
 
 /** FNV-1a 32-bit hash of a string. */
 export function hashString(s: string): number {
-  let h = 0x811c9dc5;
+  return hashMore(0x811c9dc5, s);
+}
+
+/** Continues an FNV-1a hash `h` with the characters of `s`: hashMore(hashString(a), b) === hashString(a + b). */
+export function hashMore(h: number, s: string): number {
   for (let i = 0; i < s.length; i++) {
     h ^= s.charCodeAt(i);
     h = Math.imul(h, 0x01000193);

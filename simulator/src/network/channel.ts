@@ -11,7 +11,7 @@
  * `Rng.fork`, never by call order, so the outcome of a frame does not depend
  * on which node the fleet simulator happened to run first.
  */
-import { Rng } from "../core/rng.ts";
+import { Rng, hashMore, hashString } from "../core/rng.ts";
 
 /** A position in metres on the simulation's plane. */
 export interface Position {
@@ -120,7 +120,10 @@ export class RadioChannel {
   lossProbability: number;
   readonly outages: OutageWindow[] = [];
   readonly #rng: Rng;
-  readonly #shadow = new Map<string, number>();
+  /** Static shadowing by link: first end → second end (in string order) → dB. */
+  readonly #shadow = new Map<string, Map<string, number>>();
+  /** Hash of each prefix "fade:<sender>:" / "loss:<sender>:", so a frame's stream is forked without building its name. */
+  readonly #prefixes = { "fade:": new Map<string, number>(), "loss:": new Map<string, number>() };
 
   constructor(o: ChannelOptions = {}) {
     this.#rng = o.seed instanceof Rng ? o.seed : new Rng(o.seed ?? "channel");
@@ -144,11 +147,14 @@ export class RadioChannel {
   /** The static shadowing of the link between two named ends (dB, same both ways). */
   shadowingDb(a: string, b: string): number {
     if (this.shadowingSdDb === 0) return 0;
-    const key = a < b ? `${a}|${b}` : `${b}|${a}`;
-    let s = this.#shadow.get(key);
+    const first = a < b ? a : b;
+    const second = a < b ? b : a;
+    let links = this.#shadow.get(first);
+    if (links === undefined) this.#shadow.set(first, (links = new Map()));
+    let s = links.get(second);
     if (s === undefined) {
-      s = this.#rng.fork(`shadow:${key}`).normal(0, this.shadowingSdDb);
-      this.#shadow.set(key, s);
+      s = this.#rng.fork(`shadow:${first}|${second}`).normal(0, this.shadowingSdDb);
+      links.set(second, s);
     }
     return s;
   }
@@ -156,7 +162,7 @@ export class RadioChannel {
   /** RSSI and SNR of `frame` at a receiver named `receiver` at `at`, with `gainDb` of antenna gains. */
   budget(frame: AirFrame, receiver: string, at: Position, gainDb = 0): LinkBudget {
     let loss = this.pathLossDb(distanceM(frame.position, at)) + this.shadowingDb(frame.sender, receiver);
-    if (this.fadingSdDb > 0) loss += this.#rng.fork(`fade:${frame.sender}:${frame.startMs}:${receiver}`).normal(0, this.fadingSdDb);
+    if (this.fadingSdDb > 0) loss += this.#frameStream("fade:", frame, receiver).normal(0, this.fadingSdDb);
     const rssi = frame.txPowerDbm + gainDb - loss;
     const snr = Math.min(this.snrCeilingDb, rssi - noiseFloorDbm(frame.bandwidthHz, this.noiseFigureDb));
     return { rssi, snr };
@@ -179,7 +185,15 @@ export class RadioChannel {
 
   /** Random loss of `frame` at `receiver` (seeded by the frame, not by call order). */
   randomlyLost(frame: AirFrame, receiver: string): boolean {
-    return this.lossProbability > 0 && this.#rng.fork(`loss:${frame.sender}:${frame.startMs}:${receiver}`).chance(this.lossProbability);
+    return this.lossProbability > 0 && this.#frameStream("loss:", frame, receiver).chance(this.lossProbability);
+  }
+
+  /** `fork(`${kind}${sender}:${startMs}:${receiver}`)`, the stream of one frame at one receiver, without building that name. */
+  #frameStream(kind: "fade:" | "loss:", frame: AirFrame, receiver: string): Rng {
+    const prefixes = this.#prefixes[kind];
+    let h = prefixes.get(frame.sender);
+    if (h === undefined) prefixes.set(frame.sender, (h = hashString(`${kind}${frame.sender}:`)));
+    return this.#rng.forkHashed(hashMore(hashMore(hashMore(h, String(frame.startMs)), ":"), receiver));
   }
 
   /**

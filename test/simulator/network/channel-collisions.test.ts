@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { loraAirtimeMs } from "../../../simulator/src/network/airtime.ts";
+import { Rng, hashMore, hashString } from "../../../simulator/src/core/rng.ts";
 import { RadioChannel, noiseFloorDbm, sensitivityDbm } from "../../../simulator/src/network/channel.ts";
 import { SimNetwork, type SimNetworkOptions } from "../../../simulator/src/network/network.ts";
 import type { Transmission } from "../../../simulator/src/network/radio.ts";
@@ -64,6 +65,20 @@ describe("network: radio channel", () => {
     assert.equal(b.shadowingDb("gw-1", "dev-1"), x, "same value both ways and regardless of earlier draws");
     assert.notEqual(c.shadowingDb("dev-1", "gw-1"), x);
     assert.notEqual(a.shadowingDb("dev-2", "gw-1"), x);
+  });
+
+  it("draws a frame's fading and random loss from the stream named after sender, start and receiver, whatever the call order", () => {
+    const air = { sender: "DEV-1", startMs: 1234.5, frequencyHz: 868_100_000, spreadingFactor: 9, bandwidthHz: 125_000, endMs: 1400, txPowerDbm: 14, position: { x: 300, y: 0 }, id: 1 };
+    const named = new Rng(7);
+    const fade = named.fork(`fade:${air.sender}:${air.startMs}:gw-2`).normal(0, 2);
+    const lost = named.fork(`loss:${air.sender}:${air.startMs}:gw-2`).chance(0.5);
+    const ch = new RadioChannel({ seed: new Rng(7), shadowingSdDb: 0, fadingSdDb: 2, lossProbability: 0.5 });
+    const still = new RadioChannel({ seed: new Rng(7), shadowingSdDb: 0, fadingSdDb: 0 });
+    ch.budget({ ...air, sender: "DEV-2" }, "gw-1", { x: 0, y: 0 });
+    const b = ch.budget(air, "gw-2", { x: 0, y: 0 });
+    assert.ok(Math.abs(still.budget(air, "gw-2", { x: 0, y: 0 }).rssi - b.rssi - fade) < 1e-9, "the fading is the named stream's draw");
+    assert.equal(ch.randomlyLost(air, "gw-2"), lost);
+    for (const [a, s] of [["", "x"], ["fade:", "DEV-1:12:gw"], ["ü€", "ab"]]) assert.equal(hashMore(hashString(a), s), hashString(a + s));
   });
 
   it("loses frames below the sensitivity and frames on channels the gateway does not listen to", () => {
