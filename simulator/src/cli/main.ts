@@ -67,7 +67,7 @@ function printSummary(s: RunSummary, wallMs: number): void {
   const missed = s.detections.filter((d) => d.detectedAtMs === null).length;
   const lat = s.detections.filter((d) => d.detectedAtMs !== null).map((d) => (d.detectedAtMs! - d.truthStartMs) / 60000).sort((a, b) => a - b);
   const lost = Object.entries(s.network.lostByReason).map(([k, v]) => `${k} ${v}`).join(", ") || "none";
-  process.stdout.write(`\nscenario ${s.scenario}: ${s.nodes.length} nodes, ${s.gateways.length} gateways, ${s.days} days, seed ${s.seed}, ${s.region} (${(wallMs / 1000).toFixed(1)} s)\n\n`);
+  process.stdout.write(`\nscenario ${s.scenario}: ${s.nodes.length} nodes, ${s.gateways.length} gateways, ${s.days} days, seed ${s.seed}, ${s.region} (${(wallMs / 1000).toFixed(wallMs < 10_000 ? 2 : 1)} s)\n\n`);
   process.stdout.write(table(rows) + "\n\n");
   process.stdout.write(`network: ${s.network.delivered} of ${s.network.uplinks} uplinks delivered; lost: ${lost}\n`);
   process.stdout.write(`events in the world: ${s.detections.length}; detected ${s.detections.length - missed}, missed ${missed}, false alarms ${s.falseAlarms.length}` +
