@@ -8,7 +8,10 @@ import { VirtualClock } from "./clock.ts";
 
 /** A device on an I2C bus, as seen from the wire. Throw `BusError` to NACK. */
 export interface I2CDevice {
-  /** Host wrote bytes (address already matched). `stop` false means a repeated start follows. */
+  /**
+   * Host wrote bytes (address already matched). `stop` false means a repeated start follows.
+   * `bytes` views the firmware's own buffer and is only valid during the call: copy what you keep.
+   */
   i2cWrite(bytes: Uint8Array, stop: boolean): void;
   /** Host reads `count` bytes. */
   i2cRead(count: number, stop: boolean): Uint8Array;
@@ -17,7 +20,10 @@ export interface I2CDevice {
 /** A device on a UART. It hears what the host transmits and queues replies with `port.deliver`. */
 export interface SerialDevice {
   attach(port: SerialLink): void;
-  /** Host transmitted these bytes, starting now, at `hostBaud` (a mismatch with the device's rate garbles them). */
+  /**
+   * Host transmitted these bytes, starting now, at `hostBaud` (a mismatch with the device's rate garbles them).
+   * `bytes` views the firmware's own buffer and is only valid during the call: copy what you keep.
+   */
   serialWrite(bytes: Uint8Array, hostBaud: number): void;
 }
 
@@ -63,44 +69,57 @@ export class BusError extends Error {
 }
 
 /**
- * Bytes in flight from a device to the host: arrival times and values from
- * `head` on (consumed entries are dropped in bulk, not one by one).
+ * Bytes in flight from a device to the host: arrival times and values in
+ * [head, head + length) of two typed arrays that are compacted or grown in
+ * place, so a UART that streams all day allocates nothing once warm.
  */
 export class RxQueue {
-  times: number[] = [];
-  bytes: number[] = [];
+  times = new Float64Array(64);
+  bytes = new Uint8Array(64);
   head = 0;
+  #tail = 0;
 
   get length(): number {
-    return this.times.length - this.head;
+    return this.#tail - this.head;
   }
 
   /** Arrival time of the last byte queued (0 when empty). */
   get lastMs(): number {
-    return this.times.length > this.head ? this.times[this.times.length - 1] : 0;
+    return this.#tail > this.head ? this.times[this.#tail - 1] : 0;
   }
 
   push(atMs: number, byte: number): void {
-    this.times.push(atMs);
-    this.bytes.push(byte);
+    if (this.#tail === this.times.length) this.#room();
+    this.times[this.#tail] = atMs;
+    this.bytes[this.#tail++] = byte;
   }
 
   /** Drops `n` bytes from the front. */
   drop(n: number): void {
     this.head += n;
-    if (this.head === this.times.length) {
-      this.times.length = 0;
-      this.bytes.length = 0;
-      this.head = 0;
-    } else if (this.head > 4096) {
-      this.times.splice(0, this.head);
-      this.bytes.splice(0, this.head);
-      this.head = 0;
-    }
+    if (this.head >= this.#tail) this.head = this.#tail = 0;
   }
 
   clear(): void {
     this.drop(this.length);
+  }
+
+  /** Makes room at the end: slides the queue to the front, or doubles the arrays when it is more than half full. */
+  #room(): void {
+    const n = this.#tail - this.head;
+    if (n * 2 > this.times.length) {
+      const times = new Float64Array(this.times.length * 2);
+      const bytes = new Uint8Array(this.bytes.length * 2);
+      times.set(this.times.subarray(this.head, this.#tail));
+      bytes.set(this.bytes.subarray(this.head, this.#tail));
+      this.times = times;
+      this.bytes = bytes;
+    } else {
+      this.times.copyWithin(0, this.head, this.#tail);
+      this.bytes.copyWithin(0, this.head, this.#tail);
+    }
+    this.head = 0;
+    this.#tail = n;
   }
 }
 

@@ -4,14 +4,9 @@ import { bufferCopy } from "./bytes.ts";
 
 type Buffer = ArrayBuffer | ArrayBufferView;
 
-/**
- * A copy of the bytes written, so a device may keep them while the firmware reuses its buffer.
- * A typed-array copy: small ones live on V8's heap, far cheaper than an
- * `ArrayBuffer.prototype.slice` (this runs at every I2C transfer).
- */
+/** The bytes written, as a view of the caller's buffer (devices copy what they keep: see I2CDevice). */
 function bytesOf(value: Buffer): Uint8Array {
-  const view = value instanceof Uint8Array ? value : value instanceof ArrayBuffer ? new Uint8Array(value) : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
-  return new Uint8Array(view); // the copy constructor (a Buffer's `slice` would share memory)
+  return value instanceof Uint8Array ? value : value instanceof ArrayBuffer ? new Uint8Array(value) : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
 }
 
 /** One I2C target, opened as on Moddable: `new I2C({ data, clock, hz, address })`. */

@@ -61,11 +61,12 @@ export default class Serial {
     if (this.#closed) throw new Error("serial closed");
     const device = this.#board.serial.get(this.#port);
     if (!device) return; // nothing on the wire: bytes vanish
+    // A view of the caller's bytes: devices copy what they keep (see SerialDevice).
     let bytes: Uint8Array;
     if (typeof value === "number") bytes = Uint8Array.of(value & 0xff);
-    // Typed-array copies (small ones stay on V8's heap), cheaper than ArrayBuffer.prototype.slice.
-    else if (value instanceof ArrayBuffer) bytes = new Uint8Array(new Uint8Array(value));
-    else bytes = new Uint8Array(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
+    else if (value instanceof Uint8Array) bytes = value;
+    else if (value instanceof ArrayBuffer) bytes = new Uint8Array(value);
+    else bytes = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
     device.serialWrite(bytes, this.#baud);
   }
 

@@ -112,7 +112,11 @@ export function releaseHold(pins: readonly number[]): void {
 export function retain(bytes: ArrayBuffer | ArrayBufferView): void {
   const view = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (view.byteLength > RETAIN_MAX) throw new RangeError(`retain: ${view.byteLength} bytes exceed ${RETAIN_MAX}`);
-  currentBoard().retained = bufferCopy(view);
+  const board = currentBoard();
+  // Into the board's RTC copy when the size is unchanged (every wake of a node whose layouts are stable): no allocation.
+  const kept = board.retained;
+  if (kept && kept.byteLength === view.byteLength) new Uint8Array(kept).set(view);
+  else board.retained = bufferCopy(view);
 }
 
 /** A copy of the retained bytes, or undefined after a power cut or a reset other than a deep-sleep wake. */

@@ -132,7 +132,7 @@ describe("drivers/a02yyuw with the A02YYUW emulator", () => {
           Serial.prototype.read = function (this: Serial, into: Uint8Array) {
             polls++;
             const now = board.clock.nowMs;
-            for (let i = rx.head; i < rx.times.length && rx.times[i] <= now && arrivals.length < 1e6; i++) arrivals.push(rx.times[i]);
+            for (let i = rx.head; i < rx.head + rx.length && rx.times[i] <= now && arrivals.length < 1e6; i++) arrivals.push(rx.times[i]);
             return read.call(this, into);
           } as typeof read;
           arrivals.length = 0;
