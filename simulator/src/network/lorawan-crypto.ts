@@ -1,32 +1,16 @@
 /**
- * The LoRaWAN 1.0.x data-frame crypto on Node's AES: FRMPayload encryption
- * (AES-128 in counter mode over the Ai blocks) and the MIC (AES-CMAC,
- * RFC 4493, over B0 | message), as in the LoRaWAN 1.0.x specification §4.3.3
- * and §4.4. Every uplink and downlink of a simulation goes through here twice
- * (device and server), so it is written for speed: a cipher call per
- * keystream block, one CBC call for the CMAC, subkeys and a running cipher
- * cached per key.
+ * The LoRaWAN 1.0.x data-frame crypto: FRMPayload encryption (AES-128 in
+ * counter mode over the Ai blocks) and the MIC (AES-CMAC, RFC 4493, over
+ * B0 | message), as in the LoRaWAN 1.0.x specification §4.3.3 and §4.4. Every
+ * uplink and downlink of a simulation goes through here twice (device and
+ * server), so it is written for speed: AES in JavaScript (aes128.ts: no native
+ * call, Buffer or copy per block), round keys and CMAC subkeys cached per key.
  * lora-packet stays the reference (test/simulator/network/lorawan-crypto.test.ts
  * checks every function against it) and still handles the rare join frames.
  */
-// Only AES-128-CBC is asked of `crypto`: under `--engine xs` the bundle swaps in a shim that has just that (simulator/src/xs/shims).
-import { createCipheriv } from "crypto";
+import { Aes128 } from "./aes128.ts";
 
-const ZERO_IV = new Uint8Array(16);
-
-/**
- * One AES-128-CBC cipher per key, kept across calls: making a cipher costs
- * several times more than a block through one, and every frame of a run needs
- * several. CBC chains each call on from the last ciphertext block, so `last`
- * is XORed into the first block of the next call, which makes every call
- * exactly a CBC from a zero IV (the results are those of a fresh cipher).
- */
-interface RunningCbc {
-  update(data: Uint8Array): Uint8Array;
-  last: Uint8Array;
-}
-
-const runningCiphers = new Map<string, RunningCbc>();
+const ciphers = new Map<string, Aes128>();
 
 /** The key's bytes as a string, to look caches up by. */
 function keyId(key: Uint8Array): string {
@@ -35,34 +19,33 @@ function keyId(key: Uint8Array): string {
   return id;
 }
 
-function runningCbc(key: Uint8Array): RunningCbc {
+function aes(key: Uint8Array): Aes128 {
   const id = keyId(key);
-  let c = runningCiphers.get(id);
+  let c = ciphers.get(id);
   if (!c) {
-    const cipher = createCipheriv("aes-128-cbc", key, ZERO_IV);
-    c = { update: (data) => cipher.update(data), last: new Uint8Array(16) };
-    if (runningCiphers.size > 16384) runningCiphers.clear();
-    runningCiphers.set(id, c);
+    c = new Aes128(key);
+    if (ciphers.size > 16384) ciphers.clear();
+    ciphers.set(id, c);
   }
   return c;
 }
 
 /** AES-128-CBC with a zero IV over whole blocks (no padding); the last block is the CBC-MAC. */
 function cbc(key: Uint8Array, blocks: Uint8Array): Uint8Array {
-  const c = runningCbc(key);
-  const input = new Uint8Array(blocks);
-  for (let i = 0; i < 16; i++) input[i] ^= c.last[i];
-  // Encrypting, update() gives every complete block at once; final() (padding) is never called.
-  const out = new Uint8Array(c.update(input));
-  c.last.set(out.subarray(out.length - 16));
+  const c = aes(key);
+  const out = new Uint8Array(blocks);
+  for (let at = 0; at < out.length; at += 16) {
+    if (at > 0) for (let i = 0; i < 16; i++) out[at + i] ^= out[at - 16 + i];
+    c.encryptBlock(out, at, out, at);
+  }
   return out;
 }
 
-/** AES-128 of each 16-byte block on its own (ECB, as one-block CBC runs with a zero IV). */
+/** AES-128 of each 16-byte block on its own (ECB). */
 function ecb(key: Uint8Array, blocks: Uint8Array): Uint8Array {
-  if (blocks.length === 16) return cbc(key, blocks);
-  const out = new Uint8Array(blocks.length);
-  for (let i = 0; i < blocks.length; i += 16) out.set(cbc(key, blocks.subarray(i, i + 16)), i);
+  const c = aes(key);
+  const out = new Uint8Array(blocks);
+  for (let at = 0; at < out.length; at += 16) c.encryptBlock(out, at, out, at);
   return out;
 }
 

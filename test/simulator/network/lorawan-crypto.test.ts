@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import loraPacketModule from "lora-packet";
+import { createCipheriv } from "node:crypto";
+import { Aes128 } from "../../../simulator/src/network/aes128.ts";
 import { aesCmac } from "../../../simulator/src/network/lorawan-crypto.ts";
 import { buildDataFrame, fromHex, openDataFrame, peekDataFrame, toHex, type DataFrame } from "../../../simulator/src/network/lorawan-frames.ts";
 
@@ -45,7 +47,23 @@ const frame = fc.record({
   payload: fc.uint8Array({ maxLength: 242 }),
 }).map((f) => (f.fPort === undefined ? { ...f, payload: new Uint8Array(0) } : f.fPort === 0 ? { ...f, fOpts: new Uint8Array(0) } : f));
 
-describe("network: LoRaWAN data-frame crypto on Node's AES", () => {
+describe("network: LoRaWAN data-frame crypto", () => {
+  it("AES-128 gives FIPS-197's example (appendix C.1) and agrees with Node's AES on random keys and blocks", () => {
+    const out = new Uint8Array(16);
+    new Aes128(fromHex("000102030405060708090a0b0c0d0e0f")).encryptBlock(fromHex("00112233445566778899aabbccddeeff"), 0, out, 0);
+    assert.equal(toHex(out).toLowerCase(), "69c4e0d86a7b0430d8cdb78070b4c55a");
+    fc.assert(
+      fc.property(key, fc.uint8Array({ minLength: 16, maxLength: 16 }), (k, block) => {
+        const mine = new Uint8Array(20);
+        mine.set(block, 3);
+        new Aes128(k).encryptBlock(mine, 3, mine, 3); // in place, at an offset
+        const node = createCipheriv("aes-128-ecb", k, null).update(block);
+        assert.deepEqual(mine.subarray(3, 19), new Uint8Array(node));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it("AES-CMAC gives RFC 4493's test vectors", () => {
     const k = fromHex("2b7e151628aed2a6abf7158809cf4f3c");
     const m = fromHex("6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e5130c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710");
