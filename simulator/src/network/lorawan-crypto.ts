@@ -10,24 +10,46 @@
  */
 import { Aes128 } from "./aes128.ts";
 
-const ciphers = new Map<string, Aes128>();
+/** A key's expanded cipher and, once a CMAC needs them, its subkeys (RFC 4493 §2.3). */
+interface KeyState {
+  aes: Aes128;
+  k1?: Uint8Array;
+  k2?: Uint8Array;
+}
 
-/** The key's bytes as a string, to look caches up by. */
+const byBytes = new Map<string, KeyState>();
+/** The state last used with each key array, with the bytes it was made from (a session's keys are the same arrays frame after frame). */
+const byArray = new WeakMap<Uint8Array, { bytes: Uint8Array; state: KeyState }>();
+
+/** The key's bytes as a string, to look states up by. */
 function keyId(key: Uint8Array): string {
   let id = "";
   for (let i = 0; i < key.length; i++) id += String.fromCharCode(key[i]);
   return id;
 }
 
-function aes(key: Uint8Array): Aes128 {
+function keyState(key: Uint8Array): KeyState {
+  const hit = byArray.get(key);
+  if (hit && sameBytes(hit.bytes, key)) return hit.state;
   const id = keyId(key);
-  let c = ciphers.get(id);
-  if (!c) {
-    c = new Aes128(key);
-    if (ciphers.size > 16384) ciphers.clear();
-    ciphers.set(id, c);
+  let state = byBytes.get(id);
+  if (!state) {
+    state = { aes: new Aes128(key) };
+    if (byBytes.size > 16384) byBytes.clear();
+    byBytes.set(id, state);
   }
-  return c;
+  byArray.set(key, { bytes: new Uint8Array(key), state });
+  return state;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function aes(key: Uint8Array): Aes128 {
+  return keyState(key).aes;
 }
 
 /** AES-128-CBC with a zero IV over whole blocks (no padding); the last block is the CBC-MAC. */
@@ -57,19 +79,14 @@ function dbl(b: Uint8Array): Uint8Array {
   return out;
 }
 
-const subkeyCache = new Map<string, { k1: Uint8Array; k2: Uint8Array }>();
-
 function subkeys(key: Uint8Array): { k1: Uint8Array; k2: Uint8Array } {
-  const id = keyId(key);
-  let s = subkeyCache.get(id);
-  if (!s) {
+  const state = keyState(key);
+  if (!state.k1 || !state.k2) {
     const l = ecb(key, new Uint8Array(16));
-    const k1 = dbl(l);
-    s = { k1, k2: dbl(k1) };
-    if (subkeyCache.size > 4096) subkeyCache.clear();
-    subkeyCache.set(id, s);
+    state.k1 = dbl(l);
+    state.k2 = dbl(state.k1);
   }
-  return s;
+  return { k1: state.k1, k2: state.k2 };
 }
 
 /** AES-CMAC (RFC 4493) of `message` under `key`: 16 bytes. */
