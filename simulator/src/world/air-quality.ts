@@ -418,6 +418,9 @@ export interface AirThresholds {
   minDurationMs: number;
 }
 
+/** Days of sample series an air model keeps: a day's scan of both exceedances touches the day and its two neighbours. */
+const SERIES_KEPT = 4;
+
 export const DEFAULT_AIR_THRESHOLDS: Readonly<AirThresholds> = Object.freeze({
   co2Ppm: 1500,
   aqiCategory: 3,
@@ -491,12 +494,10 @@ export class AirQuality {
   readonly #indoorDays: IndoorDay[] = [];
   readonly #spikeDays = new Map<number, PmSpike[]>();
   readonly #samplers = new SampledIntervalsCache();
-  #series: Float64Array = new Float64Array(0);
-  #seriesC = NaN;
+  /** Per-day sample series by day, the last SERIES_KEPT built (for one step and averaging). */
+  readonly #series = new Map<number, Float64Array>();
   #seriesStep = NaN;
   #seriesAvg = NaN;
-  #prevSeries: Float64Array = new Float64Array(0);
-  #prevC = NaN;
   #curDay = NaN;
   #curSpikes: PmSpike[] = [];
   #curIndoor: IndoorDay | undefined;
@@ -747,22 +748,21 @@ export class AirQuality {
   /**
    * CO2 (field 0) or US AQI of the PM averaged over `avgMs` (field 1) at a
    * sample time of the `stepMs` grid, from a per-day series computed once for
-   * both (the exceedance scans share it; the last two days are kept).
+   * both (the exceedance scans share it, and each looks a day to either side:
+   * the last SERIES_KEPT days are kept).
    */
   #sampled(tMs: number, stepMs: number, avgMs: number, field: 0 | 1): number {
     const c = Math.floor(tMs / DAY_MS);
-    let series: Float64Array;
-    if (c === this.#seriesC && stepMs === this.#seriesStep && avgMs === this.#seriesAvg) series = this.#series;
-    else if (c === this.#prevC && stepMs === this.#seriesStep && avgMs === this.#seriesAvg) series = this.#prevSeries;
-    else {
-      series = this.#buildSeries(c, stepMs, avgMs);
-      this.#prevC = this.#seriesC;
-      this.#prevSeries = this.#series;
-      if (stepMs !== this.#seriesStep || avgMs !== this.#seriesAvg) this.#prevC = NaN;
-      this.#seriesC = c;
-      this.#series = series;
+    if (stepMs !== this.#seriesStep || avgMs !== this.#seriesAvg) {
+      this.#series.clear();
       this.#seriesStep = stepMs;
       this.#seriesAvg = avgMs;
+    }
+    let series = this.#series.get(c);
+    if (!series) {
+      series = this.#buildSeries(c, stepMs, avgMs);
+      if (this.#series.size >= SERIES_KEPT) this.#series.delete(this.#series.keys().next().value!);
+      this.#series.set(c, series);
     }
     return series[2 * Math.round((tMs - c * DAY_MS) / stepMs) + field];
   }
