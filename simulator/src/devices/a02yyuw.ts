@@ -105,7 +105,11 @@ export class A02yyuw implements SerialDevice {
   #link: SerialLink | undefined;
   #nextMs: number;
   #realTime: boolean | undefined;
-  #last: Uint8Array | undefined;
+  /** The last frame measured (what a stuck module repeats), if one was since power-up. */
+  readonly #last = new Uint8Array(4);
+  #hasLast = false;
+  /** The frame being sent: one buffer, refilled per frame (the link copies what it is given). */
+  readonly #out = new Uint8Array(4);
   #dead = false;
   #powered: boolean;
   /** Frames sent (for tests). */
@@ -150,7 +154,7 @@ export class A02yyuw implements SerialDevice {
   powerCycle(): void {
     this.#realTime = undefined;
     this.#dead = false;
-    this.#last = undefined;
+    this.#hasLast = false;
     this.#nextMs = this.#clock.nowMs + this.#startupMs;
   }
 
@@ -210,14 +214,18 @@ export class A02yyuw implements SerialDevice {
 
   #frame(t: number): Uint8Array {
     const mm = this.#measure(t);
-    let frame: Uint8Array;
-    if (this.#faults.has("stuck") && this.#last) {
-      frame = this.#last.slice();
+    const frame = this.#out;
+    if (this.#faults.has("stuck") && this.#hasLast) {
+      frame.set(this.#last);
     } else {
       const h = (mm >> 8) & 0xff;
       const l = mm & 0xff;
-      frame = Uint8Array.of(0xff, h, l, (0xff + h + l) & 0xff);
-      this.#last = frame;
+      frame[0] = 0xff;
+      frame[1] = h;
+      frame[2] = l;
+      frame[3] = (0xff + h + l) & 0xff;
+      this.#last.set(frame);
+      this.#hasLast = true;
     }
     this.framesSent++;
     if (this.#faults.size === 0) return frame;
