@@ -282,29 +282,47 @@ export class SimNetwork implements RadioMedium {
    * `finalize`); at transmit time in epochs, other senders' pending frames are not known.
    */
   #receive(f: AirFrame, g: Gateway, all = false): GatewayReception {
-    const known = (x: AirFrame) => all || !x.pending || x.sender === f.sender;
     const b = this.channel.budget(f, g.id, g.position, g.antennaGainDbi);
-    const out = (reason?: LossReason): GatewayReception => ({ gatewayId: g.id, rssi: b.rssi, snr: b.snr, ok: !reason, ...(reason ? { reason } : {}) });
-    if (this.channel.inOutage(f.startMs, f.endMs, g.id)) return out("outage");
-    if (!g.listens(f.frequencyHz)) return out("no-channel");
-    if (!this.channel.audible(f, b.rssi)) return out("below-sensitivity");
-    // Demodulators: every frame that locks one (listened, audible, no outage) and started before this one ended.
-    const locking = this.#overlapping(f.startMs - MAX_AIRTIME_MS, f.endMs).filter(
-      (x) =>
-        known(x) &&
+    let reason: LossReason | undefined;
+    if (this.channel.inOutage(f.startMs, f.endMs, g.id)) reason = "outage";
+    else if (!g.listens(f.frequencyHz)) reason = "no-channel";
+    else if (!this.channel.audible(f, b.rssi)) reason = "below-sensitivity";
+    else if (this.#demodulatorsBusy(f, g, all)) reason = "no-demodulator";
+    else if (this.#collides(f, g, all, b.rssi)) reason = "collision";
+    else if (this.channel.randomlyLost(f, g.id)) reason = "loss";
+    return reason ? { gatewayId: g.id, rssi: b.rssi, snr: b.snr, ok: false, reason } : { gatewayId: g.id, rssi: b.rssi, snr: b.snr, ok: true };
+  }
+
+  /** Whether frame `x` is known to a reception of `f` judged now (all frames in `finalize`; at transmit time in epochs, not other senders' pending ones). */
+  #known(x: AirFrame, f: AirFrame, all: boolean): boolean {
+    return all || !x.pending || x.sender === f.sender;
+  }
+
+  /** Whether every demodulator of `g` is taken by frames that locked on before `f` (listened, audible, no outage, started no later). */
+  #demodulatorsBusy(f: AirFrame, g: Gateway, all: boolean): boolean {
+    const locking: AirFrame[] = [];
+    for (const x of this.#overlapping(f.startMs - MAX_AIRTIME_MS, f.endMs)) {
+      if (
+        this.#known(x, f, all) &&
         x.startMs <= f.startMs &&
         g.listens(x.frequencyHz) &&
         !this.channel.inOutage(x.startMs, x.endMs, g.id) &&
-        this.channel.audible(x, this.channel.budget(x, g.id, g.position, g.antennaGainDbi).rssi),
-    );
-    if (g.rejectedForDemodulators(locking).has(f.id)) return out("no-demodulator");
-    for (const x of this.#overlapping(f.startMs, f.endMs)) {
-      if (!known(x) || !this.channel.interferes(f, x)) continue;
-      const other = this.channel.budget(x, g.id, g.position, g.antennaGainDbi);
-      if (!this.channel.survives(b.rssi, other.rssi)) return out("collision");
+        this.channel.audible(x, this.channel.budget(x, g.id, g.position, g.antennaGainDbi).rssi)
+      ) {
+        locking.push(x);
+      }
     }
-    if (this.channel.randomlyLost(f, g.id)) return out("loss");
-    return out();
+    return g.rejectedForDemodulators(locking).has(f.id);
+  }
+
+  /** Whether a known frame overlapping `f` at `g` destroys it (capture lost). */
+  #collides(f: AirFrame, g: Gateway, all: boolean, rssi: number): boolean {
+    for (const x of this.#overlapping(f.startMs, f.endMs)) {
+      if (!this.#known(x, f, all) || !this.channel.interferes(f, x)) continue;
+      const other = this.channel.budget(x, g.id, g.position, g.antennaGainDbi);
+      if (!this.channel.survives(rssi, other.rssi)) return true;
+    }
+    return false;
   }
 
   /** This shard's pending frames and gateway bookings of the current epoch (epochs only). */
