@@ -69,7 +69,9 @@ export abstract class AtModem implements SerialDevice {
   protected readonly faults = new Set<ModemFaultName>();
   protected readonly rng: Rng;
   protected readonly bootBanner: readonly string[];
-  #partial = "";
+  /** Bytes of the line being received (a string built byte by byte cost an allocation per byte). */
+  #partial = new Uint8Array(256);
+  #partialLength = 0;
   #partialLastMs = 0;
   #partialDirty = false;
 
@@ -122,7 +124,7 @@ export abstract class AtModem implements SerialDevice {
   reboot(atMs: number): void {
     this.device.reboot();
     this.busyUntilMs = 0;
-    this.#partial = "";
+    this.#partialLength = 0;
     this.#partialDirty = false;
     this.onReboot();
     // Boot takes a moment before the banner comes out.
@@ -149,13 +151,16 @@ export abstract class AtModem implements SerialDevice {
     if (this.#partialDirty) this.checkInputTimeout(at);
     if (this.onByteWhileAsleep(b, at)) return;
     if (this.isLineEnd(b)) {
-      const line = this.#partial.replace(/\r+$/, "");
-      this.#partial = "";
-      this.#partialDirty = false;
+      const line = this.#takePartial();
       if (line.trim()) this.#run(line, at);
       return;
     }
-    this.#partial += String.fromCharCode(b);
+    if (this.#partialLength === this.#partial.length) {
+      const grown = new Uint8Array(this.#partial.length * 2);
+      grown.set(this.#partial);
+      this.#partial = grown;
+    }
+    this.#partial[this.#partialLength++] = b;
     this.#partialLastMs = at;
     this.#partialDirty = true;
   }
@@ -167,14 +172,30 @@ export abstract class AtModem implements SerialDevice {
 
   /** The bytes of an unfinished line and when its last byte came (for the input-timeout rule). */
   protected get partialLine(): { text: string; lastMs: number } | undefined {
-    return this.#partialDirty ? { text: this.#partial, lastMs: this.#partialLastMs } : undefined;
+    return this.#partialDirty ? { text: this.#partialText(), lastMs: this.#partialLastMs } : undefined;
+  }
+
+  /** The unfinished line as text (bytes as Latin-1 characters). */
+  #partialText(): string {
+    let text = "";
+    for (let i = 0; i < this.#partialLength; i++) text += String.fromCharCode(this.#partial[i]);
+    return text;
+  }
+
+  /** Takes the unfinished line, without trailing CRs, and starts a new one. */
+  #takePartial(): string {
+    let n = this.#partialLength;
+    while (n > 0 && this.#partial[n - 1] === 13) n--;
+    this.#partialLength = n;
+    const line = n <= 1024 ? String.fromCharCode.apply(null, this.#partial.subarray(0, n) as unknown as number[]) : this.#partialText();
+    this.#partialLength = 0;
+    this.#partialDirty = false;
+    return line;
   }
 
   /** Runs an unfinished line as a command at `at` (input timeout), first printing `notice`. */
   protected flushPartial(at: number, notice?: string): void {
-    const line = this.#partial.replace(/\r+$/, "");
-    this.#partial = "";
-    this.#partialDirty = false;
+    const line = this.#takePartial();
     if (notice) this.print(notice, at);
     if (line.trim()) this.#run(line, at);
   }
