@@ -170,9 +170,14 @@ export abstract class AtModem implements SerialDevice {
     this.command(line.trim(), at);
   }
 
-  /** The bytes of an unfinished line and when its last byte came (for the input-timeout rule). */
-  protected get partialLine(): { text: string; lastMs: number } | undefined {
-    return this.#partialDirty ? { text: this.#partialText(), lastMs: this.#partialLastMs } : undefined;
+  /** When the last byte of the unfinished line came (for the input-timeout rule), or undefined when there is none. */
+  protected get partialLastMs(): number | undefined {
+    return this.#partialDirty ? this.#partialLastMs : undefined;
+  }
+
+  /** Whether the unfinished line ends in CR. */
+  protected get partialEndsInCr(): boolean {
+    return this.#partialDirty && this.#partialLength > 0 && this.#partial[this.#partialLength - 1] === 13;
   }
 
   /** The unfinished line as text (bytes as Latin-1 characters). */

@@ -63,14 +63,14 @@ export class WioE5Emulator extends AtModem {
   }
 
   protected override checkInputTimeout(at: number): void {
-    const p = this.partialLine;
-    if (p && at - p.lastMs > this.inputTimeoutMs) this.flushPartial(p.lastMs + this.inputTimeoutMs, "+INFO: Input timeout");
+    const last = this.partialLastMs;
+    if (last !== undefined && at - last > this.inputTimeoutMs) this.flushPartial(last + this.inputTimeoutMs, "+INFO: Input timeout");
   }
 
   protected override afterWrite(): void {
     // A line that ends in CR will get no LF: nothing else is coming for it, so the timeout will fire.
-    const p = this.partialLine;
-    if (p && p.text.endsWith("\r")) this.flushPartial(p.lastMs + this.inputTimeoutMs, "+INFO: Input timeout");
+    const last = this.partialLastMs;
+    if (last !== undefined && this.partialEndsInCr) this.flushPartial(last + this.inputTimeoutMs, "+INFO: Input timeout");
   }
 
   protected override onByteWhileAsleep(_b: number, at: number): boolean {
