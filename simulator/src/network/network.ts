@@ -262,7 +262,8 @@ export class SimNetwork implements RadioMedium {
   }
 
   /** Frames whose time on air overlaps [fromMs, toMs). */
-  #overlapping(fromMs: number, toMs: number): AirFrame[] {
+  /** Index in the by-start list of the first frame that can overlap [fromMs, …): none starting earlier can. */
+  #firstOverlapping(fromMs: number): number {
     const a = this.#byStart;
     let lo = 0;
     let hi = a.length;
@@ -272,9 +273,7 @@ export class SimNetwork implements RadioMedium {
       if (a[mid].startMs < earliest) lo = mid + 1;
       else hi = mid;
     }
-    const out: AirFrame[] = [];
-    for (let i = lo; i < a.length && a[i].startMs < toMs; i++) if (a[i].endMs > fromMs) out.push(a[i]);
-    return out;
+    return lo;
   }
 
   /**
@@ -300,9 +299,18 @@ export class SimNetwork implements RadioMedium {
 
   /** Whether every demodulator of `g` is taken by frames that locked on before `f` (listened, audible, no outage, started no later). */
   #demodulatorsBusy(f: AirFrame, g: Gateway, all: boolean): boolean {
+    const a = this.#byStart;
+    const fromMs = f.startMs - MAX_AIRTIME_MS;
+    const first = this.#firstOverlapping(fromMs);
+    // `f` is refused only behind `demodulators` others: with no more frames than that on the air at all, it is not.
+    let candidates = 0;
+    for (let i = first; i < a.length && a[i].startMs < f.endMs; i++) if (a[i].endMs > fromMs) candidates++;
+    if (candidates <= g.demodulators) return false;
     const locking: AirFrame[] = [];
-    for (const x of this.#overlapping(f.startMs - MAX_AIRTIME_MS, f.endMs)) {
+    for (let i = first; i < a.length && a[i].startMs < f.endMs; i++) {
+      const x = a[i];
       if (
+        x.endMs > fromMs &&
         this.#known(x, f, all) &&
         x.startMs <= f.startMs &&
         g.listens(x.frequencyHz) &&
@@ -317,8 +325,10 @@ export class SimNetwork implements RadioMedium {
 
   /** Whether a known frame overlapping `f` at `g` destroys it (capture lost). */
   #collides(f: AirFrame, g: Gateway, all: boolean, rssi: number): boolean {
-    for (const x of this.#overlapping(f.startMs, f.endMs)) {
-      if (!this.#known(x, f, all) || !this.channel.interferes(f, x)) continue;
+    const a = this.#byStart;
+    for (let i = this.#firstOverlapping(f.startMs); i < a.length && a[i].startMs < f.endMs; i++) {
+      const x = a[i];
+      if (x.endMs <= f.startMs || !this.#known(x, f, all) || !this.channel.interferes(f, x)) continue;
       const other = this.channel.budget(x, g.id, g.position, g.antennaGainDbi);
       if (!this.channel.survives(rssi, other.rssi)) return true;
     }
