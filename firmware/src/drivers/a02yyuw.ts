@@ -107,9 +107,10 @@ const POLL_MS = 20;
 /**
  * The module's shortest output period (real-time output: a frame every 100 ms;
  * processed: 100–300 ms). A frame read at a poll ended at most POLL_MS earlier,
- * so the next cannot end sooner than this minus POLL_MS after that poll: the
- * driver waits that long instead of polling through it (fewer wake-ups of the
- * task, no later reading).
+ * so the next cannot end sooner than this minus POLL_MS after that poll, and
+ * the k-th next no sooner than k − 1 periods after the next: the driver waits
+ * until the frame that could decide the sample may have come instead of polling
+ * through the wait (fewer wake-ups of the task, no later reading).
  */
 const FRAME_GAP_MS = 100;
 
@@ -205,6 +206,8 @@ export default class A02yyuw {
     const limit = frames * 3 < MAX_FRAMES ? frames * 3 : MAX_FRAMES;
     let deadline = Time.ticks + this.#timeoutMs;
     let extended = false;
+    // The last wait: a frame read after it ended at most that long ago.
+    let waited = POLL_MS;
     for (;;) {
       const ends = this.#ends;
       const got = this.#read(io);
@@ -220,8 +223,19 @@ export default class A02yyuw {
       }
       const left = deadline - Time.ticks;
       if (left <= 0) break;
-      const wait = this.#ends !== ends ? FRAME_GAP_MS - POLL_MS : POLL_MS;
-      Timer.delay(wait < left ? wait : left);
+      // Frames still to come before any condition above can hold; they come at least FRAME_GAP_MS apart,
+      // the first of them FRAME_GAP_MS − POLL_MS from now if one ended since a poll POLL_MS ago. Frames
+      // before the deciding one wait in the UART's FIFO (16 bytes for four): reading them later changes nothing.
+      let k = limit - n;
+      const toAgree = frames - n > agree - echoes ? frames - n : agree - echoes;
+      if (toAgree < k) k = toAgree;
+      if (echoes === 0 && frames - n < k) k = frames - n;
+      const toMisses = limit - agree + 1 - (n - echoes);
+      if (toMisses < k) k = toMisses;
+      let wait = (k > 1 ? (k - 1) * FRAME_GAP_MS : 0) + (this.#ends !== ends && waited <= POLL_MS ? FRAME_GAP_MS - POLL_MS : 0);
+      if (wait < POLL_MS) wait = POLL_MS;
+      waited = wait < left ? wait : left;
+      Timer.delay(waited);
     }
     return this.#decide();
   }
