@@ -77,8 +77,12 @@ export interface LoRaModem {
   join(): boolean;
   /** Whether the modem holds a network session (false after a modem reboot). */
   joined(): boolean;
-  /** Sends `length` bytes of `bytes` on `port`; throws ModemError on failure (e.g. "nack" for an unacknowledged confirmed uplink). */
-  send(port: number, bytes: Uint8Array, length: number, confirmed: boolean): SendResult;
+  /**
+   * Sends `length` bytes of `bytes` on `port`; throws ModemError on failure (e.g. "nack" for an unacknowledged
+   * confirmed uplink). `quietMs`: the modem reports nothing more about this uplink for at least this long once it
+   * has taken it (its time on air and the RX1 delay), so the driver waits instead of polling the UART meanwhile.
+   */
+  send(port: number, bytes: Uint8Array, length: number, confirmed: boolean, quietMs?: number): SendResult;
   /** The data rate the modem will use next (after ADR). */
   dataRate(): number;
   /** Sets the data rate (with ADR off). */

@@ -31,6 +31,7 @@
  * the payload does not fit the current data rate → length. SEND_CONFIRMED_FAILED → nack.
  * RUI3 does not print FPending, so `pending` is always false.
  */
+import Timer from "timer";
 import {
   AtCommandWriter, AtLineReader, openModemSerial, parseHexBytes, roundDecimal,
   type ModemSerialBag, type SerialInstance,
@@ -222,7 +223,7 @@ export default class Rak3172 implements LoRaModem {
     return this.#query("NJS", /^[01]$/) === "1";
   }
 
-  send(port: number, bytes: Uint8Array, length: number, confirmed: boolean): SendResult {
+  send(port: number, bytes: Uint8Array, length: number, confirmed: boolean, quietMs = 0): SendResult {
     if (!(Number.isInteger(port) && port >= 1 && port <= 223)) throw new ModemError("param", `port ${port} outside 1..223`);
     if (!(Number.isInteger(length) && length >= 1 && length <= bytes.length)) throw new ModemError("param", `length ${length} invalid`);
     if (length > MAX_PAYLOAD) throw new ModemError("length", `${length} bytes exceed ${MAX_PAYLOAD}`);
@@ -242,6 +243,8 @@ export default class Rak3172 implements LoRaModem {
       if (fault !== undefined) throw new ModemError(fault, `AT+SEND: ${line}`);
       return undefined;
     }, this.#commandMs, "AT+SEND");
+    // OK means the modem took the uplink: nothing more comes before its time on air and RX1 delay are over.
+    if (quietMs > 0) Timer.delay(quietMs);
     let downlink: ModemDownlink | undefined;
     // Pre-RUI3 firmware splits a downlink over three lines; this holds the first one's metrics.
     let split: { rssi: number; snr: number } | undefined;
@@ -265,7 +268,7 @@ export default class Rak3172 implements LoRaModem {
       } else if (confirmed ? event === "SEND_CONFIRMED_OK" : event === "TX_DONE") return "done";
       else if (event.startsWith("SEND_CONFIRMED_FAILED")) return "nack";
       return undefined;
-    }, confirmed ? this.#confirmedMs : this.#sendMs, "AT+SEND");
+    }, Math.max(1, (confirmed ? this.#confirmedMs : this.#sendMs) - quietMs), "AT+SEND");
     if (outcome === "nack") throw new ModemError("nack", "confirmed uplink not acknowledged");
     if (downlink === undefined && this.#rxGraceMs > 0) {
       this.#reader.waitFor((line) => {

@@ -211,7 +211,7 @@ export default class WioE5 implements LoRaModem {
     return this.#joined;
   }
 
-  send(port: number, bytes: Uint8Array, length: number, confirmed: boolean): SendResult {
+  send(port: number, bytes: Uint8Array, length: number, confirmed: boolean, quietMs = 0): SendResult {
     if (!(Number.isInteger(port) && port >= 1 && port <= 223)) throw new ModemError("param", `port ${port} outside 1..223`);
     if (!(Number.isInteger(length) && length >= 0 && length <= bytes.length)) throw new ModemError("param", `length ${length} invalid`);
     if (length > MAX_PAYLOAD) throw new ModemError("length", `${length} bytes exceed ${MAX_PAYLOAD}`);
@@ -232,7 +232,8 @@ export default class WioE5 implements LoRaModem {
     let downlink: { port: number; bytes: Uint8Array } | undefined;
     let rssi = 0;
     let snr = 0;
-    this.#transact((line) => {
+    let quiet = quietMs > 0;
+    const handler = (line: string): boolean | undefined => {
       const rest = own(line, prefix);
       if (rest === undefined) return undefined;
       const fault = wioE5Fault(rest);
@@ -241,8 +242,11 @@ export default class WioE5 implements LoRaModem {
         throw new ModemError(fault, `AT+${name}: ${rest}`);
       }
       // Progress lines only count after "Start", so a stale reply cannot finish this uplink.
-      if (rest.startsWith("Start")) started = true;
-      else if (!started) return undefined;
+      if (rest.startsWith("Start")) {
+        started = true;
+        // The modem took the uplink: nothing more comes before its time on air and RX1 delay are over.
+        if (quiet) return false;
+      } else if (!started) return undefined;
       else if (rest === "Done") return true;
       else if (rest === "FPENDING") pending = true;
       else if (rest === "ACK Received") acked = true;
@@ -256,7 +260,13 @@ export default class WioE5 implements LoRaModem {
         }
       }
       return undefined;
-    }, confirmed ? this.#confirmedMs : this.#sendMs, `AT+${name}`);
+    };
+    const timeoutMs = confirmed ? this.#confirmedMs : this.#sendMs;
+    if (!this.#transact(handler, timeoutMs, `AT+${name}`)) {
+      quiet = false;
+      Timer.delay(quietMs);
+      this.#transact(handler, Math.max(1, timeoutMs - quietMs), `AT+${name}`);
+    }
     if (confirmed && !acked) throw new ModemError("nack", "confirmed uplink not acknowledged");
     this.#joined = true;
     const result: SendResult = { acked: true, pending };

@@ -149,6 +149,10 @@ export interface LinkStats {
 }
 
 // RTC word layout.
+/** LoRaWAN Class A RX1 delay at its shortest (RECEIVE_DELAY1 1 s; a Join-Accept's RxDelay 0 also means 1 s). */
+const RX1_DELAY_MIN_MS = 1000;
+/** Kept off the modem's quiet time after an uplink starts, against clock differences between MCU and modem. */
+const QUIET_MARGIN_MS = 50;
 const MAGIC = 0x4c4e4b31; // "LNK1"
 const W_MAGIC = 0;
 const W_SUM = 1;
@@ -928,7 +932,8 @@ export class LoRaWanLink implements LinkPort {
       if (out.kind === 1) this.#alarmTries++;
     }
     try {
-      const r = this.#modem.send(out.port, this.#buf, out.length, out.confirmed);
+      // The earliest the modem can report more: the frame's time on air and the RX1 delay (≥ 1 s in every region).
+      const r = this.#modem.send(out.port, this.#buf, out.length, out.confirmed, Math.floor(airtime / 1000) + RX1_DELAY_MIN_MS - QUIET_MARGIN_MS);
       const acked = r.acked;
       if (r.downlink) downlink = { port: r.downlink.port, bytes: r.downlink.bytes.slice() };
       // A downlink answers only an uplink the network heard, ACK or not.

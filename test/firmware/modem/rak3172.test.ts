@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import Serial from "embedded:io/serial";
 import Rak3172 from "../../../firmware/src/drivers/rak3172.ts";
 import type { ModemFault, ModemSettings } from "../../../firmware/src/drivers/lora-modem.ts";
 import { boardWith, lines, ScriptedModem, throwsFault } from "./scripted-modem.ts";
@@ -191,6 +192,33 @@ describe("firmware/drivers/rak3172", () => {
     const r = modem.send(7, Uint8Array.of(9), 1, true);
     assert.deepEqual(d.commands, ["AT+CFM=1", "AT+SEND=7:09"]);
     assert.deepEqual(r, { acked: true, pending: false, downlink: { port: 111, bytes: Uint8Array.of(0x48, 0x45, 0x4c, 0x4c, 0x4f, 0x0a), rssi: -46, snr: 10 } });
+  });
+
+  it("waits out the quiet time after OK instead of polling it: the same result, read as soon as without", () => {
+    const run = (quietMs?: number) => {
+      const d = rakDevice();
+      confirmedScript(d, [{ line: "OK" }, { line: "+EVT:SEND_CONFIRMED_OK", afterMs: 1400 }, { line: "+EVT:RX_1:-46:10:UNICAST:111:48454c4c4f0a", afterMs: 5 }]);
+      const { board, modem } = modemOn(d);
+      const read = Serial.prototype.read;
+      let polls = 0;
+      Serial.prototype.read = function (this: Serial, into: Uint8Array) {
+        polls++;
+        return read.call(this, into);
+      } as typeof read;
+      try {
+        const t0 = board.clock.nowMs;
+        const r = modem.send(7, Uint8Array.of(9), 1, true, quietMs);
+        return { r, ms: board.clock.nowMs - t0, polls };
+      } finally {
+        Serial.prototype.read = read;
+      }
+    };
+    const polled = run();
+    const quiet = run(1100);
+    assert.deepEqual(quiet.r, polled.r);
+    assert.ok(quiet.r.downlink);
+    assert.ok(quiet.ms <= polled.ms, `${quiet.ms} ms against ${polled.ms} ms`);
+    assert.ok(quiet.polls < polled.polls / 2, `${quiet.polls} polls against ${polled.polls}`);
   });
 
   it("accepts the spaced event variants", () => {

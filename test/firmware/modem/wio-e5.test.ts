@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import Serial from "embedded:io/serial";
 import WioE5 from "../../../firmware/src/drivers/wio-e5.ts";
 import type { ModemFault, ModemSettings } from "../../../firmware/src/drivers/lora-modem.ts";
 import { boardWith, lines, ScriptedModem, type Step, throwsFault } from "./scripted-modem.ts";
@@ -232,6 +233,43 @@ describe("firmware/drivers/wio-e5", () => {
     assert.deepEqual([...r.downlink.bytes], [0x48, 0x65, 0x6c, 0x6c, 0x6f]);
     assert.equal(r.downlink.rssi, -101);
     assert.equal(r.downlink.snr, -16);
+  });
+
+  it("waits out the quiet time after Start instead of polling it: the same result, read as soon as without", () => {
+    const script = (d: ScriptedModem) =>
+      d.on(/^AT\+C?MSGHEX=/, [
+        { line: "+MSGHEX: Start" },
+        { line: "+INFO: Input timeout", afterMs: 5 },
+        { line: "+MSGHEX: FPENDING", afterMs: 1100 },
+        { line: '+MSGHEX: PORT: 15; RX: "48656C6C6F"' },
+        { line: "+MSGHEX: RXWIN1, RSSI -101, SNR -16.0" },
+        { line: "+MSGHEX: Done", afterMs: 30 },
+      ]);
+    const run = (quietMs?: number) => {
+      const d = wioDevice();
+      script(d);
+      const { board, modem } = modemOn(d);
+      modem.send(2, Uint8Array.of(1), 1, false); // AT+PORT out of the way
+      const read = Serial.prototype.read;
+      let polls = 0;
+      Serial.prototype.read = function (this: Serial, into: Uint8Array) {
+        polls++;
+        return read.call(this, into);
+      } as typeof read;
+      try {
+        const t0 = board.clock.nowMs;
+        const r = modem.send(2, Uint8Array.of(1), 1, false, quietMs);
+        return { r, ms: board.clock.nowMs - t0, polls };
+      } finally {
+        Serial.prototype.read = read;
+      }
+    };
+    const polled = run();
+    const quiet = run(1000);
+    assert.deepEqual(quiet.r, polled.r);
+    assert.ok(quiet.r.downlink && quiet.r.pending);
+    assert.ok(quiet.ms <= polled.ms, `${quiet.ms} ms against ${polled.ms} ms`);
+    assert.ok(quiet.polls < polled.polls / 2, `${quiet.polls} polls against ${polled.polls}`);
   });
 
   it("sends a confirmed uplink: Wait ACK, FPENDING, ACK Received, downlink, RX2 metrics", () => {
