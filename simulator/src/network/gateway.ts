@@ -146,7 +146,7 @@ export class Gateway {
   }
 
   /** Reception metadata for a frame ending at `endMs` with this RSSI/SNR. */
-  metadata(rssi: number, snr: number, frequencyHz: number, endMs: number, epochUnixMs: number): RxMetadata {
+  metadata(rssi: number, snr: number, frequencyHz: number, endMs: number, epochUnixMs: number, receivedAt = new Date(epochUnixMs + endMs).toISOString()): RxMetadata {
     return {
       gateway_ids: { gateway_id: this.id, eui: this.eui },
       timestamp: Math.round(endMs * 1000) % 4294967296,
@@ -154,7 +154,7 @@ export class Gateway {
       channel_rssi: Math.round(rssi),
       snr: Math.round(snr * 4) / 4,
       channel_index: Math.max(0, this.channelIndex(frequencyHz)),
-      received_at: new Date(epochUnixMs + endMs).toISOString(),
+      received_at: receivedAt,
     };
   }
 }

@@ -203,15 +203,18 @@ export class SimNetwork implements RadioMedium {
     if (frame.pending) this.#pending.set(`${devEui}/${frame.id}`, { frame, record });
 
     const copies: GatewayCopy[] = [];
+    // Every gateway stamps the frame's end with the same time.
+    let receivedAt: string | undefined;
     for (const r of record.atTransmit) {
       if (!r.ok) continue;
       const g = this.gateways.find((x) => x.id === r.gatewayId)!;
+      receivedAt ??= new Date(this.server.epochUnixMs + frame.endMs).toISOString();
       copies.push({
         gatewayId: g.id,
         phyPayload: tx.phyPayload,
         rssi: r.rssi,
         snr: r.snr,
-        metadata: g.metadata(r.rssi, r.snr, tx.frequencyHz, frame.endMs, this.server.epochUnixMs),
+        metadata: g.metadata(r.rssi, r.snr, tx.frequencyHz, frame.endMs, this.server.epochUnixMs, receivedAt),
         frequencyHz: tx.frequencyHz,
         dataRate: tx.dataRate,
         spreadingFactor: tx.spreadingFactor,
