@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
-import Serial from "embedded:io/serial";
 import Rak3172 from "../../../firmware/src/drivers/rak3172.ts";
 import type { ModemFault, ModemSettings } from "../../../firmware/src/drivers/lora-modem.ts";
-import { boardWith, lines, ScriptedModem, throwsFault } from "./scripted-modem.ts";
+import { boardWith, countingPolls, lines, ScriptedModem, throwsFault } from "./scripted-modem.ts";
 
 const APPKEY = "2B7E151628AED2A6ABF7158809CF4F3C";
 const SETTINGS: ModemSettings = { region: "EU868", appKey: APPKEY, adr: true, dataRate: 0 };
@@ -199,19 +198,8 @@ describe("firmware/drivers/rak3172", () => {
       const d = rakDevice();
       confirmedScript(d, [{ line: "OK" }, { line: "+EVT:SEND_CONFIRMED_OK", afterMs: 1400 }, { line: "+EVT:RX_1:-46:10:UNICAST:111:48454c4c4f0a", afterMs: 5 }]);
       const { board, modem } = modemOn(d);
-      const read = Serial.prototype.read;
-      let polls = 0;
-      Serial.prototype.read = function (this: Serial, into: Uint8Array) {
-        polls++;
-        return read.call(this, into);
-      } as typeof read;
-      try {
-        const t0 = board.clock.nowMs;
-        const r = modem.send(7, Uint8Array.of(9), 1, true, quietMs);
-        return { r, ms: board.clock.nowMs - t0, polls };
-      } finally {
-        Serial.prototype.read = read;
-      }
+      const { result: r, polls, ms } = countingPolls(board, () => modem.send(7, Uint8Array.of(9), 1, true, quietMs));
+      return { r, ms, polls };
     };
     const polled = run();
     const quiet = run(1100);

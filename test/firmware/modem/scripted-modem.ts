@@ -133,6 +133,23 @@ export function boardWith(device: SerialDevice, baud: number): { board: Board; i
   return { board, io: Serial };
 }
 
+/** Runs `fn`, counting the UART reads (polls) the driver makes meanwhile, and the virtual ms it takes on `board`. */
+export function countingPolls<T>(board: Board, fn: () => T): { result: T; polls: number; ms: number } {
+  const read = Serial.prototype.read;
+  let polls = 0;
+  Serial.prototype.read = function (this: Serial, into: Uint8Array) {
+    polls++;
+    return read.call(this, into);
+  } as typeof read;
+  const t0 = board.clock.nowMs;
+  try {
+    const result = fn();
+    return { result, polls, ms: board.clock.nowMs - t0 };
+  } finally {
+    Serial.prototype.read = read;
+  }
+}
+
 /** Asserts that `fn` throws a ModemError of kind `fault`. */
 export function throwsFault(fn: () => unknown, fault: ModemFault): void {
   assert.throws(fn, (e: unknown) => {

@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
-import Serial from "embedded:io/serial";
 import WioE5 from "../../../firmware/src/drivers/wio-e5.ts";
 import type { ModemFault, ModemSettings } from "../../../firmware/src/drivers/lora-modem.ts";
-import { boardWith, lines, ScriptedModem, type Step, throwsFault } from "./scripted-modem.ts";
+import { boardWith, countingPolls, lines, ScriptedModem, type Step, throwsFault } from "./scripted-modem.ts";
 
 const APPKEY = "2B7E151628AED2A6ABF7158809CF4F3C";
 const SETTINGS: ModemSettings = { region: "EU868", appKey: APPKEY, adr: true, dataRate: 0 };
@@ -250,19 +249,8 @@ describe("firmware/drivers/wio-e5", () => {
       script(d);
       const { board, modem } = modemOn(d);
       modem.send(2, Uint8Array.of(1), 1, false); // AT+PORT out of the way
-      const read = Serial.prototype.read;
-      let polls = 0;
-      Serial.prototype.read = function (this: Serial, into: Uint8Array) {
-        polls++;
-        return read.call(this, into);
-      } as typeof read;
-      try {
-        const t0 = board.clock.nowMs;
-        const r = modem.send(2, Uint8Array.of(1), 1, false, quietMs);
-        return { r, ms: board.clock.nowMs - t0, polls };
-      } finally {
-        Serial.prototype.read = read;
-      }
+      const { result: r, polls, ms } = countingPolls(board, () => modem.send(2, Uint8Array.of(1), 1, false, quietMs));
+      return { r, ms, polls };
     };
     const polled = run();
     const quiet = run(1000);
