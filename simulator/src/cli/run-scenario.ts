@@ -144,7 +144,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     localShard(scenario, params, { index: workers - 1, count: workers }, world),
   ];
   let xsFigures: XsFigures | undefined;
-  let shardTruth: WorldTruthEvent[] = [];
+  let shardTruth: WorldTruthEvent[] | undefined;
 
   const out = options.out ? new RunOutput(options.out) : undefined;
   let facts: NodeFacts[];
@@ -226,7 +226,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   }
 
   // Every answerable event, also those starting before the run: an alarm during one is not a false alarm.
-  const allTruth: GroundTruthEvent[] = sortTruth(shardTruth).filter((g) => ANSWERS[g.kind]);
+  const allTruth: GroundTruthEvent[] = sortTruth(shardTruth ?? []).filter((g) => ANSWERS[g.kind]);
   const truth: GroundTruthEvent[] = allTruth.filter((g) => g.startMs >= 0 && g.startMs < endMs);
   const within = (a: { event: string; atMs: number }, g: GroundTruthEvent) =>
     ANSWERS[g.kind].includes(a.event) && a.atMs >= g.startMs - 15 * 60_000 && a.atMs <= g.endMs + (GRACE_MS[g.kind] ?? HOUR);
