@@ -37,7 +37,7 @@
  * `SensorError("stuck")`.
  */
 import Timer from "timer";
-import { SensorError, onBus } from "./sensor-error.ts";
+import { SensorError, busError, onBus } from "./sensor-error.ts";
 
 /** The parts of an ECMA-419 I2C instance this driver uses. */
 export interface I2CIO {
@@ -356,19 +356,26 @@ export default class Lis3dh {
     }
   }
 
+  // Register transfers catch bus errors as onBus does, without a closure per transfer (a dozen per wake).
   #read8(reg: number): number {
-    return onBus("LIS3DH read", () => {
-      this.#addr[0] = reg;
+    this.#addr[0] = reg;
+    try {
       this.#open().write(this.#addr, false);
       this.#open().read(this.#one);
-      return this.#one[0];
-    });
+    } catch (e) {
+      throw busError("LIS3DH read", e);
+    }
+    return this.#one[0];
   }
 
   #write8(reg: number, value: number): void {
     this.#pair[0] = reg;
     this.#pair[1] = value;
-    onBus("LIS3DH write", () => this.#open().write(this.#pair));
+    try {
+      this.#open().write(this.#pair);
+    } catch (e) {
+      throw busError("LIS3DH write", e);
+    }
   }
 }
 
