@@ -264,7 +264,6 @@ export class SimNetwork implements RadioMedium {
     a.splice(lo, 0, frame);
   }
 
-  /** Frames whose time on air overlaps [fromMs, toMs). */
   /** Index in the by-start list of the first frame that can overlap [fromMs, …): none starting earlier can. */
   #firstOverlapping(fromMs: number): number {
     const a = this.#byStart;
