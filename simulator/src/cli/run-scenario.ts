@@ -132,7 +132,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const region = options.region ?? scenario.region;
   const epoch = new VirtualClock().epochUnixMs;
   const params: RunParams = { seed, days, region, ...(options.engine === "xs" ? { engine: "xs" as const } : {}), ...(options.exactCollisions ? { exactCollisions: true } : {}), ...(options.nodes === undefined ? {} : { nodes: options.nodes }), bootSpreadMs: options.bootSpreadMs ?? DEFAULT_BOOT_SPREAD_MS, ...(options.out ? { render: true } : {}) };
-  // The coordinator's copy of the world: ground truth, positions and gateways (each shard builds its own).
+  // The coordinator's copy of the world: positions and gateways (each shard builds its own, and scores its nodes' ground truth).
   const world = buildWorld(scenario, params);
   const { city, gateways } = world;
   const workers = Math.max(1, Math.min(options.workers ?? 1, city.nodes.length));
