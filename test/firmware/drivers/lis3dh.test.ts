@@ -225,6 +225,42 @@ describe("drivers/lis3dh", () => {
       assert.ok(next(sensor).tiltDeg >= 176);
     });
 
+    it("configured: a chip set up at an earlier wake is only re-armed, with no register write and no wait; after a reset it is set up again", () => {
+      const jolt = (t: number) => (t > 5000 && t < 5200 ? { x: 600, y: 0, z: 1000 } : tilted(0));
+      const { board, device } = rig(jolt);
+      open({ rateHz: 10 }); // the first wake sets it up
+      Timer.delay(6000); // and the node sleeps through a jolt, which latches
+      assert.equal(device.int1, 1);
+      /** Register writes (address and data) while `fn` runs, and the virtual ms it takes. */
+      const writes = (fn: () => void) => {
+        const write = I2C.prototype.write;
+        let n = 0;
+        I2C.prototype.write = function (this: I2C, value: ArrayBuffer | ArrayBufferView, stop?: boolean) {
+          if (value.byteLength > 1) n++;
+          return write.call(this, value, stop);
+        } as typeof write;
+        const t0 = board.clock.nowMs;
+        try {
+          fn();
+        } finally {
+          I2C.prototype.write = write;
+        }
+        return { n, ms: board.clock.nowMs - t0 };
+      };
+      let warm: LIS3DH | undefined;
+      const kept = writes(() => (warm = open({ rateHz: 10, configured: true })));
+      assert.deepEqual(kept, { n: 0, ms: 0 }, "only reads, at once");
+      assert.equal(device.int1, 0, "the latch is cleared at open, as a full set-up clears it");
+      assert.equal(warm!.events().motion, false);
+      assert.ok(next(warm!).tiltDeg <= 3);
+      // A brown-out of the chip alone resets its registers: the driver notices and sets it up again.
+      device.inject("slow-start", { ms: 1 });
+      Timer.delay(10);
+      const again = writes(() => open({ rateHz: 10, configured: true }));
+      assert.ok(again.n >= 8 && again.ms >= 102, `${again.n} writes in ${again.ms} ms`);
+      assert.equal(peek(0x20)[0], 0x27);
+    });
+
     it("unlatched events follow the current state", () => {
       rig((t) => tilted(t > 3000 ? 80 : 0));
       const sensor = open({ rateHz: 10, tiltThresholdDeg: 45, tiltDurationMs: 0, motionThresholdMg: 0, latch: false });

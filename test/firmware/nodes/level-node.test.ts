@@ -73,7 +73,7 @@ class Rig {
     };
     if (lis) {
       // 1 Hz keeps a month of replayed accelerometer samples quick; the motion and tip generators work the same at 50 Hz.
-      hw.accel = () => new LIS3DH({ sensor: { io: I2C, data: 21, clock: 22, hz: 100000 }, rateHz: 1, motionThresholdMg: 250, tiltThresholdDeg: 45 });
+      hw.accel = (configured) => new LIS3DH({ sensor: { io: I2C, data: 21, clock: 22, hz: 100000 }, rateHz: 1, motionThresholdMg: 250, tiltThresholdDeg: 45, configured });
       hw.accelInt1 = { pin: INT1_PIN, level: 1 };
     }
     const rt = platformRuntime(this.link, () => 3600);

@@ -110,7 +110,8 @@ export interface LevelHardware {
   distance: DistanceSensor | (() => DistanceSensor);
   /** Which chip `distance` is, for the fault counters (default "a02yyuw"). */
   distanceSensor?: "a02yyuw" | "vl53l1x";
-  accel?: AccelSensor | (() => AccelSensor);
+  /** Called with whether the chip was configured at an earlier wake since power-on (and has not failed since). */
+  accel?: AccelSensor | ((configured: boolean) => AccelSensor);
   /** The GPIO wired to LIS3DH INT1 and its active level: motion wakes the node through ext0. */
   accelInt1?: { pin: number; level: 0 | 1 };
   /** Temperature near the sensor, deci-°C, or undefined. */
@@ -233,6 +234,7 @@ const F_EMPTIED = 64; // emptied since the last routine reading
 const F_ARMED = 128; // the last sleep had the motion wake armed
 const F_CAND_FALL = 256; // the candidate is a bin fall without motion
 const F_MOTION_PREV = 512; // motion since the previous wake with a reading (a model input)
+const F_ACCEL_SET = 1024; // the accelerometer was configured at an earlier wake and has not failed since
 /** Motion seen: both motion flags at once. */
 const F_MOVED = F_MOTION | F_MOTION_PREV;
 
@@ -507,7 +509,7 @@ export class LevelNode {
     if (!hw.accel) return;
     let tippedEvent = false;
     try {
-      const accel = typeof hw.accel === "function" ? hw.accel() : hw.accel;
+      const accel = typeof hw.accel === "function" ? hw.accel((w[W_FLAGS] & F_ACCEL_SET) !== 0) : hw.accel;
       let s = accel.sample();
       for (let i = 0; !s && i < 60; i++) {
         Timer.delay(25);
@@ -521,7 +523,10 @@ export class LevelNode {
       if (!s) throw new SensorError("timeout", "LIS3DH: no sample");
       this.#tilt = s.tiltDeg;
       w[W_ACCEL_FAIL] = 0;
+      w[W_FLAGS] |= F_ACCEL_SET;
     } catch (e) {
+      // Its state is unknown after a failure: the next wake configures it from scratch.
+      w[W_FLAGS] &= ~F_ACCEL_SET;
       this.#faults.record("lis3dh", faultOf(e));
       w[W_ACCEL_FAIL]++;
       this.#sensorFailed = true;

@@ -26,7 +26,7 @@ export default function main(): void {
       ? () => new Vl53l1x({ sensor: bus, distanceMode: "long", timingBudgetMs: 50 })
       : () => new A02yyuw({ sensor: { io: Serial, receive: u.receive, transmit: u.transmit, port: u.port, baud: 9600 } }),
     distanceSensor: tof ? "vl53l1x" : "a02yyuw",
-    accel: () => new Lis3dh({ sensor: { ...bus, hz: 100000 }, rateHz: 10, tiltThresholdDeg: 45 }),
+    accel: (configured) => new Lis3dh({ sensor: { ...bus, hz: 100000 }, rateHz: 10, tiltThresholdDeg: 45, configured }),
     accelInt1: { pin: board.accelInt1.pin, level: board.accelInt1.activeLevel },
     powerDown: () => {
       rail.write(0);
