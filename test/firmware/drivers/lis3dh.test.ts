@@ -20,7 +20,7 @@ function rig(acceleration: (t: number) => Lis3dhAcceleration, seed = 1) {
   return { board, device };
 }
 
-function open(config: Lis3dhConfig & { bootTimeoutMs?: number } = {}): LIS3DH {
+function open(config: Lis3dhConfig & { bootTimeoutMs?: number; configured?: boolean } = {}): LIS3DH {
   return new LIS3DH({ sensor: SENSOR, ...config });
 }
 
