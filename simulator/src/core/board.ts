@@ -5,6 +5,7 @@
  * act on whichever board is current, so many nodes can share one process.
  */
 import { VirtualClock } from "./clock.ts";
+import { roomAtEnd } from "./typed-queue.ts";
 
 /** A device on an I2C bus, as seen from the wire. Throw `BusError` to NACK. */
 export interface I2CDevice {
@@ -70,8 +71,8 @@ export class BusError extends Error {
 
 /**
  * Bytes in flight from a device to the host: arrival times and values in
- * [head, head + length) of two typed arrays that are compacted or grown in
- * place, so a UART that streams all day allocates nothing once warm.
+ * [head, head + length) of two typed arrays (typed-queue.ts), so a UART that
+ * streams all day allocates nothing once warm.
  */
 export class RxQueue {
   times = new Float64Array(64);
@@ -104,20 +105,9 @@ export class RxQueue {
     this.drop(this.length);
   }
 
-  /** Makes room at the end: slides the queue to the front, or doubles the arrays when it is more than half full. */
   #room(): void {
     const n = this.#tail - this.head;
-    if (n * 2 > this.times.length) {
-      const times = new Float64Array(this.times.length * 2);
-      const bytes = new Uint8Array(this.bytes.length * 2);
-      times.set(this.times.subarray(this.head, this.#tail));
-      bytes.set(this.bytes.subarray(this.head, this.#tail));
-      this.times = times;
-      this.bytes = bytes;
-    } else {
-      this.times.copyWithin(0, this.head, this.#tail);
-      this.bytes.copyWithin(0, this.head, this.#tail);
-    }
+    [this.times, this.bytes] = roomAtEnd([this.times, this.bytes], this.head, this.#tail);
     this.head = 0;
     this.#tail = n;
   }

@@ -19,6 +19,7 @@
 import type { PulseSource } from "../core/board.ts";
 import type { VirtualClock } from "../core/clock.ts";
 import type { Rng } from "../core/rng.ts";
+import { roomAtEnd } from "../core/typed-queue.ts";
 
 /** Faults this emulator can inject. */
 export type PulseMeterFault = "bounce" | "glitch" | "no-pulse" | "disconnect";
@@ -120,7 +121,7 @@ export class PulseMeter implements PulseSource {
   #realIndex = 0;
   #nextGlitchMs = Infinity;
   // Events generated but not yet reached by the clock, in time order: [#head, #tail) of three
-  // typed arrays reused in place (a hall meter emits hundreds of thousands of pulses a day).
+  // typed arrays (typed-queue.ts; a hall meter emits hundreds of thousands of pulses a day).
   #times = new Float64Array(256);
   #widths = new Float64Array(256);
   #isReal = new Uint8Array(256);
@@ -223,17 +224,7 @@ export class PulseMeter implements PulseSource {
   #queue(tMs: number, widthUs: number, real: boolean): void {
     if (this.#tail === this.#times.length) {
       const n = this.#tail - this.#head;
-      const grow = n * 2 > this.#times.length;
-      const size = grow ? this.#times.length * 2 : this.#times.length;
-      const times = grow ? new Float64Array(size) : this.#times;
-      const widths = grow ? new Float64Array(size) : this.#widths;
-      const isReal = grow ? new Uint8Array(size) : this.#isReal;
-      times.set(this.#times.subarray(this.#head, this.#tail));
-      widths.set(this.#widths.subarray(this.#head, this.#tail));
-      isReal.set(this.#isReal.subarray(this.#head, this.#tail));
-      this.#times = times;
-      this.#widths = widths;
-      this.#isReal = isReal;
+      [this.#times, this.#widths, this.#isReal] = roomAtEnd([this.#times, this.#widths, this.#isReal], this.#head, this.#tail);
       this.#head = 0;
       this.#tail = n;
     }
