@@ -17,27 +17,16 @@ interface KeyState {
   k2?: Uint8Array;
 }
 
-const byBytes = new Map<string, KeyState>();
-/** The state last used with each key array, with the bytes it was made from (a session's keys are the same arrays frame after frame). */
+/**
+ * Each key array's state, with the bytes it was made from: a session's keys are the same arrays frame
+ * after frame (device and server each keep theirs), and an array changed in place gets a new state.
+ */
 const byArray = new WeakMap<Uint8Array, { bytes: Uint8Array; state: KeyState }>();
-
-/** The key's bytes as a string, to look states up by. */
-function keyId(key: Uint8Array): string {
-  let id = "";
-  for (let i = 0; i < key.length; i++) id += String.fromCharCode(key[i]);
-  return id;
-}
 
 function keyState(key: Uint8Array): KeyState {
   const hit = byArray.get(key);
   if (hit && sameBytes(hit.bytes, key)) return hit.state;
-  const id = keyId(key);
-  let state = byBytes.get(id);
-  if (!state) {
-    state = { aes: new Aes128(key) };
-    if (byBytes.size > 16384) byBytes.clear();
-    byBytes.set(id, state);
-  }
+  const state: KeyState = { aes: new Aes128(key) };
   byArray.set(key, { bytes: new Uint8Array(key), state });
   return state;
 }
