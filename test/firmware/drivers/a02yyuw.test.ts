@@ -9,6 +9,7 @@ import { Rng } from "../../../simulator/src/core/rng.ts";
 import { A02yyuw as Emulator, type A02yyuwFault, type A02yyuwTarget } from "../../../simulator/src/devices/a02yyuw.ts";
 import A02yyuw, { type A02yyuwConfig, type A02yyuwSample } from "../../../firmware/src/drivers/a02yyuw.ts";
 import { SensorError } from "../../../firmware/src/drivers/sensor-error.ts";
+import { spying } from "./driver-helpers.ts";
 
 const PORT = 2;
 const RX = 16;
@@ -125,31 +126,27 @@ describe("drivers/a02yyuw with the A02YYUW emulator", () => {
         // Arrival time of every byte the driver reads, and the number of polls.
         const arrivals: number[] = [];
         let polls = 0;
-        const read = Serial.prototype.read;
         const sensor = open({ realTime });
         sensor.sample(); // power-up and mode latch
         Timer.delay(5000);
-        try {
-          Serial.prototype.read = function (this: Serial, into: Uint8Array) {
+        const start = board.clock.nowMs;
+        const s = spying(
+          Serial.prototype,
+          "read",
+          () => {
             polls++;
             const now = board.clock.nowMs;
             for (let i = rx.head; i < rx.head + rx.length && rx.times[i] <= now && arrivals.length < 1e6; i++) arrivals.push(rx.times[i]);
-            return read.call(this, into);
-          } as typeof read;
-          arrivals.length = 0;
-          polls = 0;
-          const start = board.clock.nowMs;
-          const s = sensor.sample();
-          const end = board.clock.nowMs;
-          assert.ok(within(s.distanceMm, 900 + 40 * seed));
-          const last = Math.max(...arrivals.filter((t) => t > start));
-          assert.ok(end - last <= 20, `${realTime ? "real-time" : "processed"} seed ${seed}: ended ${end - last} ms after the last byte`);
-          // Five frames at 100 ms took 25 polls at 20 ms; now one poll a frame.
-          if (realTime) assert.ok(polls <= 6, `${polls} polls`);
-          else processedPolls += polls;
-        } finally {
-          Serial.prototype.read = read;
-        }
+          },
+          () => sensor.sample(),
+        );
+        const end = board.clock.nowMs;
+        assert.ok(within(s.distanceMm, 900 + 40 * seed));
+        const last = Math.max(...arrivals.filter((t) => t > start));
+        assert.ok(end - last <= 20, `${realTime ? "real-time" : "processed"} seed ${seed}: ended ${end - last} ms after the last byte`);
+        // Five frames at 100 ms took 25 polls at 20 ms; now one poll a frame.
+        if (realTime) assert.ok(polls <= 6, `${polls} polls`);
+        else processedPolls += polls;
       }
     }
     // Processed output (a frame every 100–300 ms) took about 50 polls a sample at 20 ms.

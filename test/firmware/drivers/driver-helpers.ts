@@ -23,3 +23,21 @@ export function faultOf(f: () => unknown): string {
   }
   return "none";
 }
+
+/**
+ * Runs `fn` while every call of the method `name` of `proto` (an IO class's prototype) first hands its
+ * arguments to `spy`; the method is restored afterwards, whatever happens. Returns what `fn` returns.
+ */
+export function spying<T>(proto: object, name: string, spy: (...args: unknown[]) => void, fn: () => T): T {
+  const target = proto as { [key: string]: (...args: unknown[]) => unknown };
+  const original = target[name];
+  target[name] = function (this: unknown, ...args: unknown[]) {
+    spy(...args);
+    return original.apply(this, args);
+  };
+  try {
+    return fn();
+  } finally {
+    target[name] = original;
+  }
+}

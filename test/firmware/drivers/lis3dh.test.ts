@@ -7,6 +7,7 @@ import { Rng } from "../../../simulator/src/core/rng.ts";
 import { Lis3dh as Emulator, type Lis3dhAcceleration, type Lis3dhFault } from "../../../simulator/src/devices/lis3dh.ts";
 import LIS3DH, { tiltDegrees, type Lis3dhConfig, type Lis3dhMode, type Lis3dhSample } from "../../../firmware/src/drivers/lis3dh.ts";
 import { SensorError } from "../../../firmware/src/drivers/sensor-error.ts";
+import { spying } from "./driver-helpers.ts";
 
 const ADDRESS = 0x18;
 const SENSOR = { io: I2C, data: 21, clock: 22, hz: 400000, address: ADDRESS };
@@ -233,18 +234,11 @@ describe("drivers/lis3dh", () => {
       assert.equal(device.int1, 1);
       /** Register writes (address and data) while `fn` runs, and the virtual ms it takes. */
       const writes = (fn: () => void) => {
-        const write = I2C.prototype.write;
         let n = 0;
-        I2C.prototype.write = function (this: I2C, value: ArrayBuffer | ArrayBufferView, stop?: boolean) {
-          if (value.byteLength > 1) n++;
-          return write.call(this, value, stop);
-        } as typeof write;
         const t0 = board.clock.nowMs;
-        try {
-          fn();
-        } finally {
-          I2C.prototype.write = write;
-        }
+        spying(I2C.prototype, "write", (value) => {
+          if ((value as ArrayBufferView).byteLength > 1) n++;
+        }, fn);
         return { n, ms: board.clock.nowMs - t0 };
       };
       let warm: LIS3DH | undefined;

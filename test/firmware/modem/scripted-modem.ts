@@ -9,6 +9,7 @@ import type { SerialDevice, SerialLink } from "../../../simulator/src/core/board
 import { ModemError, type ModemFault } from "../../../firmware/src/drivers/lora-modem.ts";
 import { Board, setCurrentBoard } from "../../../simulator/src/core/board.ts";
 import Serial from "../../../simulator/src/platform/io-serial.ts";
+import { spying } from "../drivers/driver-helpers.ts";
 
 /** One piece of a reply: a line (CR LF added) or raw bytes, `afterMs` after the previous piece was queued. */
 export type Step = { line: string; afterMs?: number } | { raw: string | number[]; afterMs?: number };
@@ -135,19 +136,10 @@ export function boardWith(device: SerialDevice, baud: number): { board: Board; i
 
 /** Runs `fn`, counting the UART reads (polls) the driver makes meanwhile, and the virtual ms it takes on `board`. */
 export function countingPolls<T>(board: Board, fn: () => T): { result: T; polls: number; ms: number } {
-  const read = Serial.prototype.read;
   let polls = 0;
-  Serial.prototype.read = function (this: Serial, into: Uint8Array) {
-    polls++;
-    return read.call(this, into);
-  } as typeof read;
   const t0 = board.clock.nowMs;
-  try {
-    const result = fn();
-    return { result, polls, ms: board.clock.nowMs - t0 };
-  } finally {
-    Serial.prototype.read = read;
-  }
+  const result = spying(Serial.prototype, "read", () => polls++, fn);
+  return { result, polls, ms: board.clock.nowMs - t0 };
 }
 
 /** Asserts that `fn` throws a ModemError of kind `fault`. */
