@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { SimNode } from "../../simulator/src/fleet/sim-node.ts";
 import { Fleet } from "../../simulator/src/fleet/run-fleet.ts";
+import { dailyFlow, type WaterUse } from "../firmware/nodes/household.ts";
 import { D, H, MIN, configAcks, matchAlarms, matchReadings, queueDownlink, quietNetwork, report, stamp, storedConfig, type Arrival } from "./harness.ts";
 
 const DAYS = 3;
@@ -22,18 +23,17 @@ const EV = {
   setInterval: 2 * D + 12 * H,
 };
 
+const USES: WaterUse[] = [
+  [7 * 60, 8, 9],
+  [7 * 60 + 30, 1, 9],
+  [12 * 60, 2, 6],
+  [19 * 60, 10, 8],
+  [21 * 60, 4, 6],
+];
+
 /** A household's day (L/min): showers, a flush, taps, the dishwasher; plus the burst. */
 function flow(t: number): number {
-  const m = (t % D) / MIN;
-  let f = 0;
-  const use = (fromMin: number, durMin: number, lMin: number) => {
-    if (m >= fromMin && m < fromMin + durMin) f += lMin;
-  };
-  use(7 * 60, 8, 9);
-  use(7 * 60 + 30, 1, 9);
-  use(12 * 60, 2, 6);
-  use(19 * 60, 10, 8);
-  use(21 * 60, 4, 6);
+  let f = dailyFlow(USES, t);
   if (t >= EV.burst.from && t < EV.burst.to) f += EV.burst.lMin;
   return f;
 }

@@ -17,6 +17,7 @@ import PulseFlow, { type PulseCountConstructor } from "../../../firmware/src/dri
 import { bootWater } from "../../../firmware/src/nodes/water/boot.ts";
 import { ULP_WAKE_MINUTES } from "../../../firmware/src/nodes/water/water-node.ts";
 import { platformRuntime } from "../../../firmware/src/nodes/runtime.ts";
+import { dailyFlow, type WaterUse } from "./household.ts";
 
 const S = 1000;
 const MIN = 60 * S;
@@ -94,18 +95,17 @@ describe("native:ulp-pulse stand-in: the minute ring and the ULP wake", () => {
   });
 });
 
+const USES: WaterUse[] = [
+  [7 * 60, 9, 9],
+  [7 * 60 + 40, 1, 9],
+  [12 * 60 + 5, 3, 6],
+  [19 * 60 + 10, 10, 8],
+  [21 * 60 + 30, 4, 6],
+];
+
 /** A household with a night-time leak from day 2 and a burst on day 4 (L/min), valve-less, on an FS400A (288 P/L, up to 75 L/min). */
 function flow(t: number): number {
-  const m = (t % D) / MIN;
-  let f = 0;
-  const use = (from: number, dur: number, lMin: number) => {
-    if (m >= from && m < from + dur) f += lMin;
-  };
-  use(7 * 60, 9, 9);
-  use(7 * 60 + 40, 1, 9);
-  use(12 * 60 + 5, 3, 6);
-  use(19 * 60 + 10, 10, 8);
-  use(21 * 60 + 30, 4, 6);
+  let f = dailyFlow(USES, t);
   if (t >= 2 * D + 14 * H && t < 5 * D + 12 * H) f += 0.05; // a dripping tap
   if (t >= 4 * D + 13 * H + 20 * S && t < 4 * D + 13 * H + 20 * MIN) f += 40; // a burst pipe
   return f;
