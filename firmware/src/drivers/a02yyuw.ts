@@ -226,12 +226,7 @@ export default class A02yyuw {
       // Frames still to come before any condition above can hold; they come at least FRAME_GAP_MS apart,
       // the first of them FRAME_GAP_MS − POLL_MS from now if one ended since a poll POLL_MS ago. Frames
       // before the deciding one wait in the UART's FIFO (16 bytes for four): reading them later changes nothing.
-      let k = limit - n;
-      const toAgree = frames - n > agree - echoes ? frames - n : agree - echoes;
-      if (toAgree < k) k = toAgree;
-      if (echoes === 0 && frames - n < k) k = frames - n;
-      const toMisses = limit - agree + 1 - (n - echoes);
-      if (toMisses < k) k = toMisses;
+      const k = framesToDecide(n, echoes, frames, agree, limit);
       let wait = (k > 1 ? (k - 1) * FRAME_GAP_MS : 0) + (this.#ends !== ends && waited <= POLL_MS ? FRAME_GAP_MS - POLL_MS : 0);
       if (wait < POLL_MS) wait = POLL_MS;
       waited = wait < left ? wait : left;
@@ -339,6 +334,20 @@ export default class A02yyuw {
     if (n < this.#frames && this.#checksumErrors > 0) throw new SensorError("checksum", `A02YYUW: only ${n} valid frames, ${this.#checksumErrors} bad checksums`);
     throw new SensorError("range", `A02YYUW: echoes disagree (${inRange} in range of ${n})`);
   }
+}
+
+/**
+ * The fewest further frames after which `sample`'s stop condition can hold, with `n` frames read and
+ * `echoes` of them in range: the limit; `frames` with `agree` echoes; `frames` with no echo at all; or
+ * more misses than `agree` echoes leave room for.
+ */
+function framesToDecide(n: number, echoes: number, frames: number, agree: number, limit: number): number {
+  let k = limit - n;
+  const toAgree = frames - n > agree - echoes ? frames - n : agree - echoes;
+  if (toAgree < k) k = toAgree;
+  if (echoes === 0 && frames - n < k) k = frames - n;
+  const toMisses = limit - agree + 1 - (n - echoes);
+  return toMisses < k ? toMisses : k;
 }
 
 function checkInteger(name: string, v: number, min: number, max: number): void {
