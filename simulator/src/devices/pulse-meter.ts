@@ -63,7 +63,8 @@ export interface PulseMeterOptions {
   /**
    * Until when `flowLMin` keeps its value at `tMs` (ms, > tMs; Infinity: for
    * ever). Steady stretches are then integrated in one step instead of one
-   * per grid point (the volume is linear there either way). Default: unknown.
+   * per grid point (the volume is linear there either way). The answer is
+   * taken to hold for every time up to it, until `flowChanged()`. Default: unknown.
    */
   steadyUntil?: (tMs: number) => number;
 }
@@ -136,6 +137,10 @@ export class PulseMeter implements PulseSource {
   #consumedMs: number;
   #litresStepStart = 0;
   #stepStartMs: number;
+  // The last answer of `steadyUntil` and the time it was asked for: the flow holds from one to the other,
+  // so it is the answer for every time between (a water node's meter is integrated up to every ULP minute).
+  #steadyFromMs = Number.POSITIVE_INFINITY;
+  #steadyToMs = Number.NEGATIVE_INFINITY;
 
   constructor(options: PulseMeterOptions) {
     this.#clock = options.clock;
@@ -175,6 +180,17 @@ export class PulseMeter implements PulseSource {
   clear(fault: PulseMeterFault): void {
     this.#faults.delete(fault);
     if (fault === "glitch") this.#nextGlitchMs = Infinity;
+  }
+
+  /**
+   * The flow function changed from now on (a valve moved): the integration,
+   * which has reached at most a grid step past now, goes on from the new
+   * function's flow there, and forgets what `steadyUntil` said.
+   */
+  flowChanged(): void {
+    this.#flowAtGen = Math.max(0, this.#flow(this.#genMs));
+    this.#steadyFromMs = Number.POSITIVE_INFINITY;
+    this.#steadyToMs = Number.NEGATIVE_INFINITY;
   }
 
   /** Total pulses at least `minWidthUs` wide emitted up to `nowMs` (monotonic). */
@@ -242,7 +258,12 @@ export class PulseMeter implements PulseSource {
     const step = this.#stepMs;
     const next = (Math.floor(this.#genMs / step) + 1) * step;
     if (!this.#steadyUntil) return next;
-    const until = this.#steadyUntil(this.#genMs);
+    const t = this.#genMs;
+    if (!(t >= this.#steadyFromMs && t < this.#steadyToMs)) {
+      this.#steadyFromMs = t;
+      this.#steadyToMs = this.#steadyUntil(t);
+    }
+    const until = this.#steadyToMs;
     const lastSteady = until === Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : (Math.ceil(until / step) - 1) * step;
     return Math.max(next, Math.min(lastSteady, Math.ceil(nowMs / step) * step));
   }

@@ -553,7 +553,9 @@ export class SimNode {
     const pins = this.board.pins;
     const v = this.table.valve;
     const moved = (closed: boolean) => {
-      if (pins.get(v.power) && this.valveClosedAt(this.clock.nowMs) !== closed) this.valveLog.push({ atMs: this.clock.nowMs, closed });
+      if (!pins.get(v.power) || this.valveClosedAt(this.clock.nowMs) === closed) return;
+      this.valveLog.push({ atMs: this.clock.nowMs, closed });
+      this.devices.meter?.flowChanged();
     };
     this.#onPinWrite(v.close, (level) => level && moved(true));
     this.#onPinWrite(v.open, (level) => level && moved(false));
