@@ -137,6 +137,10 @@ export class Board {
   powerCuts = 0;
   /** State kept in RTC memory across deep sleep (lost on power cut). */
   retained: ArrayBuffer | undefined;
+  /** The copy of `retained` handed to the boot in progress by its first `retained()` call (native-sleep.ts). */
+  retainedCopy: ArrayBuffer | undefined;
+  /** `retained()` was called in this boot (reset by `NodeHost` at each boot): later calls get fresh copies. */
+  retainedRead = false;
   /** The ULP program running since this power-on (`native:ulp-pulse`), if the firmware started one. */
   ulp: UlpProgram | undefined;
   /** The boot in progress was woken by the ULP (what `wakeCause()` reports). */

@@ -81,6 +81,7 @@ export class NodeHost {
     board.clock.advanceTo(this.#nextWakeMs);
     const start = board.clock.nowMs;
     board.sleepUntilMs = undefined;
+    board.retainedRead = false;
     setCurrentBoard(board);
     try {
       this.#main();

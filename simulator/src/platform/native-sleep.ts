@@ -119,10 +119,22 @@ export function retain(bytes: ArrayBuffer | ArrayBufferView): void {
   else board.retained = bufferCopy(view);
 }
 
-/** A copy of the retained bytes, or undefined after a power cut or a reset other than a deep-sleep wake. */
+/**
+ * A copy of the retained bytes, or undefined after a power cut or a reset
+ * other than a deep-sleep wake. A boot's first call refills the board's copy
+ * from its last boot instead of allocating one: deep sleep ended that boot and
+ * everything it held, as on the chip, so nothing can see the old contents.
+ */
 export function retained(): ArrayBuffer | undefined {
-  const r = currentBoard().retained;
-  return r ? bufferCopyOf(r) : undefined;
+  const board = currentBoard();
+  const r = board.retained;
+  if (!r) return undefined;
+  if (board.retainedRead) return bufferCopyOf(r);
+  board.retainedRead = true;
+  let copy = board.retainedCopy;
+  if (!copy || copy.byteLength !== r.byteLength) copy = board.retainedCopy = new ArrayBuffer(r.byteLength);
+  new Uint8Array(copy).set(new Uint8Array(r));
+  return copy;
 }
 
 export function clearRetained(): void {
