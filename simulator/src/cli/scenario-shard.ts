@@ -174,6 +174,8 @@ function buildNetwork(scenario: Scenario, params: RunParams, gateways: readonly 
     epochs: !params.exactCollisions,
     channel: { referenceLossDb: 100, referenceDistanceM: 40, pathLossExponent: 3.0, shadowingSdDb: 4, fadingSdDb: 2 },
     gateways: gateways.map((g) => ({ id: g.id, position: { x: g.x, y: g.y, z: 25 }, region, antennaGainDbi: 3 })),
+    // The run reads the server's application events and delivery reports, not its log.
+    server: { logLimit: 0 },
   });
   for (const o of scenario.outages ?? []) network.addOutage({ fromMs: o.startH * HOUR, toMs: (o.startH + o.durationH) * HOUR });
   return network;

@@ -73,7 +73,7 @@ export interface NetworkServerOptions {
   devNonceRule?: "counter" | "unique";
   /** The payload formatter (default: our codec's decodeUplink). */
   decoder?: (input: UplinkInput) => DecodeResult;
-  /** Entries kept in `log` (oldest dropped; default 10 000). */
+  /** Entries kept in `log` (oldest dropped; default 10 000; 0: no log, which a fleet run does not read). */
   logLimit?: number;
 }
 
@@ -300,6 +300,7 @@ export class NetworkServer {
   }
 
   #note(atMs: number, kind: ServerLogEntry["kind"], devEui?: string, detail?: string): void {
+    if (this.#o.logLimit <= 0) return;
     this.log.push({ atMs, kind, ...(devEui ? { devEui } : {}), ...(detail ? { detail } : {}) });
     if (this.log.length > this.#o.logLimit) this.log.splice(0, this.log.length - this.#o.logLimit);
   }
@@ -407,7 +408,7 @@ export class NetworkServer {
       if (s.fCntUp >= 0 && fCnt === s.fCntUp) {
         // Same counter as the last accepted frame: a retransmission if it is the very same frame, else a replay.
         if (toHex(c.phyPayload) !== d.lastPhyHex || !openDataFrame(c.phyPayload, s.keys, fCnt)) return this.#reject(endMs, "fcnt-replay", d.reg.devEui);
-        this.#note(endMs, "retransmission", d.reg.devEui, `FCnt ${fCnt}`);
+        if (this.#o.logLimit > 0) this.#note(endMs, "retransmission", d.reg.devEui, `FCnt ${fCnt}`);
         const downlink = h.mType === "confirmed-up" ? this.#reply(d, s, copies, endMs, true, false, book) : undefined;
         return { status: "retransmission", devEui: d.reg.devEui, fCnt, downlink };
       }
@@ -435,7 +436,7 @@ export class NetworkServer {
       if (f.adr && this.#o.adr) this.#adr(d, s, copies, endMs);
       const confirmed = f.mType === "confirmed-up";
       const downlink = this.#reply(d, s, copies, endMs, confirmed, f.adrAckReq, book);
-      this.#note(endMs, "uplink", d.reg.devEui, `FCnt ${fCnt} port ${f.fPort ?? "-"}`);
+      if (this.#o.logLimit > 0) this.#note(endMs, "uplink", d.reg.devEui, `FCnt ${fCnt} port ${f.fPort ?? "-"}`);
       if (f.fPort !== undefined && f.fPort > 0) this.#emit(d, s, f.fPort, fCnt, f.payload, confirmed, copies, endMs);
       return { status: "accepted", devEui: d.reg.devEui, fCnt, downlink };
     }
@@ -534,7 +535,7 @@ export class NetworkServer {
     s.fCntDown = (s.fCntDown + 1) >>> 0;
     d.mac = d.mac.slice(fOpts.length);
     if (sentItem) d.queue.shift();
-    this.#note(plan.startMs, "downlink", d.reg.devEui, `RX${plan.window} via ${plan.gatewayId}${ack ? " ACK" : ""}${sentItem ? ` port ${item!.fPort}` : ""}`);
+    if (this.#o.logLimit > 0) this.#note(plan.startMs, "downlink", d.reg.devEui, `RX${plan.window} via ${plan.gatewayId}${ack ? " ACK" : ""}${sentItem ? ` port ${item!.fPort}` : ""}`);
     return plan;
   }
 
