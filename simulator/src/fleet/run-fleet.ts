@@ -58,7 +58,7 @@ export class Fleet {
   readonly events: FleetEvent[] = [];
   readonly delivery: DeliveryTotals = { delivered: 0, lost: 0, changed: 0, byReason: {} };
   readonly #byDevEui = new Map<string, SimNode>();
-  readonly #queue = new TimeQueue<SimNode>();
+  #queue = new TimeQueue<SimNode>();
   readonly #pruneEveryMs: number;
   #nextPruneMs: number;
   #nowMs = 0;
@@ -95,8 +95,24 @@ export class Fleet {
     return this.events.filter((e) => e.nodeId === id);
   }
 
-  /** Runs every node until virtual time `untilMs`: the earliest next event first, ties in the order nodes were added. */
+  /**
+   * Runs every node until virtual time `untilMs`: the earliest next event
+   * first, ties in the order nodes were added. On a network in epochs (with
+   * no pruning of its own) no node sees another's frames or bookings before
+   * the epoch is committed, so the nodes run one after another instead: the
+   * same outcome, with each node's state kept in the CPU's caches through its
+   * stretch rather than evicted by every other node's next event (a fleet of
+   * 1,000 nodes takes one step of each in turn).
+   */
   runUntil(untilMs: number): void {
+    if (this.network.epochs && !this.#pruneEveryMs) {
+      for (const n of this.nodes) n.runUntil(untilMs);
+      const queue = new TimeQueue<SimNode>();
+      for (const n of this.nodes) queue.push(n, n.nextEventMs);
+      this.#queue = queue;
+      this.#nowMs = Math.max(this.#nowMs, untilMs);
+      return;
+    }
     const queue = this.#queue;
     while (queue.nextT <= untilMs) {
       const t = queue.nextT;

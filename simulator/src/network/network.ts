@@ -166,6 +166,11 @@ export class SimNetwork implements RadioMedium {
     this.channel.addOutage(w);
   }
 
+  /** Whether the network runs in epochs (see `SimNetworkOptions.epochs`): no device sees another's frames or bookings of the open epoch. */
+  get epochs(): boolean {
+    return this.#epochs;
+  }
+
   /** Subscribes to application uplink events. */
   subscribe(listener: (e: UplinkEvent) => void): () => void {
     return this.server.subscribe(listener);
