@@ -44,6 +44,8 @@ export interface AirFrame {
   position: Position;
   /** Recorded in the current epoch of a sharded run and not yet committed: only its sender sees it. */
   pending?: boolean;
+  /** Its link budget at each gateway of the network that recorded it, by gateway index, once worked out (`SimNetwork`). */
+  budgets?: (LinkBudget | undefined)[];
 }
 
 /** Channel model parameters (defaults: LoRaSim). */

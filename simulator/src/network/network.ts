@@ -16,7 +16,7 @@
  * was decided at transmit time).
  */
 import { Rng } from "../core/rng.ts";
-import { RadioChannel, type AirFrame, type ChannelOptions, type OutageWindow, type Position } from "./channel.ts";
+import { RadioChannel, type AirFrame, type ChannelOptions, type LinkBudget, type OutageWindow, type Position } from "./channel.ts";
 import { Gateway, type GatewayOptions, type GatewayTx } from "./gateway.ts";
 import { mTypeOf, peekDataFrame } from "./lorawan-frames.ts";
 import { NetworkServer, type GatewayCopy, type NetworkServerOptions, type UplinkEvent, type UplinkStatus } from "./network-server.ts";
@@ -46,6 +46,8 @@ export interface UplinkRecord {
   frame: AirFrame;
   /** Per-gateway outcome when it was transmitted. */
   atTransmit: GatewayReception[];
+  /** Frames around it (`#framesAround`) known when it was transmitted: the report judges it again only if more are known then. */
+  framesAround: number;
   /** What the server did with it (absent when no gateway heard it). */
   server?: UplinkStatus;
   /** The downlink sent in reply, and whether the device heard it. */
@@ -200,7 +202,8 @@ export class SimNetwork implements RadioMedium {
       kind: mType === "join-request" ? "join" : mType === "unconfirmed-up" || mType === "confirmed-up" ? "data" : "other",
       tx,
       frame,
-      atTransmit: this.gateways.map((g) => this.#receive(frame, g)),
+      atTransmit: this.gateways.map((_, gi) => this.#receive(frame, gi)),
+      framesAround: this.#framesAround(frame, false),
     };
     const fCnt16 = record.kind === "data" ? peekDataFrame(tx.phyPayload)?.fCnt16 : undefined;
     if (fCnt16 !== undefined) record.fCnt16 = fCnt16;
@@ -287,16 +290,42 @@ export class SimNetwork implements RadioMedium {
    * Whether `f` makes it to `g` among the frames known now (or all of them, in
    * `finalize`); at transmit time in epochs, other senders' pending frames are not known.
    */
-  #receive(f: AirFrame, g: Gateway, all = false): GatewayReception {
-    const b = this.channel.budget(f, g.id, g.position, g.antennaGainDbi);
+  #receive(f: AirFrame, gi: number, all = false): GatewayReception {
+    const g = this.gateways[gi];
+    const b = this.#budgetAt(f, gi);
     let reason: LossReason | undefined;
     if (this.channel.inOutage(f.startMs, f.endMs, g.id)) reason = "outage";
     else if (!g.listens(f.frequencyHz)) reason = "no-channel";
     else if (!this.channel.audible(f, b.rssi)) reason = "below-sensitivity";
-    else if (this.#demodulatorsBusy(f, g, all)) reason = "no-demodulator";
-    else if (this.#collides(f, g, all, b.rssi)) reason = "collision";
+    else if (this.#demodulatorsBusy(f, gi, all)) reason = "no-demodulator";
+    else if (this.#collides(f, gi, all, b.rssi)) reason = "collision";
     else if (this.channel.randomlyLost(f, g.id)) reason = "loss";
     return reason ? { gatewayId: g.id, rssi: b.rssi, snr: b.snr, ok: false, reason } : { gatewayId: g.id, rssi: b.rssi, snr: b.snr, ok: true };
+  }
+
+  /** `channel.budget` of frame `x` at gateway `gi`: fixed for the frame, so worked out once and kept on it (every later frame overlapping it asks again). */
+  #budgetAt(x: AirFrame, gi: number): LinkBudget {
+    const budgets = (x.budgets ??= []);
+    let b = budgets[gi];
+    if (b === undefined) {
+      const g = this.gateways[gi];
+      b = budgets[gi] = this.channel.budget(x, g.id, g.position, g.antennaGainDbi);
+    }
+    return b;
+  }
+
+  /**
+   * Frames known to a reception of `f` judged now that lie in the window a
+   * reception looks at (`#demodulatorsBusy`'s, which holds `#collides`'s),
+   * `f` included. Frames only join that window, so the same count later
+   * means the same frames, and the same outcome.
+   */
+  #framesAround(f: AirFrame, all: boolean): number {
+    const a = this.#byStart;
+    const fromMs = f.startMs - MAX_AIRTIME_MS;
+    let n = 0;
+    for (let i = this.#firstOverlapping(fromMs); i < a.length && a[i].startMs < f.endMs; i++) if (a[i].endMs > fromMs && this.#known(a[i], f, all)) n++;
+    return n;
   }
 
   /** Whether frame `x` is known to a reception of `f` judged now (all frames in `finalize`; at transmit time in epochs, not other senders' pending ones). */
@@ -305,7 +334,8 @@ export class SimNetwork implements RadioMedium {
   }
 
   /** Whether every demodulator of `g` is taken by frames that locked on before `f` (listened, audible, no outage, started no later). */
-  #demodulatorsBusy(f: AirFrame, g: Gateway, all: boolean): boolean {
+  #demodulatorsBusy(f: AirFrame, gi: number, all: boolean): boolean {
+    const g = this.gateways[gi];
     const a = this.#byStart;
     const fromMs = f.startMs - MAX_AIRTIME_MS;
     const first = this.#firstOverlapping(fromMs);
@@ -322,7 +352,7 @@ export class SimNetwork implements RadioMedium {
         x.startMs <= f.startMs &&
         g.listens(x.frequencyHz) &&
         !this.channel.inOutage(x.startMs, x.endMs, g.id) &&
-        this.channel.audible(x, this.channel.budget(x, g.id, g.position, g.antennaGainDbi).rssi)
+        this.channel.audible(x, this.#budgetAt(x, gi).rssi)
       ) {
         locking.push(x);
       }
@@ -331,20 +361,20 @@ export class SimNetwork implements RadioMedium {
   }
 
   /** Whether a known frame overlapping `f` at `g` destroys it (capture lost). */
-  #collides(f: AirFrame, g: Gateway, all: boolean, rssi: number): boolean {
+  #collides(f: AirFrame, gi: number, all: boolean, rssi: number): boolean {
     const a = this.#byStart;
     for (let i = this.#firstOverlapping(f.startMs); i < a.length && a[i].startMs < f.endMs; i++) {
       const x = a[i];
       if (x.endMs <= f.startMs || !this.#known(x, f, all) || !this.channel.interferes(f, x)) continue;
-      const other = this.channel.budget(x, g.id, g.position, g.antennaGainDbi);
-      if (!this.channel.survives(rssi, other.rssi)) return true;
+      if (!this.channel.survives(rssi, this.#budgetAt(x, gi).rssi)) return true;
     }
     return false;
   }
 
   /** This shard's pending frames and gateway bookings of the current epoch (epochs only). */
   takeEpoch(): EpochBatch {
-    const frames = [...this.#pending.values()].map((p) => ({ ...p.frame }));
+    // Without their budgets: the other shards work out their own when they need them.
+    const frames = [...this.#pending.values()].map(({ frame: { budgets: _budgets, ...f } }) => f);
     const bookings: EpochBatch["bookings"] = [];
     for (const g of this.gateways) for (const tx of g.transmissions) if (tx.pendingFor !== undefined) bookings.push({ gatewayId: g.id, tx: { ...tx } });
     return { frames, bookings };
@@ -416,7 +446,7 @@ export class SimNetwork implements RadioMedium {
     let delivered = 0;
     let changed = 0;
     for (const r of records) {
-      const results = this.gateways.map((g) => this.#receive(r.frame, g, true));
+      const results = this.#framesAround(r.frame, true) === r.framesAround ? r.atTransmit : this.gateways.map((_, gi) => this.#receive(r.frame, gi, true));
       const ok = results.filter((x) => x.ok);
       const wasOk = r.atTransmit.some((x) => x.ok);
       const best = [...results].sort((a, b) => b.rssi - a.rssi)[0];
