@@ -52,7 +52,8 @@ export default class I2C {
     const got = this.#device().i2cRead(count, stop);
     if (got.length !== count) throw new BusError("I2C short read");
     if (typeof what === "number") return bufferCopy(got); // the caller's own: the device may keep `got`
-    const target = what instanceof ArrayBuffer ? new Uint8Array(what) : new Uint8Array(what.buffer, what.byteOffset, what.byteLength);
+    // A driver's Uint8Array as it is: `.buffer` of a small typed array makes V8 move it off its heap, at every new driver.
+    const target = what instanceof Uint8Array ? what : what instanceof ArrayBuffer ? new Uint8Array(what) : new Uint8Array(what.buffer, what.byteOffset, what.byteLength);
     target.set(got);
     return count;
   }

@@ -48,7 +48,7 @@ export default class Serial {
     if (n === 0) return undefined;
     let out: Uint8Array;
     let buffer: ArrayBuffer | undefined;
-    if (into) out = into instanceof ArrayBuffer ? new Uint8Array(into) : new Uint8Array(into.buffer, into.byteOffset, into.byteLength);
+    if (into) out = into instanceof Uint8Array ? into : into instanceof ArrayBuffer ? new Uint8Array(into) : new Uint8Array(into.buffer, into.byteOffset, into.byteLength);
     // Into an ArrayBuffer made up front: `.buffer` of a small typed array makes V8 move it off its heap.
     else out = new Uint8Array((buffer = new ArrayBuffer(n)));
     for (let i = 0; i < n; i++) out[i] = bytes[head + i];
