@@ -6,6 +6,7 @@
  */
 import { VirtualClock } from "./clock.ts";
 import { roomAtEnd } from "./typed-queue.ts";
+import { bufferCopyOf } from "../platform/bytes.ts";
 
 /** A device on an I2C bus, as seen from the wire. Throw `BusError` to NACK. */
 export interface I2CDevice {
@@ -137,10 +138,16 @@ export class Board {
   powerCuts = 0;
   /** State kept in RTC memory across deep sleep (lost on power cut). */
   retained: ArrayBuffer | undefined;
-  /** The copy of `retained` handed to the boot in progress by its first `retained()` call (native-sleep.ts). */
-  retainedCopy: ArrayBuffer | undefined;
-  /** `retained()` was called in this boot (reset by `NodeHost` at each boot): later calls get fresh copies. */
-  retainedRead = false;
+  /**
+   * The boot in progress (`NodeHost` numbers them from 1; 0: no boot is
+   * running). Deep sleep ends a boot and all it held, so a copy the platform
+   * handed to an earlier boot can be refilled for this one instead of
+   * allocated (`lentCopy`).
+   */
+  bootSerial = 0;
+  #boots = 0;
+  /** Copies handed out by `lentCopy`, by owner (RTC memory, a flash key). */
+  readonly #lent = new Map<string, { buffer: ArrayBuffer; boot: number }>();
   /** The ULP program running since this power-on (`native:ulp-pulse`), if the firmware started one. */
   ulp: UlpProgram | undefined;
   /** The boot in progress was woken by the ULP (what `wakeCause()` reports). */
@@ -182,6 +189,29 @@ export class Board {
         }
       },
     });
+  }
+
+  /** Marks the start (true) or end of a boot (`NodeHost`). */
+  booting(on: boolean): void {
+    this.bootSerial = on ? ++this.#boots : 0;
+  }
+
+  /**
+   * A copy of `bytes` for the boot in progress: the first asked for `owner` in
+   * a boot refills the one handed out in an earlier boot (no allocation);
+   * later ones in the same boot, and any outside a boot, are new.
+   */
+  lentCopy(owner: string, bytes: ArrayBuffer): ArrayBuffer {
+    const lent = this.#lent.get(owner);
+    if (this.bootSerial === 0 || (lent && lent.boot === this.bootSerial)) return bufferCopyOf(bytes);
+    let buffer = lent?.buffer;
+    if (!buffer || buffer.byteLength !== bytes.byteLength) buffer = new ArrayBuffer(bytes.byteLength);
+    new Uint8Array(buffer).set(new Uint8Array(bytes));
+    if (lent) {
+      lent.buffer = buffer;
+      lent.boot = this.bootSerial;
+    } else this.#lent.set(owner, { buffer, boot: this.bootSerial });
+    return buffer;
   }
 
   /** Connects a pulse source to a pin. */

@@ -81,12 +81,13 @@ export class NodeHost {
     board.clock.advanceTo(this.#nextWakeMs);
     const start = board.clock.nowMs;
     board.sleepUntilMs = undefined;
-    board.retainedRead = false;
+    board.booting(true);
     setCurrentBoard(board);
     try {
       this.#main();
     } finally {
       setCurrentBoard(undefined);
+      board.booting(false);
       board.wokeByUlp = false;
       board.ulp?.catchUp();
     }

@@ -11,7 +11,7 @@
  * reinitialises RTC_DATA_ATTR memory, so retained bytes are lost too).
  */
 import { currentBoard, type Board } from "../core/board.ts";
-import { bufferCopy, bufferCopyOf } from "./bytes.ts";
+import { bufferCopy } from "./bytes.ts";
 
 export const RETAIN_MAX = 1024;
 
@@ -122,19 +122,12 @@ export function retain(bytes: ArrayBuffer | ArrayBufferView): void {
 /**
  * A copy of the retained bytes, or undefined after a power cut or a reset
  * other than a deep-sleep wake. A boot's first call refills the board's copy
- * from its last boot instead of allocating one: deep sleep ended that boot and
- * everything it held, as on the chip, so nothing can see the old contents.
+ * from its last boot (`Board.lentCopy`) instead of allocating one.
  */
 export function retained(): ArrayBuffer | undefined {
   const board = currentBoard();
   const r = board.retained;
-  if (!r) return undefined;
-  if (board.retainedRead) return bufferCopyOf(r);
-  board.retainedRead = true;
-  let copy = board.retainedCopy;
-  if (!copy || copy.byteLength !== r.byteLength) copy = board.retainedCopy = new ArrayBuffer(r.byteLength);
-  new Uint8Array(copy).set(new Uint8Array(r));
-  return copy;
+  return r ? board.lentCopy("rtc", r) : undefined;
 }
 
 export function clearRetained(): void {

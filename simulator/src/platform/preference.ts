@@ -26,11 +26,12 @@ const Preference = {
     d.set(key, value instanceof ArrayBuffer ? bufferCopyOf(value) : value);
     board.flashWrites++;
   },
-  /** Reads a value (ArrayBuffers are copies), or undefined. */
+  /** Reads a value (ArrayBuffers are copies: a boot's first of a key refills the last boot's, see `Board.lentCopy`), or undefined. */
   get(domain: string, key: string): Value | undefined {
     check(domain, key);
-    const v = currentBoard().flash.get(domain)?.get(key);
-    return v instanceof ArrayBuffer ? bufferCopyOf(v) : v;
+    const board = currentBoard();
+    const v = board.flash.get(domain)?.get(key);
+    return v instanceof ArrayBuffer ? board.lentCopy(`${domain}/${key}`, v) : v;
   },
   delete(domain: string, key: string): void {
     check(domain, key);

@@ -1,33 +1,56 @@
 import assert from "node:assert/strict";
-import { Board } from "../../../simulator/src/core/board.ts";
+import { Board, setCurrentBoard } from "../../../simulator/src/core/board.ts";
 import { NodeHost } from "../../../simulator/src/core/node-host.ts";
 import { deepSleep, powerCut, retain, retained } from "../../../simulator/src/platform/native-sleep.ts";
+import Preference from "../../../simulator/src/platform/preference.ts";
 
-describe("simulator/platform/native-sleep: RTC memory", () => {
-  it("each boot reads what the last one retained, whatever it did to its own copy; a second read in a boot is a copy of its own", () => {
+const bytes = (b: ArrayBuffer | undefined) => (b ? [...new Uint8Array(b)] : []);
+
+describe("simulator/platform: copies of RTC memory and flash handed to the firmware", () => {
+  afterEach(() => setCurrentBoard(undefined));
+
+  it("each boot reads what the last one kept, whatever it did to its own copies; a second read in a boot is a copy of its own", () => {
     const board = new Board();
-    const seen: number[][] = [];
+    const seen: { rtc: number[]; flash: number[] }[] = [];
     let boot = 0;
     const host = new NodeHost(board, () => {
       const first = retained();
       const again = retained();
-      seen.push(first ? [...new Uint8Array(first)] : []);
+      const value = Preference.get("d", "k") as ArrayBuffer | undefined;
+      const value2 = Preference.get("d", "k") as ArrayBuffer | undefined;
+      seen.push({ rtc: bytes(first), flash: bytes(value) });
       if (first && again) {
         assert.notEqual(first, again);
-        assert.deepEqual([...new Uint8Array(again)], [...new Uint8Array(first)]);
-        // Scribbled on, never retained: the chip's RTC memory does not see it.
-        new Uint8Array(first).fill(0xee);
-        new Uint8Array(again).fill(0xdd);
+        assert.deepEqual(bytes(again), bytes(first));
       }
+      if (value && value2) {
+        assert.notEqual(value, value2);
+        assert.deepEqual(bytes(value2), bytes(value));
+      }
+      // Scribbled on, never kept: RTC memory and flash do not see it.
+      for (const b of [first, again, value, value2]) if (b) new Uint8Array(b).fill(0xee);
       boot++;
-      if (boot % 2 === 1) retain(new Uint8Array([boot, boot + 1, boot + 2, boot + 3]));
+      if (boot % 2 === 1) {
+        retain(new Uint8Array([boot, boot + 1, boot + 2, boot + 3]));
+        Preference.set("d", "k", Uint8Array.of(boot * 10, boot * 10 + 1).buffer);
+      }
       deepSleep(60_000);
     });
     for (let i = 0; i < 5; i++) host.bootOnce();
-    assert.deepEqual(seen, [[], [1, 2, 3, 4], [1, 2, 3, 4], [3, 4, 5, 6], [3, 4, 5, 6]]);
+    assert.deepEqual(seen.map((s) => s.rtc), [[], [1, 2, 3, 4], [1, 2, 3, 4], [3, 4, 5, 6], [3, 4, 5, 6]]);
+    assert.deepEqual(seen.map((s) => s.flash), [[], [10, 11], [10, 11], [30, 31], [30, 31]]);
+
+    // Outside a boot (a test looking at a node between boots) every read is a copy of its own, kept through later boots.
+    setCurrentBoard(board);
+    const held = [retained()!, Preference.get("d", "k") as ArrayBuffer];
+    setCurrentBoard(undefined);
+    host.bootOnce();
+    host.bootOnce();
+    assert.deepEqual(held.map(bytes), [[5, 6, 7, 8], [50, 51]]);
+
     powerCut(board);
     host.wakeAt(board.clock.nowMs);
     host.bootOnce();
-    assert.deepEqual(seen.at(-1), []);
+    assert.deepEqual(seen.at(-1)?.rtc, []);
   });
 });
