@@ -145,12 +145,31 @@ const MAX_TERM = 1000000;
 const TOTAL_SPLIT = 1073741824;
 const STATE_WORDS = 5;
 
-/** floor(n / d) for integers 0 ≤ n < 2^53, 0 < d, by halving recursion: no floating-point division. */
+/**
+ * floor(n / d) for integers 0 ≤ n < 2^53, 0 < d: binary long division (double
+ * d up to n, then subtract back down), exact where a floating-point quotient
+ * can round up across an integer. Halving `m` is exact: it is d·2^k, k ≥ 1.
+ */
 function divFloor(n: number, d: number): number {
   if (n < d) return 0;
-  const d2 = d + d;
-  const q = divFloor(n, d2);
-  return q + q + (n - q * d2 >= d ? 1 : 0);
+  let m = d;
+  let k = 0;
+  while (n - m >= m) {
+    m += m;
+    k++;
+  }
+  let q = 0;
+  let r = n;
+  for (;;) {
+    q += q;
+    if (r >= m) {
+      r -= m;
+      q += 1;
+    }
+    if (k === 0) return q;
+    k--;
+    m *= 0.5;
+  }
 }
 
 function gcd(a: number, b: number): number {
