@@ -6,18 +6,17 @@
  * firmware update that changed a layout makes its owner start cold instead of
  * trusting garbage, without disturbing the other segments.
  *
- * Cost per wake. Every `retained()` is a copy of the blob (a fresh ArrayBuffer
- * from RTC memory on the chip, a 1 KB copy in the simulator), so an owner reads
- * it once, in `restore()`, and keeps that copy: its `keep()` edits the copy in
- * place and writes it back, reading RTC memory again only when another owner
- * kept in between (a module-wide count of keeps says so). The boot path hands
- * the link's copy on to the application (`handOver`), so a wake that keeps
- * only the application's segment reads RTC memory once and writes it once. Only the owner's own
- * segment is checksummed (the others' are checked by their owners); a keep
- * moves the owner's segment to the end of the blob, as it always has, with a
- * copy inside the blob rather than a new one. Nothing else writes RTC memory
- * while the firmware runs: deep sleep, resets and power cuts end the boot and
- * with it every owner.
+ * Cost per wake. Each owner reads the blob once, when it is built (`retained()`
+ * is a copy: a fresh ArrayBuffer from RTC memory on the chip), and its words
+ * are a view of its own segment in that copy: no second buffer and no copy of
+ * the words. `keep()` checksums the segment in place and writes the copy back,
+ * reading RTC memory again only when another owner kept in between (a
+ * module-wide count of keeps says so). A segment stays where it is while its
+ * size does; a new or resized one goes at the end, after the others in their
+ * order. Only the owner's own segment is checksummed (the others' are checked
+ * by their owners). Owners never share a copy, so what one keeps never carries
+ * another's unkept words. Nothing else writes RTC memory while the firmware
+ * runs: deep sleep, resets and power cuts end the boot and with it every owner.
  */
 import { retain, retained } from "native:sleep";
 
@@ -51,73 +50,52 @@ function readBlob(): Int32Array {
 
 /** Keeps made by any owner so far: an owner's copy of the blob is current while this has not moved since. */
 let keeps = 0;
-/** A blob one owner read, offered to the next restore() of an owner with another layout (`handOver`). */
-let offered: Int32Array | undefined;
-let offeredBy = 0;
-let offeredAt = -1;
 
 /** One owner's retained words (`layout` changes whenever the meaning of the words does). */
 export class RetainedState {
-  /** The state words. */
+  /** The state words: from construction on, those kept through the last deep sleep if `restore()` says so, else zeros. */
   readonly words: Int32Array;
   readonly #layout: number;
   /** This owner's copy of the RTC blob, current while `keeps` equals #seen. */
-  #blob: Int32Array | undefined;
-  #seen = -1;
+  #blob: Int32Array;
+  #seen: number;
+  readonly #restored: boolean;
 
   constructor(layout: number, size: number) {
-    this.words = new Int32Array(size);
     this.#layout = layout | 0;
-  }
-
-  /** Loads this owner's words kept through the last deep sleep; false on a cold start. */
-  restore(): boolean {
-    const take = offered !== undefined && offeredAt === keeps && offeredBy !== this.#layout;
-    const blob = take && offered !== undefined ? offered : readBlob();
-    offered = undefined;
+    const blob = readBlob();
     this.#blob = blob;
     this.#seen = keeps;
+    // The last well-formed segment of this layout and size whose checksum holds.
     const end = validLength(blob);
-    const n = this.words.length;
-    let ok = false;
+    let found = -1;
     for (let at = 0; at < end; at += HEADER + blob[at + 2]) {
-      if (blob[at + 1] !== this.#layout || blob[at + 2] !== n) continue;
-      if (blob[at + 3] !== checksum(blob, at + HEADER, at + HEADER + n)) continue;
-      this.words.set(blob.subarray(at + HEADER, at + HEADER + n));
-      ok = true;
+      if (blob[at + 1] === this.#layout && blob[at + 2] === size && blob[at + 3] === checksum(blob, at + HEADER, at + HEADER + size)) found = at;
     }
-    return ok;
+    this.#restored = found >= 0;
+    this.words = found >= 0 ? blob.subarray(found + HEADER, found + HEADER + size) : new Int32Array(size);
   }
 
-  /**
-   * Offers the blob this owner's restore() read to the next restore() by an
-   * owner with another layout, which then reads no RTC memory: the boot path
-   * calls it right before the application restores. The offer is taken once,
-   * withdrawn by any restore, and void after any keep.
-   */
-  handOver(): void {
-    if (this.#blob === undefined || this.#seen !== keeps) return;
-    offered = this.#blob;
-    offeredBy = this.#layout;
-    offeredAt = keeps;
+  /** Whether `words` hold this owner's words kept through the last deep sleep (false: a cold start, they are zeros). */
+  restore(): boolean {
+    return this.#restored;
   }
 
   /** Writes this owner's words into RTC memory, keeping the other owners' segments; call before deep sleep. */
   keep(): void {
-    let blob = this.#blob !== undefined && this.#seen === keeps ? this.#blob : readBlob();
+    let blob = this.#seen === keeps ? this.#blob : readBlob();
     const end = validLength(blob);
     const n = this.words.length;
-    // The other owners' segments stay in their order; this owner's (any size, any copies) goes last.
+    let mine = -1;
+    let copies = 0;
     let others = 0;
-    let mine = 0;
     for (let at = 0; at < end; at += HEADER + blob[at + 2]) {
-      if (blob[at + 1] === this.#layout) mine += HEADER + blob[at + 2];
-      else others += HEADER + blob[at + 2];
+      if (blob[at + 1] !== this.#layout) others += HEADER + blob[at + 2];
+      else if (copies++ === 0 && blob[at + 2] === n) mine = at;
     }
-    const size = others + HEADER + n;
-    if (mine !== HEADER + n || end !== blob.length) {
-      // First keep of this owner, a changed size or a malformed tail: a blob of the new size.
-      const grown = new Int32Array(size);
+    if (mine < 0 || copies !== 1 || end !== blob.length) {
+      // First keep of this owner, a changed size or a malformed tail: a blob of the new size, this segment last.
+      const grown = new Int32Array(others + HEADER + n);
       let to = 0;
       for (let at = 0; at < end; at += HEADER + blob[at + 2]) {
         if (blob[at + 1] === this.#layout) continue;
@@ -125,24 +103,14 @@ export class RetainedState {
         to += HEADER + blob[at + 2];
       }
       blob = grown;
-    } else {
-      // Same size: slide the segments after this owner's down over it, in place.
-      let to = 0;
-      for (let at = 0; at < end; ) {
-        const len = HEADER + blob[at + 2];
-        if (blob[at + 1] !== this.#layout) {
-          if (to !== at) blob.copyWithin(to, at, at + len);
-          to += len;
-        }
-        at += len;
-      }
+      mine = others;
+      blob[mine] = MAGIC;
+      blob[mine + 1] = this.#layout;
+      blob[mine + 2] = n;
     }
-    const to = others;
-    blob[to] = MAGIC;
-    blob[to + 1] = this.#layout;
-    blob[to + 2] = n;
-    blob.set(this.words, to + HEADER);
-    blob[to + 3] = checksum(blob, to + HEADER, to + HEADER + n);
+    const w = this.words;
+    if (w.buffer !== blob.buffer || w.byteOffset !== (mine + HEADER) * 4) blob.set(w, mine + HEADER);
+    blob[mine + 3] = checksum(blob, mine + HEADER, mine + HEADER + n);
     retain(blob);
     keeps++;
     this.#blob = blob;

@@ -287,8 +287,6 @@ export function openRuntime(board: BoardConfig, radio: RadioConfig): NodeRuntime
   const battery = batteryReader(board);
   const state = new RetainedState(LINK_LAYOUT, LINK_RETAINED_WORDS + KEPT_WORDS);
   const warm = state.restore();
-  // The application restores next: let it use the blob just read instead of reading RTC memory again.
-  state.handOver();
   if (warm && resetReason() === "deep-sleep" && retainedLinkWarm(state.words, undefined, undefined, true)) {
     return platformRuntime(new KeptLink(state, warm, board, radio, undefined), battery);
   }

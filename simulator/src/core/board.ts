@@ -114,6 +114,9 @@ export class RxQueue {
   }
 }
 
+/** Copies of one owner's bytes a boot may take without allocating (`Board.lentCopy`): more are rare. */
+const MAX_LENT = 4;
+
 /** One node's hardware world. */
 export class Board {
   readonly clock: VirtualClock;
@@ -146,8 +149,8 @@ export class Board {
    */
   bootSerial = 0;
   #boots = 0;
-  /** Copies handed out by `lentCopy`, by owner (RTC memory, a flash key). */
-  readonly #lent = new Map<string, { buffer: ArrayBuffer; boot: number }>();
+  /** Copies handed out by `lentCopy`, by owner (RTC memory, a flash key): the boot they were lent to, and how many it took. */
+  readonly #lent = new Map<string, { buffers: ArrayBuffer[]; boot: number; taken: number }>();
   /** The ULP program running since this power-on (`native:ulp-pulse`), if the firmware started one. */
   ulp: UlpProgram | undefined;
   /** The boot in progress was woken by the ULP (what `wakeCause()` reports). */
@@ -197,20 +200,23 @@ export class Board {
   }
 
   /**
-   * A copy of `bytes` for the boot in progress: the first asked for `owner` in
-   * a boot refills the one handed out in an earlier boot (no allocation);
-   * later ones in the same boot, and any outside a boot, are new.
+   * A copy of `bytes` for the boot in progress. The k-th asked for `owner` in a
+   * boot refills the k-th handed to an earlier boot (no allocation); each is
+   * still a copy of its own. Outside a boot, and past a few per boot, copies are new.
    */
   lentCopy(owner: string, bytes: ArrayBuffer): ArrayBuffer {
-    const lent = this.#lent.get(owner);
-    if (this.bootSerial === 0 || (lent && lent.boot === this.bootSerial)) return bufferCopyOf(bytes);
-    let buffer = lent?.buffer;
-    if (!buffer || buffer.byteLength !== bytes.byteLength) buffer = new ArrayBuffer(bytes.byteLength);
-    new Uint8Array(buffer).set(new Uint8Array(bytes));
-    if (lent) {
-      lent.buffer = buffer;
+    if (this.bootSerial === 0) return bufferCopyOf(bytes);
+    let lent = this.#lent.get(owner);
+    if (!lent) this.#lent.set(owner, (lent = { buffers: [], boot: 0, taken: 0 }));
+    if (lent.boot !== this.bootSerial) {
       lent.boot = this.bootSerial;
-    } else this.#lent.set(owner, { buffer, boot: this.bootSerial });
+      lent.taken = 0;
+    }
+    const k = lent.taken++;
+    if (k >= MAX_LENT) return bufferCopyOf(bytes);
+    let buffer = lent.buffers[k];
+    if (!buffer || buffer.byteLength !== bytes.byteLength) buffer = lent.buffers[k] = new ArrayBuffer(bytes.byteLength);
+    new Uint8Array(buffer).set(new Uint8Array(bytes));
     return buffer;
   }
 
