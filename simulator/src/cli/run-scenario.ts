@@ -10,7 +10,7 @@ import { sortTruth, type City, type GroundTruthEvent as WorldTruthEvent } from "
 import type { DeliveryLine } from "../network/network.ts";
 import type { NodeType } from "../fleet/sim-node.ts";
 import { VirtualClock } from "../core/clock.ts";
-import { buildWorld, sortEvents, sortLines, type EpochResult, type NodeFacts, type RunParams } from "./scenario-shard.ts";
+import { buildWorld, sortEvents, sortLines, type EpochCommit, type EpochResult, type NodeFacts, type RunParams } from "./scenario-shard.ts";
 import { localShard, workerShard, type ShardPort } from "./shard-ports.ts";
 import type { XsFigures } from "../fleet/xs-node.ts";
 import { RunOutput } from "../report/run-output.ts";
@@ -206,16 +206,19 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   };
 
   try {
+    // Each step commits the epoch before (its events come back with the new epoch's batches) and runs the next.
+    let previous: EpochCommit | undefined;
     for (let t = HOUR; ; t += HOUR) {
       const until = Math.min(t, endMs);
-      const batches = await Promise.all(shards.map((s) => s.runEpoch(until)));
+      const steps = await Promise.all(shards.map((s) => s.step(previous, until)));
+      if (previous) take(steps.map((r) => r.committed!));
       // Every node's clock has passed `until` and its next frame starts later: nothing older can still collide.
       const prune = until < endMs && until % DAY === 0 ? until : undefined;
-      take(await Promise.all(shards.map((s) => s.commit(batches, prune))));
+      previous = { batches: steps.map((r) => r.batch), ...(prune === undefined ? {} : { pruneBeforeMs: prune }) };
       options.progress?.(until / endMs);
       if (until >= endMs) break;
     }
-    const finals = await Promise.all(shards.map((s) => s.finish()));
+    const finals = await Promise.all(shards.map((s) => s.finish(previous)));
     take(finals);
     shardTruth = finals.flatMap((f) => f.truth);
     facts = finals.flatMap((f) => f.facts).sort((a, b) => a.index - b.index);

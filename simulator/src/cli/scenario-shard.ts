@@ -108,6 +108,18 @@ export interface ShardEvent {
   rows?: number;
 }
 
+/** An epoch to commit: every shard's batch of it, in shard order, and the time before which uplinks are settled and forgotten. */
+export interface EpochCommit {
+  batches: EpochBatch[];
+  pruneBeforeMs?: number;
+}
+
+/** What a shard's step gives back: what committing the previous epoch settled (none at the first), and the new epoch's batch. */
+export interface EpochStep {
+  committed?: EpochResult;
+  batch: EpochBatch;
+}
+
 /** What an epoch's barrier gives back: the application events and delivery lines settled in it. */
 export interface EpochResult {
   events: ShardEvent[];
@@ -298,8 +310,25 @@ export class ShardRun {
     return { events: this.#ship(), lines };
   }
 
-  /** Settles every remaining uplink with all frames known; the nodes' counters and the XS figures. */
-  finish(): ShardEnd {
+  /**
+   * One barrier's work: commits the previous epoch (every shard's batches,
+   * pruning before `previous.pruneBeforeMs`), then runs the next to `untilMs`.
+   * One call instead of two saves a barrier per epoch: a shard that commits
+   * sooner runs on instead of waiting for the others to commit.
+   */
+  async step(previous: EpochCommit | undefined, untilMs: number): Promise<EpochStep> {
+    const committed = previous ? this.commit(previous.batches, previous.pruneBeforeMs) : undefined;
+    const batch = await this.runEpoch(untilMs);
+    return committed ? { committed, batch } : { batch };
+  }
+
+  /** Commits the last epoch (if given), settles every remaining uplink with all frames known; the nodes' counters and the XS figures. */
+  finish(previous?: EpochCommit): ShardEnd {
+    if (previous) {
+      const last = this.commit(previous.batches, previous.pruneBeforeMs);
+      const end = this.finish();
+      return { ...end, events: [...last.events, ...end.events], lines: [...last.lines, ...end.lines] };
+    }
     // Each shard scores its own nodes' world, in parallel with the others (a month of a district's air is seconds of work).
     const truth = this.#indexes.flatMap((i) => nodeTruth(this.#city.nodes[i], 0, this.#endMs));
     return { events: this.#ship(), lines: this.network.finalize().uplinks, facts: this.facts(), truth, ...(this.#xs ? { xs: this.#xs.figures } : {}) };

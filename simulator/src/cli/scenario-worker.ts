@@ -19,9 +19,8 @@ port.on("message", async (m: ShardRequest) => {
     const run = await started;
     let result: unknown;
     if (m.op === "facts") result = run.facts();
-    else if (m.op === "epoch") result = await run.runEpoch(m.untilMs);
-    else if (m.op === "commit") result = run.commit(m.batches, m.pruneBeforeMs);
-    else result = run.finish();
+    else if (m.op === "step") result = await run.step(m.previous, m.untilMs);
+    else result = run.finish(m.previous);
     port.postMessage({ id: m.id, result });
   } catch (e) {
     port.postMessage({ id: m.id, error: e instanceof Error ? (e.stack ?? e.message) : String(e) });

@@ -5,16 +5,14 @@
  * number of workers.
  */
 import { Worker } from "node:worker_threads";
-import type { EpochBatch } from "../network/network.ts";
-import { ShardRun, type EpochResult, type NodeFacts, type RunParams, type RunWorld, type ShardEnd, type ShardSpec } from "./scenario-shard.ts";
+import { ShardRun, type EpochCommit, type EpochStep, type NodeFacts, type RunParams, type RunWorld, type ShardEnd, type ShardSpec } from "./scenario-shard.ts";
 import type { Scenario } from "./scenario.ts";
 
 /** A call to a shard worker. */
 export type ShardCall =
   | { op: "facts" }
-  | { op: "epoch"; untilMs: number }
-  | { op: "commit"; batches: EpochBatch[]; pruneBeforeMs?: number }
-  | { op: "finish" };
+  | { op: "step"; previous?: EpochCommit; untilMs: number }
+  | { op: "finish"; previous?: EpochCommit };
 
 /** A call with its id, as posted to the worker. */
 export type ShardRequest = ShardCall & { id: number };
@@ -23,12 +21,10 @@ export type ShardRequest = ShardCall & { id: number };
 export interface ShardPort {
   /** Identity (and counters so far) of the shard's nodes. */
   facts(): Promise<NodeFacts[]>;
-  /** Runs the shard's nodes to `untilMs`; resolves with the epoch's frames and bookings. */
-  runEpoch(untilMs: number): Promise<EpochBatch>;
-  /** Commits every shard's epoch (and prunes before `pruneBeforeMs`); resolves with the events and settled lines. */
-  commit(batches: EpochBatch[], pruneBeforeMs?: number): Promise<EpochResult>;
-  /** Settles the rest; resolves with it, the nodes' final counters and any XS figures. */
-  finish(): Promise<ShardEnd>;
+  /** Commits the previous epoch, if any, then runs the shard's nodes to `untilMs` (`ShardRun.step`). */
+  step(previous: EpochCommit | undefined, untilMs: number): Promise<EpochStep>;
+  /** Commits the last epoch and settles the rest; resolves with it, the nodes' final counters and any XS figures. */
+  finish(previous?: EpochCommit): Promise<ShardEnd>;
   /** Stops the worker (if any). */
   close(): Promise<void>;
 }
@@ -38,9 +34,8 @@ export function localShard(scenario: Scenario, params: RunParams, shard: ShardSp
   const created = ShardRun.create(scenario, params, shard, world);
   return {
     facts: async () => (await created).facts(),
-    runEpoch: async (untilMs) => (await created).runEpoch(untilMs),
-    commit: async (batches, pruneBeforeMs) => (await created).commit(batches, pruneBeforeMs),
-    finish: async () => (await created).finish(),
+    step: async (previous, untilMs) => (await created).step(previous, untilMs),
+    finish: async (previous) => (await created).finish(previous),
     close: async () => {
       try {
         await (await created).close();
@@ -86,9 +81,8 @@ export function workerShard(scenario: Scenario, params: RunParams, shard: ShardS
   };
   return {
     facts: () => ask({ op: "facts" }),
-    runEpoch: (untilMs) => ask({ op: "epoch", untilMs }),
-    commit: (batches, pruneBeforeMs) => ask({ op: "commit", batches, ...(pruneBeforeMs === undefined ? {} : { pruneBeforeMs }) }),
-    finish: () => ask({ op: "finish" }),
+    step: (previous, untilMs) => ask({ op: "step", ...(previous ? { previous } : {}), untilMs }),
+    finish: (previous) => ask({ op: "finish", ...(previous ? { previous } : {}) }),
     close: async () => {
       failure ??= new Error("closed");
       await worker.terminate();
