@@ -77,8 +77,10 @@ export class Gateway {
   readonly txPowerDbm: number;
   readonly channelsHz: readonly number[];
   readonly dutyCycle: boolean;
-  /** Downlinks this gateway has transmitted or will transmit, in the order scheduled. */
+  /** Downlinks this gateway has transmitted or will transmit, by start time (add them with `book`). */
   readonly transmissions: GatewayTx[] = [];
+  /** The longest of them, ms: nothing starting earlier than that before a time is on the air at it. */
+  #longestMs = 0;
 
   constructor(o: GatewayOptions) {
     this.id = o.id;
@@ -122,16 +124,44 @@ export class Gateway {
   /** Whether a downlink of `airtimeMs` at `startMs` on `frequencyHz` fits: radio free and duty cycle respected. */
   canTransmit(startMs: number, airtimeMs: number, frequencyHz: number, forDevice?: string): boolean {
     const endMs = startMs + airtimeMs;
-    const seen = (t: GatewayTx) => t.pendingFor === undefined || t.pendingFor === forDevice;
-    if (this.transmissions.some((t) => seen(t) && startMs < t.endMs && endMs > t.startMs)) return false;
+    const a = this.transmissions;
+    // Only downlinks on the air in the duty-cycle hour before `startMs`, or overlapping this one, matter.
+    const from = this.#firstStartingFrom(startMs - SLIDING_WINDOW_MS - this.#longestMs);
+    for (let i = from; i < a.length && a[i].startMs < endMs; i++) {
+      const t = a[i];
+      if ((t.pendingFor === undefined || t.pendingFor === forDevice) && startMs < t.endMs) return false;
+    }
     if (!this.dutyCycle) return true;
     const band = subBandOf(this.region, frequencyHz);
     if (!band) return this.region.subBands.length === 0;
     let used = airtimeMs;
-    for (const t of this.transmissions) {
-      if (seen(t) && t.endMs > startMs - SLIDING_WINDOW_MS && t.startMs < endMs && subBandOf(this.region, t.frequencyHz) === band) used += t.endMs - t.startMs;
+    for (let i = from; i < a.length && a[i].startMs < endMs; i++) {
+      const t = a[i];
+      if ((t.pendingFor === undefined || t.pendingFor === forDevice) && t.endMs > startMs - SLIDING_WINDOW_MS && subBandOf(this.region, t.frequencyHz) === band) used += t.endMs - t.startMs;
     }
     return used <= band.dutyCycle * SLIDING_WINDOW_MS;
+  }
+
+  /** Adds a downlink to `transmissions`, after those starting no later. */
+  book(tx: GatewayTx): void {
+    const a = this.transmissions;
+    const at = this.#firstStartingFrom(tx.startMs, true);
+    if (at === a.length) a.push(tx);
+    else a.splice(at, 0, tx);
+    if (tx.endMs - tx.startMs > this.#longestMs) this.#longestMs = tx.endMs - tx.startMs;
+  }
+
+  /** Index of the first downlink starting at or after `ms` (after `ms` with `after`). */
+  #firstStartingFrom(ms: number, after = false): number {
+    const a = this.transmissions;
+    let lo = 0;
+    let hi = a.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (a[mid].startMs < ms || (after && a[mid].startMs === ms)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   /**
@@ -141,7 +171,7 @@ export class Gateway {
    */
   reserve(startMs: number, airtimeMs: number, frequencyHz: number, pendingFor?: string): boolean {
     if (!this.canTransmit(startMs, airtimeMs, frequencyHz, pendingFor)) return false;
-    this.transmissions.push({ startMs, endMs: startMs + airtimeMs, frequencyHz, ...(pendingFor === undefined ? {} : { pendingFor }) });
+    this.book({ startMs, endMs: startMs + airtimeMs, frequencyHz, ...(pendingFor === undefined ? {} : { pendingFor }) });
     return true;
   }
 

@@ -405,7 +405,7 @@ export class SimNetwork implements RadioMedium {
     for (const b of batches) {
       for (const { gatewayId, tx } of b.bookings) {
         if (tx.pendingFor !== undefined && this.#devices.has(tx.pendingFor)) continue; // booked here
-        this.gateways.find((g) => g.id === gatewayId)?.transmissions.push({ startMs: tx.startMs, endMs: tx.endMs, frequencyHz: tx.frequencyHz });
+        this.gateways.find((g) => g.id === gatewayId)?.book({ startMs: tx.startMs, endMs: tx.endMs, frequencyHz: tx.frequencyHz });
       }
     }
   }
