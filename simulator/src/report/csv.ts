@@ -36,7 +36,11 @@ export class CsvParser {
   /** Just ended a record on `\r`; a following `\n` belongs to it. */
   #afterCr = false;
 
-  push(chunk: string): string[][] {
+  /**
+   * Records completed by `chunk`. With `wanted`, a line without quotes for
+   * which it is false is dropped unsplit (a reader after a few of many rows).
+   */
+  push(chunk: string, wanted?: (line: string) => boolean): string[][] {
     const out: string[][] = [];
     const text = this.#rest + chunk;
     let from = 0;
@@ -46,6 +50,7 @@ export class CsvParser {
       const cr = line.indexOf("\r");
       const simple = (cr < 0 || cr === line.length - 1) && !line.includes('"') && this.#atBoundary();
       if (simple) {
+        if (wanted && !wanted(line)) continue;
         const body = line.endsWith("\r") ? line.slice(0, -1) : line;
         if (body !== "") out.push(body.split(","));
       } else {

@@ -205,6 +205,27 @@ describe("report: run outputs", function () {
         assert.deepEqual(got, whole, `chunks of ${size}`);
       }
     });
+
+    it("drops the unquoted lines a filter does not want, unsplit, and still reads every quoted one", function () {
+      const sample = text.slice(0, 20_000) + csvLine(["x", 'q"uo,te', "multi\r\nline"]);
+      const whole = parseCsv(sample);
+      const second = (line: string) => line.split(",")[1];
+      const node = whole[1][1];
+      for (const size of [1, 7, 4096]) {
+        const p = new CsvParser();
+        const asked: string[] = [];
+        const got: string[][] = [];
+        const wanted = (line: string) => (asked.push(line), second(line) === node);
+        for (let i = 0; i < sample.length; i += size) got.push(...p.push(sample.slice(i, i + size), wanted));
+        got.push(...p.end());
+        // Quoted lines are parsed whatever the filter says (their fields are not known without the state machine).
+        assert.deepEqual(got, whole.filter((r) => r[1] === node || csvLine(r).includes('"')), `chunks of ${size}`);
+        assert.ok(got.some((r) => r.includes("multi\r\nline")), "the quoted line");
+        assert.ok(got.filter((r) => r[1] === node).length >= 1, "the wanted node's rows");
+        assert.ok(got.length < whole.length / 2, `others dropped: ${got.length} of ${whole.length}`);
+        assert.ok(asked.every((l) => !l.includes('"')), "quoted lines are not filtered");
+      }
+    });
   });
 
   describe("summary.json", function () {
