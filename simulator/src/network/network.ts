@@ -136,6 +136,10 @@ export class SimNetwork implements RadioMedium {
   readonly #devices = new Map<string, Placement>();
   /** Uplink frames sorted by start time, for the collision search. */
   readonly #byStart: AirFrame[] = [];
+  /** Changes to #byStart so far (inserts, prunes): a window counted since none is still right. */
+  #byStartChanges = 0;
+  /** The last frame whose window `#demodulatorsBusy` counted (its receptions at every gateway ask in turn). */
+  #window = { frame: undefined as AirFrame | undefined, changes: -1, first: 0, candidates: 0 };
   readonly #epochs: boolean;
   /** This shard's pending frames and their records, by sender and provisional id. */
   readonly #pending = new Map<string, { frame: AirFrame; record: UplinkRecord | undefined }>();
@@ -270,6 +274,7 @@ export class SimNetwork implements RadioMedium {
       else hi = mid;
     }
     a.splice(lo, 0, frame);
+    this.#byStartChanges++;
   }
 
   /** Index in the by-start list of the first frame that can overlap [fromMs, …): none starting earlier can. */
@@ -338,11 +343,18 @@ export class SimNetwork implements RadioMedium {
     const g = this.gateways[gi];
     const a = this.#byStart;
     const fromMs = f.startMs - MAX_AIRTIME_MS;
-    const first = this.#firstOverlapping(fromMs);
     // `f` is refused only behind `demodulators` others: with no more frames than that on the air at all, it is not.
-    let candidates = 0;
-    for (let i = first; i < a.length && a[i].startMs < f.endMs; i++) if (a[i].endMs > fromMs) candidates++;
-    if (candidates <= g.demodulators) return false;
+    // The count is the same at every gateway: worked out once per frame while the index stands still.
+    const w = this.#window;
+    if (w.frame !== f || w.changes !== this.#byStartChanges) {
+      w.frame = f;
+      w.changes = this.#byStartChanges;
+      w.first = this.#firstOverlapping(fromMs);
+      w.candidates = 0;
+      for (let i = w.first; i < a.length && a[i].startMs < f.endMs; i++) if (a[i].endMs > fromMs) w.candidates++;
+    }
+    const first = w.first;
+    if (w.candidates <= g.demodulators) return false;
     const locking: AirFrame[] = [];
     for (let i = first; i < a.length && a[i].startMs < f.endMs; i++) {
       const x = a[i];
@@ -437,6 +449,7 @@ export class SimNetwork implements RadioMedium {
     let drop = 0;
     while (drop < this.#byStart.length && this.#byStart[drop].startMs + MAX_AIRTIME_MS < keepFrom) drop++;
     this.#byStart.splice(0, drop);
+    this.#byStartChanges++;
     return report;
   }
 
