@@ -26,7 +26,7 @@
  * are escaped as `csv.ts` says. Uplinks the server could not decode give no rows.
  */
 import type { UplinkEvent } from "../network/network-server.ts";
-import { csvLine } from "./csv.ts";
+import { csvField, csvLine } from "./csv.ts";
 import { LineFile } from "./line-file.ts";
 import { NODE_TYPES, type NodeType } from "./run-data.ts";
 
@@ -140,7 +140,16 @@ export class ReadingsFormatter {
     if (seen) this.#types.set(id, seen);
     let text = "";
     const rows = readingRows(event, this.#types.get(id));
-    for (const r of rows) text += csvLine([r.time, r.nodeId, r.nodeType, r.messageType, r.field, r.value]);
+    // csvLine's bytes, with the columns an entry's rows share escaped once per entry (a number never needs escaping).
+    let time: string | undefined;
+    let head = "";
+    for (const r of rows) {
+      if (r.time !== time) {
+        time = r.time;
+        head = `${csvField(r.time)},${csvField(r.nodeId)},${csvField(r.nodeType)},${csvField(r.messageType)},`;
+      }
+      text += `${head}${csvField(r.field)},${r.value}\n`;
+    }
     return { text, rows: rows.length };
   }
 }
