@@ -247,7 +247,8 @@ export class Scd41Emulator implements I2CDevice {
     if (!reply) throw new BusError("SCD41: nothing to read, NACK");
     this.#reply = undefined;
     const out = new Uint8Array(count).fill(0xff);
-    out.set(reply.subarray(0, Math.min(count, reply.length)));
+    // Byte by byte: a view of the small reply would make V8 move it off its heap.
+    for (let i = 0, n = Math.min(count, reply.length); i < n; i++) out[i] = reply[i];
     if (this.#replyEmptiesBuffer && this.#buffer) {
       this.lastReadout = this.#buffer;
       this.#buffer = undefined;

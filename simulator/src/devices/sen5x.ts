@@ -236,7 +236,8 @@ export class Sen5xEmulator implements I2CDevice {
     if (!reply) throw new BusError(`${this.#model}: nothing to read, NACK`);
     this.#reply = undefined;
     const out = new Uint8Array(count).fill(0xff);
-    out.set(reply.subarray(0, Math.min(count, reply.length)));
+    // Byte by byte: a view of the small reply would make V8 move it off its heap.
+    for (let i = 0, n = Math.min(count, reply.length); i < n; i++) out[i] = reply[i];
     if (this.#replyIsValues) {
       // The data-ready flag clears when the values are read out.
       this.#dataReady = false;

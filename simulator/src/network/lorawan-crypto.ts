@@ -88,7 +88,8 @@ export function aesCmac(key: Uint8Array, message: Uint8Array): Uint8Array {
   if (!complete) m[message.length] = 0x80;
   const k = complete ? k1 : k2;
   for (let i = 0; i < 16; i++) m[(n - 1) * 16 + i] ^= k[i];
-  return cbc(key, m).subarray(n * 16 - 16);
+  // Copies, not views: a view of a small typed array makes V8 move it off its heap (an allocation each).
+  return cbc(key, m).slice(n * 16 - 16);
 }
 
 /** A block of the B0 / Ai family: `first`, 4 zero bytes, direction, DevAddr and FCnt little-endian, 0, `last`. */
@@ -121,5 +122,5 @@ export function dataMic(nwkSKey: Uint8Array, down: boolean, devAddr: number, fCn
   const b = new Uint8Array(16 + msg.length);
   b.set(block(0x49, down, devAddr, fCnt, msg.length & 0xff));
   b.set(msg, 16);
-  return aesCmac(nwkSKey, b).subarray(0, 4);
+  return aesCmac(nwkSKey, b).slice(0, 4);
 }
