@@ -103,6 +103,13 @@ describe("e2e: level node, bin (Wio-E5, EU868) → link → modem emulator → r
   });
   const fleet = new Fleet(network, [node]);
   let pairs: { reading: { atMs: number }; arrival: Arrival }[] = [];
+  // The sensor rail's level whenever this node's modem puts a frame on the air.
+  const railAtTx: number[] = [];
+  const transmit = network.transmit.bind(network);
+  network.transmit = (tx) => {
+    railAtTx.push(node.board.pins.get(node.table.sensorPower) ?? 0);
+    return transmit(tx);
+  };
 
   before(() => {
     fleet.runUntil(EV.setInterval);
@@ -110,6 +117,11 @@ describe("e2e: level node, bin (Wio-E5, EU868) → link → modem emulator → r
     fleet.runUntil(DAYS * D);
     pairs = matchReadings(node, fleet.eventsOf(node.id), DAYS * D - H);
     report(fleet, node, DAYS, "level/bin (Wio-E5, EU868)");
+  });
+
+  it("switches the distance sensor's rail off before the radio: it is off at every transmission", () => {
+    assert.ok(railAtTx.length >= 50, `${railAtTx.length} transmissions`);
+    assert.deepEqual(railAtTx.filter((level) => level !== 0), []);
   });
 
   it("every application event decodes, and every reading the node queued arrives", () => {

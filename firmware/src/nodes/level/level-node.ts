@@ -116,6 +116,11 @@ export interface LevelHardware {
   accelInt1?: { pin: number; level: 0 | 1 };
   /** Temperature near the sensor, deci-°C, or undefined. */
   temperatureDeciC?: () => number | undefined;
+  /**
+   * Called once the wake's distance reading is over (taken, failed or skipped):
+   * the sensor's rail can go off before the seconds the uplink spends on the radio.
+   */
+  distanceDone?: () => void;
   /** Called before deep sleep (e.g. to switch the sensor rail off). */
   powerDown?: () => void;
 }
@@ -344,6 +349,11 @@ export class LevelNode {
     this.#readAccel();
     this.#postureDecisions();
     this.#readDistance();
+    try {
+      this.#hw.distanceDone?.();
+    } catch {
+      // The rail switch failing must not stop the wake: powerDown tries again before sleep.
+    }
     this.#faultDecisions();
     if (this.#distanceMm >= 0) {
       this.#judge(now);

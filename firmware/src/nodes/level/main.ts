@@ -18,7 +18,8 @@ export default function main(): void {
   const bus = { io: I2C, data: board.i2c.data, clock: board.i2c.clock, hz: board.i2c.hz, port: board.i2c.port };
   const u = board.sensorUart;
   const tof = config.distanceSensor === "vl53l1x";
-  // The distance sensor's supply is a load switch that defaults off (hardware/level/README.md): on for this wake only.
+  // The distance sensor's supply is a load switch that defaults off (hardware/level/README.md): on for this wake's
+  // distance reading only (an A02YYUW draws up to 8 mA; the uplink after it keeps the node awake for seconds).
   const rail = new Digital({ pin: board.sensorPower, mode: Digital.Output });
   rail.write(1);
   const hw: LevelHardware = {
@@ -28,6 +29,7 @@ export default function main(): void {
     distanceSensor: tof ? "vl53l1x" : "a02yyuw",
     accel: (configured) => new Lis3dh({ sensor: { ...bus, hz: 100000 }, rateHz: 10, tiltThresholdDeg: 45, configured }),
     accelInt1: { pin: board.accelInt1.pin, level: board.accelInt1.activeLevel },
+    distanceDone: () => rail.write(0),
     powerDown: () => {
       rail.write(0);
       rail.close();
