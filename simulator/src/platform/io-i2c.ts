@@ -1,13 +1,8 @@
 /** Simulator stand-in for ECMA-419 `embedded:io/i2c`: talks to the emulated chip at `address` on the current board. */
 import { BusError, currentBoard, type Board } from "../core/board.ts";
-import { bufferCopy } from "./bytes.ts";
+import { bufferCopy, bytesView } from "./bytes.ts";
 
 type Buffer = ArrayBuffer | ArrayBufferView;
-
-/** The bytes written, as a view of the caller's buffer (devices copy what they keep: see I2CDevice). */
-function bytesOf(value: Buffer): Uint8Array {
-  return value instanceof Uint8Array ? value : value instanceof ArrayBuffer ? new Uint8Array(value) : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
-}
 
 /** One I2C target, opened as on Moddable: `new I2C({ data, clock, hz, address })`. */
 export default class I2C {
@@ -37,7 +32,8 @@ export default class I2C {
 
   /** Writes bytes; throws on NACK. */
   write(value: Buffer, stop = true): void {
-    this.#device().i2cWrite(bytesOf(value), stop);
+    // A view of the caller's buffer: devices copy what they keep (see I2CDevice).
+    this.#device().i2cWrite(bytesView(value), stop);
   }
 
   /**
@@ -52,9 +48,7 @@ export default class I2C {
     const got = this.#device().i2cRead(count, stop);
     if (got.length !== count) throw new BusError("I2C short read");
     if (typeof what === "number") return bufferCopy(got); // the caller's own: the device may keep `got`
-    // A driver's Uint8Array as it is: `.buffer` of a small typed array makes V8 move it off its heap, at every new driver.
-    const target = what instanceof Uint8Array ? what : what instanceof ArrayBuffer ? new Uint8Array(what) : new Uint8Array(what.buffer, what.byteOffset, what.byteLength);
-    target.set(got);
+    bytesView(what).set(got);
     return count;
   }
 

@@ -1,5 +1,6 @@
 /** Simulator stand-in for ECMA-419 `embedded:io/serial` (buffer format), wired to the emulated device on `port`. */
 import { currentBoard, type Board } from "../core/board.ts";
+import { bytesView } from "./bytes.ts";
 
 type Buffer = ArrayBuffer | ArrayBufferView;
 
@@ -48,7 +49,7 @@ export default class Serial {
     if (n === 0) return undefined;
     let out: Uint8Array;
     let buffer: ArrayBuffer | undefined;
-    if (into) out = into instanceof Uint8Array ? into : into instanceof ArrayBuffer ? new Uint8Array(into) : new Uint8Array(into.buffer, into.byteOffset, into.byteLength);
+    if (into) out = bytesView(into);
     // Into an ArrayBuffer made up front: `.buffer` of a small typed array makes V8 move it off its heap.
     else out = new Uint8Array((buffer = new ArrayBuffer(n)));
     for (let i = 0; i < n; i++) out[i] = bytes[head + i];
@@ -62,12 +63,7 @@ export default class Serial {
     const device = this.#board.serial.get(this.#port);
     if (!device) return; // nothing on the wire: bytes vanish
     // A view of the caller's bytes: devices copy what they keep (see SerialDevice).
-    let bytes: Uint8Array;
-    if (typeof value === "number") bytes = Uint8Array.of(value & 0xff);
-    else if (value instanceof Uint8Array) bytes = value;
-    else if (value instanceof ArrayBuffer) bytes = new Uint8Array(value);
-    else bytes = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
-    device.serialWrite(bytes, this.#baud);
+    device.serialWrite(typeof value === "number" ? Uint8Array.of(value & 0xff) : bytesView(value), this.#baud);
   }
 
   /** Discards bytes not yet read. */

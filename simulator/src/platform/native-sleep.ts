@@ -11,7 +11,7 @@
  * reinitialises RTC_DATA_ATTR memory, so retained bytes are lost too).
  */
 import { currentBoard, type Board } from "../core/board.ts";
-import { bufferCopy } from "./bytes.ts";
+import { bufferCopy, bytesView } from "./bytes.ts";
 
 export const RETAIN_MAX = 1024;
 
@@ -110,7 +110,7 @@ export function releaseHold(pins: readonly number[]): void {
 
 /** Keeps a copy of `bytes` in the board's RTC memory. */
 export function retain(bytes: ArrayBuffer | ArrayBufferView): void {
-  const view = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const view = bytesView(bytes);
   if (view.byteLength > RETAIN_MAX) throw new RangeError(`retain: ${view.byteLength} bytes exceed ${RETAIN_MAX}`);
   const board = currentBoard();
   // Into the board's RTC copy when the size is unchanged (every wake of a node whose layouts are stable): no allocation.
