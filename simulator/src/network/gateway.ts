@@ -125,20 +125,17 @@ export class Gateway {
   canTransmit(startMs: number, airtimeMs: number, frequencyHz: number, forDevice?: string): boolean {
     const endMs = startMs + airtimeMs;
     const a = this.transmissions;
+    const band = this.dutyCycle ? subBandOf(this.region, frequencyHz) : undefined;
     // Only downlinks on the air in the duty-cycle hour before `startMs`, or overlapping this one, matter.
-    const from = this.#firstStartingFrom(startMs - SLIDING_WINDOW_MS - this.#longestMs);
-    for (let i = from; i < a.length && a[i].startMs < endMs; i++) {
+    let used = airtimeMs;
+    for (let i = this.#firstStartingFrom(startMs - SLIDING_WINDOW_MS - this.#longestMs); i < a.length && a[i].startMs < endMs; i++) {
       const t = a[i];
-      if ((t.pendingFor === undefined || t.pendingFor === forDevice) && startMs < t.endMs) return false;
+      if (t.pendingFor !== undefined && t.pendingFor !== forDevice) continue;
+      if (startMs < t.endMs) return false;
+      if (band && t.endMs > startMs - SLIDING_WINDOW_MS && subBandOf(this.region, t.frequencyHz) === band) used += t.endMs - t.startMs;
     }
     if (!this.dutyCycle) return true;
-    const band = subBandOf(this.region, frequencyHz);
     if (!band) return this.region.subBands.length === 0;
-    let used = airtimeMs;
-    for (let i = from; i < a.length && a[i].startMs < endMs; i++) {
-      const t = a[i];
-      if ((t.pendingFor === undefined || t.pendingFor === forDevice) && t.endMs > startMs - SLIDING_WINDOW_MS && subBandOf(this.region, t.frequencyHz) === band) used += t.endMs - t.startMs;
-    }
     return used <= band.dutyCycle * SLIDING_WINDOW_MS;
   }
 

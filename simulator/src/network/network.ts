@@ -325,11 +325,11 @@ export class SimNetwork implements RadioMedium {
    * `f` included. Frames only join that window, so the same count later
    * means the same frames, and the same outcome.
    */
-  #framesAround(f: AirFrame, all: boolean): number {
+  #framesAround(f: AirFrame, all: boolean, first = this.#firstOverlapping(f.startMs - MAX_AIRTIME_MS)): number {
     const a = this.#byStart;
     const fromMs = f.startMs - MAX_AIRTIME_MS;
     let n = 0;
-    for (let i = this.#firstOverlapping(fromMs); i < a.length && a[i].startMs < f.endMs; i++) if (a[i].endMs > fromMs && this.#known(a[i], f, all)) n++;
+    for (let i = first; i < a.length && a[i].startMs < f.endMs; i++) if (a[i].endMs > fromMs && this.#known(a[i], f, all)) n++;
     return n;
   }
 
@@ -350,8 +350,7 @@ export class SimNetwork implements RadioMedium {
       w.frame = f;
       w.changes = this.#byStartChanges;
       w.first = this.#firstOverlapping(fromMs);
-      w.candidates = 0;
-      for (let i = w.first; i < a.length && a[i].startMs < f.endMs; i++) if (a[i].endMs > fromMs) w.candidates++;
+      w.candidates = this.#framesAround(f, true, w.first);
     }
     const first = w.first;
     if (w.candidates <= g.demodulators) return false;
