@@ -277,17 +277,8 @@ export class PulseMeter implements PulseSource {
     const v1 = v0 + dv;
     const k = this.pulsesPerLitre;
     const n1 = Math.floor(v1 * k + 1e-9);
-    if (this.#faults.size === 0) {
-      // No fault: only real pulses, already in time order. The same pulses as below, without an object each.
-      for (let n = this.#realIndex + 1; n <= n1; n++) {
-        const frac = dv > 0 ? Math.min(1, Math.max(0, (n / k - v0) / dv)) : 1;
-        const f = f0 + (f1 - f0) * frac;
-        const periodMs = f > 0 ? 60000 / (f * k) : 1e9;
-        this.#queue(t0 + frac * (t1 - t0), this.#duty * periodMs * 1000, true);
-      }
-      this.#finishStep(t0, t1, n1, f1, v0, v1);
-      return;
-    }
+    // No fault: only real pulses, already in time order, queued as they come (no object each).
+    const clean = this.#faults.size === 0;
     const cut = this.#faults.has("no-pulse") || this.#faults.has("disconnect");
     const events: PulseEvent[] = [];
     for (let n = this.#realIndex + 1; n <= n1; n++) {
@@ -295,6 +286,10 @@ export class PulseMeter implements PulseSource {
       const tMs = t0 + frac * (t1 - t0);
       const f = f0 + (f1 - f0) * frac;
       const periodMs = f > 0 ? 60000 / (f * k) : 1e9;
+      if (clean) {
+        this.#queue(tMs, this.#duty * periodMs * 1000, true);
+        continue;
+      }
       if (cut) {
         this.#suppressed++;
         continue;
@@ -302,20 +297,18 @@ export class PulseMeter implements PulseSource {
       events.push({ tMs, widthUs: this.#duty * periodMs * 1000, real: true });
       this.#bounce(tMs, events);
     }
-    while (this.#nextGlitchMs <= t1) {
-      const o = (this.#faults.get("glitch") as GlitchOptions | undefined) ?? {};
-      const [lo, hi] = o.widthUs ?? [0.2, 5];
-      if (!this.#faults.has("disconnect")) {
-        events.push({ tMs: this.#nextGlitchMs, widthUs: lo + (hi - lo) * this.#faultRng.next(), real: false });
+    if (!clean) {
+      while (this.#nextGlitchMs <= t1) {
+        const o = (this.#faults.get("glitch") as GlitchOptions | undefined) ?? {};
+        const [lo, hi] = o.widthUs ?? [0.2, 5];
+        if (!this.#faults.has("disconnect")) {
+          events.push({ tMs: this.#nextGlitchMs, widthUs: lo + (hi - lo) * this.#faultRng.next(), real: false });
+        }
+        this.#nextGlitchMs += this.#glitchGapMs();
       }
-      this.#nextGlitchMs += this.#glitchGapMs();
+      events.sort((a, b) => a.tMs - b.tMs);
+      for (const e of events) this.#queue(e.tMs, e.widthUs, e.real);
     }
-    events.sort((a, b) => a.tMs - b.tMs);
-    for (const e of events) this.#queue(e.tMs, e.widthUs, e.real);
-    this.#finishStep(t0, t1, n1, f1, v0, v1);
-  }
-
-  #finishStep(t0: number, t1: number, n1: number, f1: number, v0: number, v1: number): void {
     if (n1 > this.#realIndex) this.#realIndex = n1;
     this.#stepStartMs = t0;
     this.#litresStepStart = v0;
