@@ -324,14 +324,11 @@ export class ShardRun {
 
   /** Commits the last epoch (if given), settles every remaining uplink with all frames known; the nodes' counters and the XS figures. */
   finish(previous?: EpochCommit): ShardEnd {
-    if (previous) {
-      const last = this.commit(previous.batches, previous.pruneBeforeMs);
-      const end = this.finish();
-      return { ...end, events: [...last.events, ...end.events], lines: [...last.lines, ...end.lines] };
-    }
+    // A commit ships the events so far and settles what it prunes; the uplinks left are settled here.
+    const last = previous ? this.commit(previous.batches, previous.pruneBeforeMs) : { events: this.#ship(), lines: [] };
     // Each shard scores its own nodes' world, in parallel with the others (a month of a district's air is seconds of work).
     const truth = this.#indexes.flatMap((i) => nodeTruth(this.#city.nodes[i], 0, this.#endMs));
-    return { events: this.#ship(), lines: this.network.finalize().uplinks, facts: this.facts(), truth, ...(this.#xs ? { xs: this.#xs.figures } : {}) };
+    return { events: last.events, lines: [...last.lines, ...this.network.finalize().uplinks], facts: this.facts(), truth, ...(this.#xs ? { xs: this.#xs.figures } : {}) };
   }
 
   /** Takes the fleet's events so far as `ShardEvent`s, in the order they came (a node's in its own order, as the readings formatter needs). */
