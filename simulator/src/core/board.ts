@@ -6,7 +6,6 @@
  */
 import { VirtualClock } from "./clock.ts";
 import { roomAtEnd } from "./typed-queue.ts";
-import { bufferCopyOf } from "../platform/bytes.ts";
 
 /** A device on an I2C bus, as seen from the wire. Throw `BusError` to NACK. */
 export interface I2CDevice {
@@ -114,9 +113,6 @@ export class RxQueue {
   }
 }
 
-/** Copies of one owner's bytes a boot may take without allocating (`Board.lentCopy`): more are rare. */
-const MAX_LENT = 4;
-
 /** One node's hardware world. */
 export class Board {
   readonly clock: VirtualClock;
@@ -145,12 +141,10 @@ export class Board {
    * The boot in progress (`NodeHost` numbers them from 1; 0: no boot is
    * running). Deep sleep ends a boot and all it held, so a copy the platform
    * handed to an earlier boot can be refilled for this one instead of
-   * allocated (`lentCopy`).
+   * allocated (`lentCopy` in platform/bytes.ts).
    */
   bootSerial = 0;
   #boots = 0;
-  /** Copies handed out by `lentCopy`, by owner (RTC memory, a flash key): the boot they were lent to, and how many it took. */
-  readonly #lent = new Map<string, { buffers: ArrayBuffer[]; boot: number; taken: number }>();
   /** The ULP program running since this power-on (`native:ulp-pulse`), if the firmware started one. */
   ulp: UlpProgram | undefined;
   /** The boot in progress was woken by the ULP (what `wakeCause()` reports). */
@@ -197,27 +191,6 @@ export class Board {
   /** Marks the start (true) or end of a boot (`NodeHost`). */
   booting(on: boolean): void {
     this.bootSerial = on ? ++this.#boots : 0;
-  }
-
-  /**
-   * A copy of `bytes` for the boot in progress. The k-th asked for `owner` in a
-   * boot refills the k-th handed to an earlier boot (no allocation); each is
-   * still a copy of its own. Outside a boot, and past a few per boot, copies are new.
-   */
-  lentCopy(owner: string, bytes: ArrayBuffer): ArrayBuffer {
-    if (this.bootSerial === 0) return bufferCopyOf(bytes);
-    let lent = this.#lent.get(owner);
-    if (!lent) this.#lent.set(owner, (lent = { buffers: [], boot: 0, taken: 0 }));
-    if (lent.boot !== this.bootSerial) {
-      lent.boot = this.bootSerial;
-      lent.taken = 0;
-    }
-    const k = lent.taken++;
-    if (k >= MAX_LENT) return bufferCopyOf(bytes);
-    let buffer = lent.buffers[k];
-    if (!buffer || buffer.byteLength !== bytes.byteLength) buffer = lent.buffers[k] = new ArrayBuffer(bytes.byteLength);
-    new Uint8Array(buffer).set(new Uint8Array(bytes));
-    return buffer;
   }
 
   /** Connects a pulse source to a pin. */

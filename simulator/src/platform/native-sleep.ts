@@ -11,7 +11,7 @@
  * reinitialises RTC_DATA_ATTR memory, so retained bytes are lost too).
  */
 import { currentBoard, type Board } from "../core/board.ts";
-import { bufferCopy, bytesView } from "./bytes.ts";
+import { bufferCopy, bytesView, lentCopy } from "./bytes.ts";
 
 export const RETAIN_MAX = 1024;
 
@@ -122,12 +122,12 @@ export function retain(bytes: ArrayBuffer | ArrayBufferView): void {
 /**
  * A copy of the retained bytes, or undefined after a power cut or a reset
  * other than a deep-sleep wake. A boot's first call refills the board's copy
- * from its last boot (`Board.lentCopy`) instead of allocating one.
+ * from its last boot (`lentCopy`) instead of allocating one.
  */
 export function retained(): ArrayBuffer | undefined {
   const board = currentBoard();
   const r = board.retained;
-  return r ? board.lentCopy("rtc", r) : undefined;
+  return r ? lentCopy(board, "rtc", r) : undefined;
 }
 
 export function clearRetained(): void {

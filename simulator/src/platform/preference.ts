@@ -4,7 +4,7 @@
  * numbers) so firmware that breaks them fails in tests, not in the field.
  */
 import { currentBoard } from "../core/board.ts";
-import { bufferCopyOf } from "./bytes.ts";
+import { bufferCopyOf, lentCopy } from "./bytes.ts";
 
 type Value = string | boolean | number | ArrayBuffer;
 
@@ -26,12 +26,12 @@ const Preference = {
     d.set(key, value instanceof ArrayBuffer ? bufferCopyOf(value) : value);
     board.flashWrites++;
   },
-  /** Reads a value (ArrayBuffers are copies: a boot's first of a key refills the last boot's, see `Board.lentCopy`), or undefined. */
+  /** Reads a value (ArrayBuffers are copies: a boot's first of a key refills the last boot's, see `lentCopy`), or undefined. */
   get(domain: string, key: string): Value | undefined {
     check(domain, key);
     const board = currentBoard();
     const v = board.flash.get(domain)?.get(key);
-    return v instanceof ArrayBuffer ? board.lentCopy(`${domain}/${key}`, v) : v;
+    return v instanceof ArrayBuffer ? lentCopy(board, `${domain}/${key}`, v) : v;
   },
   delete(domain: string, key: string): void {
     check(domain, key);
