@@ -496,6 +496,8 @@ export class AirQuality {
   readonly #samplers = new SampledIntervalsCache();
   /** Per-day sample series by day, the last SERIES_KEPT built (for one step and averaging). */
   readonly #series = new Map<number, Float64Array>();
+  /** The ground truth's sample, refilled for each step of a series. */
+  readonly #scratch: AirEnvironment = { co2Ppm: 0, temperatureC: 0, humidityPct: 0, pm1: 0, pm25: 0, pm4: 0, pm10: 0, vocIndex: 0, noxIndex: 0 };
   #seriesStep = NaN;
   #seriesAvg = NaN;
   #curDay = NaN;
@@ -643,6 +645,11 @@ export class AirQuality {
 
   /** The true air at virtual time `tMs` (a fresh object). */
   at(tMs: number): AirEnvironment {
+    return this.#fill(tMs, { co2Ppm: 0, temperatureC: 0, humidityPct: 0, pm1: 0, pm25: 0, pm4: 0, pm10: 0, vocIndex: 0, noxIndex: 0 });
+  }
+
+  /** Writes the true air at `tMs` into `out` and returns it (the ground-truth series reuse one object: a month of minutes would allocate one per sample). */
+  #fill(tMs: number, out: AirEnvironment): AirEnvironment {
     const cal = this.calendar;
     const wx = this.weather;
     const day = cal.dayIndex(tMs);
@@ -698,14 +705,16 @@ export class AirQuality {
     const trafficExposure = traffic * dilution;
     const indoor = this.#curIndoor;
     if (!indoor) {
-      return {
-        co2Ppm: this.#co2Bg + 30 * trafficExposure * local + 20 * stable * (wind < 2 ? 1.5 : 1) + 30 * smoke + 3 * ln,
-        temperatureC: tOut + 0.4 * this.trafficFactor,
-        humidityPct: rhOut,
-        pm1, pm25, pm4, pm10,
-        vocIndex: clamp(100 * Math.exp(0.25 * (trafficExposure - 0.5)) + 250 * smoke + 8 * ln, 1, 500),
-        noxIndex: clamp(1 + 30 * trafficExposure * local + 100 * smoke, 1, 500),
-      };
+      out.co2Ppm = this.#co2Bg + 30 * trafficExposure * local + 20 * stable * (wind < 2 ? 1.5 : 1) + 30 * smoke + 3 * ln;
+      out.temperatureC = tOut + 0.4 * this.trafficFactor;
+      out.humidityPct = rhOut;
+      out.pm1 = pm1;
+      out.pm25 = pm25;
+      out.pm4 = pm4;
+      out.pm10 = pm10;
+      out.vocIndex = clamp(100 * Math.exp(0.25 * (trafficExposure - 0.5)) + 250 * smoke + 8 * ln, 1, 500);
+      out.noxIndex = clamp(1 + 30 * trafficExposure * local + 100 * smoke, 1, 500);
+      return out;
     }
     // Indoors: the occupancy segment holding t.
     const starts = indoor.starts;
@@ -721,17 +730,16 @@ export class AirQuality {
     // Infiltration keeps about half the fine and a third of the coarse outdoor particles; people stir up dust.
     const f25 = 0.5 * pm25;
     const dustIn = 6 * occ;
-    return {
-      co2Ppm: this.#co2Bg + 10 * trafficExposure + dCo2,
-      temperatureC: tIn,
-      humidityPct: rhIn,
-      pm1: 0.5 * pm1 + 0.1 * dustIn,
-      pm25: f25 + 0.25 * dustIn,
-      pm4: f25 + 0.33 * (pm4 - pm25) + 0.55 * dustIn,
-      pm10: f25 + 0.33 * (pm10 - pm25) + dustIn,
-      vocIndex: clamp(100 + 140 * occ + 8 * ln, 1, 500),
-      noxIndex: clamp(1 + 9 * trafficExposure, 1, 500),
-    };
+    out.co2Ppm = this.#co2Bg + 10 * trafficExposure + dCo2;
+    out.temperatureC = tIn;
+    out.humidityPct = rhIn;
+    out.pm1 = 0.5 * pm1 + 0.1 * dustIn;
+    out.pm25 = f25 + 0.25 * dustIn;
+    out.pm4 = f25 + 0.33 * (pm4 - pm25) + 0.55 * dustIn;
+    out.pm10 = f25 + 0.33 * (pm10 - pm25) + dustIn;
+    out.vocIndex = clamp(100 + 140 * occ + 8 * ln, 1, 500);
+    out.noxIndex = clamp(1 + 9 * trafficExposure, 1, 500);
+    return out;
   }
 
   /** An `AirSource` for the emulators: the air at the clock's current time. */
@@ -741,7 +749,7 @@ export class AirQuality {
 
   /** US AQI (EPA 2024 breakpoints, the firmware's dsp/aqi) of the true PM at t: an instantaneous estimate. */
   aqiAt(tMs: number): number {
-    const a = this.at(tMs);
+    const a = this.#fill(tMs, this.#scratch);
     return usAqi(Math.floor(a.pm25 * 10), Math.floor(a.pm10 * 10));
   }
 
@@ -777,7 +785,7 @@ export class AirQuality {
     let s10 = 0;
     // Prime the running mean with the samples before the chunk.
     for (let i = -m + 1; i < n; i++) {
-      const a = this.at(c * DAY_MS + i * stepMs);
+      const a = this.#fill(c * DAY_MS + i * stepMs, this.#scratch);
       const j = ((i % m) + m) % m;
       s25 += a.pm25 - p25[j];
       s10 += a.pm10 - p10[j];
