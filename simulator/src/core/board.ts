@@ -14,8 +14,11 @@ export interface I2CDevice {
    * `bytes` views the firmware's own buffer and is only valid during the call: copy what you keep.
    */
   i2cWrite(bytes: Uint8Array, stop: boolean): void;
-  /** Host reads `count` bytes. */
-  i2cRead(count: number, stop: boolean): Uint8Array;
+  /**
+   * Host reads `into.length` bytes: the device writes them into `into` (the firmware's own buffer, or a new one)
+   * and returns how many it sent, fewer when it drops off the bus mid-read.
+   */
+  i2cRead(into: Uint8Array, stop: boolean): number;
 }
 
 /** A device on a UART. It hears what the host transmits and queues replies with `port.deliver`. */

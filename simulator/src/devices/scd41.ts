@@ -238,7 +238,7 @@ export class Scd41Emulator implements I2CDevice {
     this.commandLog.push(code);
   }
 
-  i2cRead(count: number, _stop: boolean): Uint8Array {
+  i2cRead(out: Uint8Array, _stop: boolean): number {
     this.#update();
     this.#present();
     if (this.#mode === "sleep") throw new BusError("SCD41 asleep: NACK");
@@ -246,7 +246,9 @@ export class Scd41Emulator implements I2CDevice {
     const reply = this.#reply;
     if (!reply) throw new BusError("SCD41: nothing to read, NACK");
     this.#reply = undefined;
-    const out = new Uint8Array(count).fill(0xff);
+    const count = out.length;
+    // Past its reply the chip's data line floats high.
+    out.fill(0xff);
     // Byte by byte: a view of the small reply would make V8 move it off its heap.
     for (let i = 0, n = Math.min(count, reply.length); i < n; i++) out[i] = reply[i];
     if (this.#replyEmptiesBuffer && this.#buffer) {
@@ -260,9 +262,9 @@ export class Scd41Emulator implements I2CDevice {
     const disconnect = this.#faults.get("disconnect");
     if (disconnect && !this.#gone) {
       this.#gone = true;
-      return out.subarray(0, Math.min(count, disconnect.afterBytes ?? 4));
+      return Math.min(count, disconnect.afterBytes ?? 4);
     }
-    return out;
+    return count;
   }
 
   #present(): void {

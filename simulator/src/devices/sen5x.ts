@@ -228,14 +228,16 @@ export class Sen5xEmulator implements I2CDevice {
     this.commandLog.push(code);
   }
 
-  i2cRead(count: number, _stop: boolean): Uint8Array {
+  i2cRead(out: Uint8Array, _stop: boolean): number {
     this.#update();
     this.#present();
     if (this.#clock.nowMs < this.#busyUntil) throw new BusError(`${this.#model} busy: NACK`);
     const reply = this.#reply;
     if (!reply) throw new BusError(`${this.#model}: nothing to read, NACK`);
     this.#reply = undefined;
-    const out = new Uint8Array(count).fill(0xff);
+    const count = out.length;
+    // Past its reply the chip's data line floats high.
+    out.fill(0xff);
     // Byte by byte: a view of the small reply would make V8 move it off its heap.
     for (let i = 0, n = Math.min(count, reply.length); i < n; i++) out[i] = reply[i];
     if (this.#replyIsValues) {
@@ -249,9 +251,9 @@ export class Sen5xEmulator implements I2CDevice {
     const disconnect = this.#faults.get("disconnect");
     if (disconnect && !this.#gone) {
       this.#gone = true;
-      return out.subarray(0, Math.min(count, disconnect.afterBytes ?? 4));
+      return Math.min(count, disconnect.afterBytes ?? 4);
     }
-    return out;
+    return count;
   }
 
   #present(): void {

@@ -151,16 +151,16 @@ export class Vl53l1x implements I2CDevice {
     for (let i = 2; i < bytes.length; i++) this.#store(this.#index++, bytes[i]);
   }
 
-  i2cRead(count: number, _stop: boolean): Uint8Array {
+  i2cRead(into: Uint8Array, _stop: boolean): number {
     this.#check();
     this.#catchUp();
-    const out = new Uint8Array(count);
-    for (let i = 0; i < count; i++) out[i] = this.#load(this.#index++);
+    const count = into.length;
+    for (let i = 0; i < count; i++) into[i] = this.#load(this.#index++);
     if (this.#faults.has("disconnect")) {
       this.#dead = true;
-      return out.slice(0, this.#faultRng.int(0, count - 1));
+      return this.#faultRng.int(0, count - 1);
     }
-    return out;
+    return count;
   }
 
   #check(): void {
