@@ -5,6 +5,7 @@
  * Stack's shape, and a half of the downlink path: one transmission at a time
  * and the duty cycle of each EU868 sub-band over a sliding hour.
  */
+import { isoTime } from "../core/iso-time.ts";
 import type { Position } from "./channel.ts";
 import { region as regionParams, subBandOf, type RegionName, type RegionParams } from "./regions.ts";
 
@@ -173,7 +174,7 @@ export class Gateway {
   }
 
   /** Reception metadata for a frame ending at `endMs` with this RSSI/SNR. */
-  metadata(rssi: number, snr: number, frequencyHz: number, endMs: number, epochUnixMs: number, receivedAt = new Date(epochUnixMs + endMs).toISOString()): RxMetadata {
+  metadata(rssi: number, snr: number, frequencyHz: number, endMs: number, epochUnixMs: number, receivedAt = isoTime(epochUnixMs + endMs)): RxMetadata {
     return {
       gateway_ids: { gateway_id: this.id, eui: this.eui },
       timestamp: Math.round(endMs * 1000) % 4294967296,

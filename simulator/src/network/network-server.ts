@@ -8,6 +8,7 @@
  * the payload decoded by our codec.
  */
 import { decodeUplink, type DecodeResult, type UplinkInput } from "../../../codecs/src/index.ts";
+import { isoTime } from "../core/iso-time.ts";
 import { formatAirtime } from "./airtime.ts";
 import type { RxMetadata } from "./gateway.ts";
 import {
@@ -577,7 +578,7 @@ export class NetworkServer {
   }
 
   #emit(d: DeviceState, s: ServerSession, fPort: number, fCnt: number, payload: Uint8Array, confirmed: boolean, copies: GatewayCopy[], endMs: number): void {
-    const receivedAt = new Date(this.epochUnixMs + endMs).toISOString();
+    const receivedAt = isoTime(this.epochUnixMs + endMs);
     const c = copies[0];
     const decoded = this.#o.decoder({ bytes: Array.from(payload), fPort, recvTime: receivedAt });
     if (decoded.errors.length) this.#note(endMs, "decode-error", d.reg.devEui, decoded.errors.join("; "));

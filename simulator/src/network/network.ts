@@ -15,6 +15,7 @@
  * whether it got through and, if not, why (and where that differs from what
  * was decided at transmit time).
  */
+import { isoTime } from "../core/iso-time.ts";
 import { Rng } from "../core/rng.ts";
 import { RadioChannel, type AirFrame, type ChannelOptions, type LinkBudget, type OutageWindow, type Position } from "./channel.ts";
 import { Gateway, type GatewayOptions, type GatewayTx } from "./gateway.ts";
@@ -220,7 +221,7 @@ export class SimNetwork implements RadioMedium {
     for (const r of record.atTransmit) {
       if (!r.ok) continue;
       const g = this.gateways.find((x) => x.id === r.gatewayId)!;
-      receivedAt ??= new Date(this.server.epochUnixMs + frame.endMs).toISOString();
+      receivedAt ??= isoTime(this.server.epochUnixMs + frame.endMs);
       copies.push({
         gatewayId: g.id,
         phyPayload: tx.phyPayload,

@@ -25,6 +25,7 @@
  * earlier) appear after later readings; sort by `time` for a time series. Fields
  * are escaped as `csv.ts` says. Uplinks the server could not decode give no rows.
  */
+import { isoTime } from "../core/iso-time.ts";
 import type { UplinkEvent } from "../network/network-server.ts";
 import { csvField, csvLine } from "./csv.ts";
 import { LineFile } from "./line-file.ts";
@@ -79,7 +80,7 @@ function entryTime(entry: Json, receivedAt: string): string {
   if (typeof entry.time === "string") return entry.time;
   if (typeof entry.ageS === "number") {
     const t = Date.parse(receivedAt) - entry.ageS * 1000;
-    if (Number.isFinite(t)) return new Date(t).toISOString();
+    if (Number.isFinite(t)) return isoTime(t);
   }
   return receivedAt;
 }
@@ -91,7 +92,7 @@ export function readingRows(event: UplinkEvent, nodeType?: NodeType): ReadingRow
   const nodeId = event.end_device_ids.device_id;
   const type = nodeTypeOf(decoded) ?? nodeType ?? "";
   const messageType = typeof decoded.messageType === "string" ? decoded.messageType : `fPort${event.uplink_message.f_port}`;
-  const receivedAt = new Date(Date.parse(event.received_at)).toISOString();
+  const receivedAt = isoTime(Date.parse(event.received_at));
   const headTime = entryTime(decoded, receivedAt);
   const rows: ReadingRow[] = [];
   const head: [string, number][] = [];
