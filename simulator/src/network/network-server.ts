@@ -27,6 +27,9 @@ import {
 } from "./lorawan-frames.ts";
 import { airtimeAtDr, dataRate, encodeCfList, maxPayload, region as regionParams, rx1Dr, rx1Frequency, type RegionName, type RegionParams } from "./regions.ts";
 
+/** Uplinks remembered for de-duplication (by PHYPayload), at most. */
+const RECENT_KEPT = 4096;
+
 /** A device the server knows (OTAA). */
 export interface DeviceRegistration {
   devEui: string;
@@ -230,6 +233,12 @@ export class NetworkServer {
   readonly #devices = new Map<string, DeviceState>();
   readonly #byAddr = new Map<number, string>();
   readonly #recent = new Map<string, number>();
+  /**
+   * `#recent`'s keys in the order they were first set, from `#recentHead` on: the oldest goes when it is full.
+   * (Taking a Map's first key walks over every entry deleted before it, thousands once it is full.)
+   */
+  #recentOrder: string[] = [];
+  #recentHead = 0;
   readonly #listeners = new Set<(e: UplinkEvent) => void>();
   #nextNwkAddr = 1;
 
@@ -321,8 +330,9 @@ export class NetworkServer {
       this.#note(endMs, "duplicate");
       return { status: "duplicate" };
     }
+    if (seen === undefined) this.#recentOrder.push(key);
     this.#recent.set(key, first.startMs);
-    if (this.#recent.size > 4096) this.#recent.delete(this.#recent.keys().next().value as string);
+    if (this.#recent.size > RECENT_KEPT) this.#forgetOldest();
     const sorted = [...copies].sort((a, b) => b.snr - a.snr || b.rssi - a.rssi);
     const mType = mTypeOf(first.phyPayload);
     if (mType === "join-request") return this.#join(sorted, endMs, book);
@@ -575,6 +585,14 @@ export class NetworkServer {
       }
     }
     return undefined;
+  }
+
+  #forgetOldest(): void {
+    this.#recent.delete(this.#recentOrder[this.#recentHead++]);
+    if (this.#recentHead >= RECENT_KEPT) {
+      this.#recentOrder = this.#recentOrder.slice(this.#recentHead);
+      this.#recentHead = 0;
+    }
   }
 
   #emit(d: DeviceState, s: ServerSession, fPort: number, fCnt: number, payload: Uint8Array, confirmed: boolean, copies: GatewayCopy[], endMs: number): void {
