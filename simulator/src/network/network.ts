@@ -142,8 +142,8 @@ export class SimNetwork implements RadioMedium {
   /** The last frame whose window `#demodulatorsBusy` counted (its receptions at every gateway ask in turn). */
   #window = { frame: undefined as AirFrame | undefined, changes: -1, first: 0, candidates: 0 };
   readonly #epochs: boolean;
-  /** This shard's pending frames and their records, by sender and provisional id. */
-  readonly #pending = new Map<string, { frame: AirFrame; record: UplinkRecord | undefined }>();
+  /** This shard's pending frames and their records, by provisional id (other shards number theirs from the same start: check the sender). */
+  readonly #pending = new Map<number, { frame: AirFrame; record: UplinkRecord | undefined }>();
   #nextId = 1;
   #provisional = PROVISIONAL_ID;
 
@@ -197,7 +197,9 @@ export class SimNetwork implements RadioMedium {
       endMs: tx.startMs + tx.airtimeMs,
       txPowerDbm: tx.txPowerDbm + place.antennaGainDbi,
       position: place.position,
-      ...(this.#epochs ? { pending: true } : {}),
+      // Every frame has the same fields from the start (V8 then keeps one shape for them in the collision loops).
+      pending: this.#epochs,
+      budgets: undefined,
     };
     this.#insert(frame);
     const mType = mTypeOf(tx.phyPayload);
@@ -213,7 +215,7 @@ export class SimNetwork implements RadioMedium {
     const fCnt16 = record.kind === "data" ? peekDataFrame(tx.phyPayload)?.fCnt16 : undefined;
     if (fCnt16 !== undefined) record.fCnt16 = fCnt16;
     this.uplinks.push(record);
-    if (frame.pending) this.#pending.set(`${devEui}/${frame.id}`, { frame, record });
+    if (frame.pending) this.#pending.set(frame.id, { frame, record });
 
     const copies: GatewayCopy[] = [];
     // Every gateway stamps the frame's end with the same time.
@@ -402,14 +404,25 @@ export class SimNetwork implements RadioMedium {
     frames.sort((a, b) => a.startMs - b.startMs || (a.sender < b.sender ? -1 : a.sender > b.sender ? 1 : 0) || a.id - b.id);
     for (const f of frames) {
       const id = this.#nextId++;
-      const own = this.#pending.get(`${f.sender}/${f.id}`);
-      if (own) {
+      const own = this.#pending.get(f.id);
+      if (own && own.frame.sender === f.sender) {
         own.frame.id = id;
-        delete own.frame.pending;
+        own.frame.pending = false;
         if (own.record) own.record.id = id;
       } else {
-        const { pending: _pending, ...committed } = f;
-        this.#insert({ ...committed, id });
+        this.#insert({
+          id,
+          sender: f.sender,
+          frequencyHz: f.frequencyHz,
+          spreadingFactor: f.spreadingFactor,
+          bandwidthHz: f.bandwidthHz,
+          startMs: f.startMs,
+          endMs: f.endMs,
+          txPowerDbm: f.txPowerDbm,
+          position: f.position,
+          pending: false,
+          budgets: undefined,
+        });
       }
     }
     this.#pending.clear();
