@@ -32,7 +32,15 @@ export function bytesView(value: ArrayBuffer | ArrayBufferView): Uint8Array {
 const MAX_LENT = 4;
 
 /** Copies handed out by `lentCopy`, by board and owner (RTC memory, a flash key): the boot they were lent to, and how many it took. */
-const lentByBoard = new WeakMap<Board, Map<string, { buffers: ArrayBuffer[]; boot: number; taken: number }>>();
+const lentByBoard = new WeakMap<Board, Map<string, Lent>>();
+
+/** One owner's lent copies: the buffers, a byte view of each (to refill it), and the boot that holds them. */
+interface Lent {
+  buffers: ArrayBuffer[];
+  views: Uint8Array[];
+  boot: number;
+  taken: number;
+}
 
 /**
  * A copy of `bytes` for `board`'s boot in progress. The k-th asked for `owner`
@@ -46,15 +54,19 @@ export function lentCopy(board: Board, owner: string, bytes: ArrayBuffer): Array
   let owners = lentByBoard.get(board);
   if (!owners) lentByBoard.set(board, (owners = new Map()));
   let lent = owners.get(owner);
-  if (!lent) owners.set(owner, (lent = { buffers: [], boot: 0, taken: 0 }));
+  if (!lent) owners.set(owner, (lent = { buffers: [], views: [], boot: 0, taken: 0 }));
   if (lent.boot !== boot) {
     lent.boot = boot;
     lent.taken = 0;
   }
   const k = lent.taken++;
   if (k >= MAX_LENT) return bufferCopyOf(bytes);
-  let buffer = lent.buffers[k];
-  if (!buffer || buffer.byteLength !== bytes.byteLength) buffer = lent.buffers[k] = new ArrayBuffer(bytes.byteLength);
-  new Uint8Array(buffer).set(new Uint8Array(bytes));
-  return buffer;
+  const source = new Uint8Array(bytes);
+  let view = lent.views[k];
+  if (view === undefined || view.length !== source.length) {
+    view = lent.views[k] = new Uint8Array(source.length);
+    lent.buffers[k] = view.buffer as ArrayBuffer;
+  }
+  view.set(source);
+  return lent.buffers[k];
 }
