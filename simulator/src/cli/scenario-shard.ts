@@ -250,7 +250,7 @@ export class ShardRun {
       const options: ConstructorParameters<typeof SimNode>[0] = {
         type, id: c.id, seed: (seed * 7919 + i * 104729) >>> 0, network, addressIndex: i,
         ...(firstBootMs === undefined ? {} : { firstBootMs }), position: { x: c.position.x, y: c.position.y, z: 2 },
-        modem: scenario.modem ?? "wio-e5", region, config: { ...config, adr: false, dataRate: scenario.dataRate ?? (region === "US915" ? 1 : 4) }, settings, environment: env,
+        modem: scenario.modem ?? "wio-e5", logs: false, region, config: { ...config, adr: false, dataRate: scenario.dataRate ?? (region === "US915" ? 1 : 4) }, settings, environment: env,
       };
       try {
         const node = xs ? await xs.add(options) : new SimNode(options);

@@ -125,6 +125,8 @@ export class Pms5003Emulator implements SerialDevice {
   framesSent = 0;
   /** Valid commands heard, as `CMD << 8 | DL`. */
   readonly commandLog: number[] = [];
+  /** Whether `commandLog` records commands: long runs that never read it turn it off. */
+  keepCommandLog = true;
 
   constructor(options: Pms5003EmulatorOptions) {
     this.#rng = options.rng;
@@ -202,7 +204,7 @@ export class Pms5003Emulator implements SerialDevice {
   #command(cmd: number, dl: number): void {
     const now = this.#clock.nowMs;
     if (this.#asleep && !(cmd === 0xe4 && dl === 1)) return;
-    this.commandLog.push((cmd << 8) | dl);
+    if (this.keepCommandLog) this.commandLog.push((cmd << 8) | dl);
     if (cmd === 0xe1) {
       const active = dl === 1;
       if (active && !this.#active) this.#nextActiveAt = now + this.#intervalMs;

@@ -143,6 +143,8 @@ export class Scd41Emulator implements I2CDevice {
   eepromWrites = 0;
   /** Every command the chip accepted, in order. */
   readonly commandLog: number[] = [];
+  /** Whether `commandLog` records commands: long runs that never read it turn it off. */
+  keepCommandLog = true;
 
   constructor(options: Scd41EmulatorOptions) {
     this.#rng = options.rng;
@@ -214,7 +216,7 @@ export class Scd41Emulator implements I2CDevice {
       if (code === WAKE_UP) {
         this.#mode = "idle";
         this.#busyUntil = now + 30;
-        this.commandLog.push(code);
+        if (this.keepCommandLog) this.commandLog.push(code);
       }
       throw new BusError("SCD41 asleep: NACK");
     }
@@ -235,7 +237,7 @@ export class Scd41Emulator implements I2CDevice {
     this.#replyEmptiesBuffer = false;
     command.run(arg);
     this.#busyUntil = now + command.ms;
-    this.commandLog.push(code);
+    if (this.keepCommandLog) this.commandLog.push(code);
   }
 
   i2cRead(out: Uint8Array, _stop: boolean): number {

@@ -145,6 +145,8 @@ export class Sen5xEmulator implements I2CDevice {
   lastReadout: number[] | undefined;
   /** Every command the module accepted, in order. */
   readonly commandLog: number[] = [];
+  /** Whether `commandLog` records commands: long runs that never read it turn it off. */
+  keepCommandLog = true;
 
   constructor(options: Sen5xEmulatorOptions) {
     this.#rng = options.rng;
@@ -225,7 +227,7 @@ export class Sen5xEmulator implements I2CDevice {
     this.#replyIsValues = false;
     command.run(args);
     this.#busyUntil = now + command.ms;
-    this.commandLog.push(code);
+    if (this.keepCommandLog) this.commandLog.push(code);
   }
 
   i2cRead(out: Uint8Array, _stop: boolean): number {

@@ -95,6 +95,11 @@ export interface SimNodeOptions {
   position: { x: number; y: number; z?: number };
   /** LoRaWAN modem fitted (default "wio-e5"). */
   modem?: ModemModel;
+  /**
+   * Keep the logs tests read (default true): the queued messages and readings, the
+   * modem's AT transcript, the chips' command logs. Long runs that never read them turn them off.
+   */
+  logs?: boolean;
   /** Region (default the network server's). */
   region?: RegionName;
   /**
@@ -284,7 +289,8 @@ export class SimNode {
     const env = o.environment ?? {};
 
     // Flash first: the link's queue domain is watched before anything is written to it.
-    board.flash.set("lq", new QueueTap(clock, this.queued, this.readings));
+    const logs = o.logs ?? true;
+    if (logs) board.flash.set("lq", new QueueTap(clock, this.queued, this.readings));
 
     this.#attachSensors(rng, config, env);
     this.#attachBattery(o.battery ?? {});
@@ -296,6 +302,10 @@ export class SimNode {
     const modemOptions = { medium: o.network, devEui, seed: rng.fork("modem"), region: this.region };
     this.modem = this.modemModel === "rak3172" ? new Rak3172Emulator(modemOptions) : new WioE5Emulator(modemOptions);
     board.attachSerial(table.modem.port, this.modem, this.modem.baud);
+    if (!logs) {
+      this.modem.keepTranscript = false;
+      for (const chip of [this.devices.scd41, this.devices.sen5x, this.devices.pms5003]) if (chip) chip.keepCommandLog = false;
+    }
     o.network.placeDevice(devEui, { x: o.position.x, y: o.position.y, z: o.position.z ?? 2 });
     o.network.server.addDevice({ devEui, joinEui: this.keys.joinEui, appKey: this.keys.appKey, deviceId: o.id, ...(o.addressIndex === undefined ? {} : { addressIndex: o.addressIndex }) });
 

@@ -59,8 +59,10 @@ export abstract class AtModem implements SerialDevice {
   /** The LoRaWAN device inside. */
   readonly device: EndDevice;
   readonly medium: RadioMedium;
-  /** Every line heard and printed. */
+  /** Every line heard and printed (while `keepTranscript`). */
   readonly transcript: TranscriptLine[] = [];
+  /** Whether `transcript` records lines: long runs that never read it turn it off. */
+  keepTranscript = true;
   /** Virtual time until which a LoRaWAN transaction is in progress. */
   busyUntilMs = 0;
   /** Retransmissions of an unacknowledged confirmed uplink. */
@@ -166,7 +168,7 @@ export abstract class AtModem implements SerialDevice {
   }
 
   #run(line: string, at: number): void {
-    this.transcript.push({ atMs: at, dir: "in", text: line });
+    if (this.keepTranscript) this.transcript.push({ atMs: at, dir: "in", text: line });
     this.command(line.trim(), at);
   }
 
@@ -225,7 +227,7 @@ export abstract class AtModem implements SerialDevice {
   /** Prints one line (CR LF appended) starting at virtual time `atMs`. */
   protected print(text: string, atMs: number): void {
     if (!this.link || this.faults.has("silent")) return;
-    this.transcript.push({ atMs, dir: "out", text });
+    if (this.keepTranscript) this.transcript.push({ atMs, dir: "out", text });
     const bytes = new Uint8Array(text.length + 2);
     for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i) & 0xff;
     bytes[text.length] = 13;
