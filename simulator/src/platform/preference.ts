@@ -13,6 +13,17 @@ function check(domain: string, key: string): void {
   if (key.length > 15) throw new RangeError(`preference key "${key}" longer than 15 characters`);
 }
 
+/** The lent-copy owner of each domain and key, `domain/key`, built once (a new string per read costs its hashing in every lookup). */
+const owners = new Map<string, Map<string, string>>();
+
+function ownerOf(domain: string, key: string): string {
+  let keys = owners.get(domain);
+  if (!keys) owners.set(domain, (keys = new Map()));
+  let owner = keys.get(key);
+  if (owner === undefined) keys.set(key, (owner = `${domain}/${key}`));
+  return owner;
+}
+
 const Preference = {
   /** Stores a value in flash. */
   set(domain: string, key: string, value: Value): void {
@@ -31,7 +42,7 @@ const Preference = {
     check(domain, key);
     const board = currentBoard();
     const v = board.flash.get(domain)?.get(key);
-    return v instanceof ArrayBuffer ? lentCopy(board, `${domain}/${key}`, v) : v;
+    return v instanceof ArrayBuffer ? lentCopy(board, ownerOf(domain, key), v) : v;
   },
   delete(domain: string, key: string): void {
     check(domain, key);
