@@ -28,7 +28,7 @@
 import { City, nodeTruth, type CityNode, type GroundTruthEvent } from "../world/city.ts";
 import { SimNetwork, type DeliveryLine, type EpochBatch } from "../network/network.ts";
 import { SimNode, type ModemModel, type NodeType } from "../fleet/sim-node.ts";
-import { Fleet } from "../fleet/run-fleet.ts";
+import { Fleet, type FleetEvent } from "../fleet/run-fleet.ts";
 import { ReadingsFormatter } from "../report/readings-writer.ts";
 import { XsEngine, XsFleet, type XsFigures, type XsNode } from "../fleet/xs-node.ts";
 import { Rng } from "../core/rng.ts";
@@ -203,6 +203,8 @@ export class ShardRun {
   readonly #city: City;
   readonly #endMs: number;
   readonly #readings: ReadingsFormatter | undefined;
+  /** Events made into `ShardEvent`s as they came, not yet shipped by a commit. */
+  readonly #shipped: ShardEvent[] = [];
 
   private constructor(network: SimNetwork, nodes: (SimNode | XsNode)[], indexes: number[], xs: XsEngine | undefined, city: City, endMs: number, render: boolean) {
     this.network = network;
@@ -212,7 +214,9 @@ export class ShardRun {
     this.#city = city;
     this.#endMs = endMs;
     this.#readings = render ? new ReadingsFormatter() : undefined;
-    this.#fleet = xs ? new XsFleet(xs, network) : new Fleet(network, nodes as SimNode[]);
+    // Events become what the run keeps of them (a line of text, an alarm) as they come: an hour of event objects
+    // would outlive every minor GC until the epoch's commit.
+    this.#fleet = xs ? new XsFleet(xs, network) : new Fleet(network, nodes as SimNode[], { onEvent: (e) => this.#shipped.push(this.#shard(e)) });
   }
 
   /** Builds the shard: its network and its nodes (in a new XS engine with `params.engine` "xs"). */
@@ -333,22 +337,27 @@ export class ShardRun {
 
   /** Takes the fleet's events so far as `ShardEvent`s, in the order they came (a node's in its own order, as the readings formatter needs). */
   #ship(): ShardEvent[] {
+    const shipped = this.#shipped.splice(0);
+    for (const e of this.#fleet.events.splice(0)) shipped.push(this.#shard(e));
+    return shipped;
+  }
+
+  /** What the run keeps of one event: its time, node and count, an alarm, and (rendering) its JSON line and readings rows. */
+  #shard(e: FleetEvent): ShardEvent {
     const readings = this.#readings;
-    return this.#fleet.events.splice(0).map((e): ShardEvent => {
-      const m = e.event.uplink_message;
-      const d = m.decoded_payload as { messageType?: string; event?: string; ageS?: number; aqiCategory?: string } | undefined;
-      const out: ShardEvent = { atMs: e.atMs, nodeId: e.nodeId, fCnt: m.f_cnt };
-      if (d && /Alarm$/.test(d.messageType ?? "") && d.event) {
-        out.alarm = { event: d.event, ...(d.ageS === undefined ? {} : { ageS: d.ageS }), ...(d.aqiCategory === undefined ? {} : { aqiCategory: d.aqiCategory }) };
-      }
-      if (readings) {
-        const r = readings.format(e.event);
-        out.line = JSON.stringify(e.event) + "\n";
-        out.readings = r.text;
-        out.rows = r.rows;
-      }
-      return out;
-    });
+    const m = e.event.uplink_message;
+    const d = m.decoded_payload as { messageType?: string; event?: string; ageS?: number; aqiCategory?: string } | undefined;
+    const out: ShardEvent = { atMs: e.atMs, nodeId: e.nodeId, fCnt: m.f_cnt };
+    if (d && /Alarm$/.test(d.messageType ?? "") && d.event) {
+      out.alarm = { event: d.event, ...(d.ageS === undefined ? {} : { ageS: d.ageS }), ...(d.aqiCategory === undefined ? {} : { aqiCategory: d.aqiCategory }) };
+    }
+    if (readings) {
+      const r = readings.format(e.event);
+      out.line = JSON.stringify(e.event) + "\n";
+      out.readings = r.text;
+      out.rows = r.rows;
+    }
+    return out;
   }
 
   /** Stops the XS engine, if any. */

@@ -30,6 +30,8 @@ export interface FleetOptions {
    * long runs of many nodes. Default: never (call `network.finalize()` at the end).
    */
   pruneEveryMs?: number;
+  /** Receives each application event as it comes, instead of `events` collecting them (a long run can then keep only what it makes of them). */
+  onEvent?: (e: FleetEvent) => void;
 }
 
 /** Delivery totals over the pruned parts of a run. */
@@ -41,13 +43,13 @@ export interface DeliveryTotals {
 }
 
 /**
- * Collects the network's application events as `FleetEvent`s into `events`,
+ * Hands the network's application events as `FleetEvent`s to `sink`,
  * naming each by `idOf(DevEUI)` (or the event's device id for a device not in the fleet).
  */
-export function collectEvents(network: SimNetwork, events: FleetEvent[], idOf: (devEui: string) => string | undefined): void {
+export function collectEvents(network: SimNetwork, sink: (e: FleetEvent) => void, idOf: (devEui: string) => string | undefined): void {
   const epochMs = network.server.epochUnixMs;
   network.subscribe((event) => {
-    events.push({ atMs: Date.parse(event.received_at) - epochMs, nodeId: idOf(event.end_device_ids.dev_eui.toUpperCase()) ?? event.end_device_ids.device_id, event });
+    sink({ atMs: Date.parse(event.received_at) - epochMs, nodeId: idOf(event.end_device_ids.dev_eui.toUpperCase()) ?? event.end_device_ids.device_id, event });
   });
 }
 
@@ -67,7 +69,7 @@ export class Fleet {
     this.network = network;
     this.#pruneEveryMs = options.pruneEveryMs ?? 0;
     this.#nextPruneMs = this.#pruneEveryMs || Number.POSITIVE_INFINITY;
-    collectEvents(network, this.events, (devEui) => this.#byDevEui.get(devEui)?.id);
+    collectEvents(network, options.onEvent ?? ((e) => this.events.push(e)), (devEui) => this.#byDevEui.get(devEui)?.id);
     for (const n of nodes) this.add(n);
   }
 

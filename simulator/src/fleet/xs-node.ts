@@ -250,7 +250,7 @@ export class XsFleet {
   constructor(engine: XsEngine, network: SimNetwork) {
     this.engine = engine;
     this.network = network;
-    collectEvents(network, this.events, (devEui) => this.#byDevEui.get(devEui)?.id);
+    collectEvents(network, (e) => this.events.push(e), (devEui) => this.#byDevEui.get(devEui)?.id);
     for (const n of engine.nodes) {
       this.#byDevEui.set(n.devEui.toUpperCase(), n);
       this.#queue.push(n, n.nextEventMs);
