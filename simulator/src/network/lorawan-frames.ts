@@ -73,15 +73,23 @@ export function fromHex(hex: string): Uint8Array {
   const clean = hex.replace(/[\s:-]/g, "");
   if (clean.length % 2 || /[^0-9a-fA-F]/.test(clean)) throw new RangeError(`bad hex: ${hex}`);
   const out = new Uint8Array(clean.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(clean.slice(2 * i, 2 * i + 2), 16);
+  for (let i = 0; i < out.length; i++) out[i] = (nibble(clean.charCodeAt(2 * i)) << 4) | nibble(clean.charCodeAt(2 * i + 1));
   return out;
 }
+
+/** The value of a hex digit's character code (checked to be one). */
+function nibble(c: number): number {
+  return c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x57;
+}
+
+/** Each byte's two upper-case hex digits (every uplink's PHYPayload is written out at least twice). */
+const HEX_BYTE = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0").toUpperCase());
 
 /** Upper-case hex of bytes. */
 export function toHex(bytes: ArrayLike<number>): string {
   let s = "";
-  for (let i = 0; i < bytes.length; i++) s += (bytes[i] & 0xff).toString(16).padStart(2, "0");
-  return s.toUpperCase();
+  for (let i = 0; i < bytes.length; i++) s += HEX_BYTE[bytes[i] & 0xff];
+  return s;
 }
 
 const buf = (b: Uint8Array | string): Buffer => (typeof b === "string" ? Buffer.from(fromHex(b)) : Buffer.from(b));

@@ -48,6 +48,18 @@ const frame = fc.record({
 }).map((f) => (f.fPort === undefined ? { ...f, payload: new Uint8Array(0) } : f.fPort === 0 ? { ...f, fOpts: new Uint8Array(0) } : f));
 
 describe("network: LoRaWAN data-frame crypto", () => {
+  it("property: toHex is Node's upper-case hex, and fromHex reads it back, in either case and with separators; non-hex is refused", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
+        const hex = toHex(bytes);
+        assert.equal(hex, Buffer.from(bytes).toString("hex").toUpperCase());
+        assert.deepEqual(fromHex(hex), bytes);
+        assert.deepEqual(fromHex(hex.toLowerCase().replace(/(..)(?!$)/g, "$1:")), bytes);
+      }),
+    );
+    for (const bad of ["0", "0g", "zz", "0x12"]) assert.throws(() => fromHex(bad), RangeError, bad);
+  });
+
   it("AES-128 gives FIPS-197's example (appendix C.1) and agrees with Node's AES on random keys and blocks", () => {
     const out = new Uint8Array(16);
     new Aes128(fromHex("000102030405060708090a0b0c0d0e0f")).encryptBlock(fromHex("00112233445566778899aabbccddeeff"), 0, out, 0);
