@@ -205,6 +205,14 @@ export class ShardRun {
   readonly #readings: ReadingsFormatter | undefined;
   /** Events made into `ShardEvent`s as they came, not yet shipped by a commit. */
   readonly #shipped: ShardEvent[] = [];
+  /** Virtual time the nodes have run to. */
+  #ranToMs = 0;
+  /** Ground truth scored ahead (`primeTruth`): the next day, and the next node of it (a position in #indexes). */
+  #primeDay = 0;
+  #primeNode = 0;
+  /** Whether idle-time scoring is scheduled (`primeWhenIdle`), and whether `finish` has scored the rest. */
+  #priming = false;
+  #finished = false;
 
   private constructor(network: SimNetwork, nodes: (SimNode | XsNode)[], indexes: number[], xs: XsEngine | undefined, city: City, endMs: number, render: boolean) {
     this.network = network;
@@ -296,6 +304,7 @@ export class ShardRun {
         Error.stackTraceLimit = limit;
       }
     } else await fleet.runUntil(untilMs);
+    this.#ranToMs = untilMs;
     return this.network.takeEpoch();
   }
 
@@ -330,9 +339,47 @@ export class ShardRun {
   finish(previous?: EpochCommit): ShardEnd {
     // A commit ships the events so far and settles what it prunes; the uplinks left are settled here.
     const last = previous ? this.commit(previous.batches, previous.pruneBeforeMs) : { events: this.#ship(), lines: [] };
-    // Each shard scores its own nodes' world, in parallel with the others (a month of a district's air is seconds of work).
+    // Each shard scores its own nodes' world, in parallel with the others (a month of a district's air is seconds of
+    // work); the days `primeTruth` scored ahead are only merged here.
+    this.#finished = true;
     const truth = this.#indexes.flatMap((i) => nodeTruth(this.#city.nodes[i], 0, this.#endMs));
     return { events: last.events, lines: [...last.lines, ...this.network.finalize().uplinks], facts: this.facts(), truth, ...(this.#xs ? { xs: this.#xs.figures } : {}) };
+  }
+
+  /**
+   * Scores the ground truth of the days the nodes have run through, a node-day at a time, for about `budgetMs`
+   * of wall time; true while more is left. The air and drain models keep each day's sampled intervals, so
+   * `finish` then only merges them. The truth is the world's alone: scoring it sooner changes no result.
+   */
+  primeTruth(budgetMs: number): boolean {
+    const start = performance.now();
+    const days = Math.min(Math.floor(this.#ranToMs / DAY), Math.ceil(this.#endMs / DAY));
+    while (!this.#finished && this.#primeDay < days) {
+      const node = this.#city.nodes[this.#indexes[this.#primeNode]];
+      if (node.kind === "air" || node.kind === "drain") {
+        node.events(this.#primeDay * DAY, Math.min((this.#primeDay + 1) * DAY, this.#endMs));
+      }
+      if (++this.#primeNode === this.#indexes.length) {
+        this.#primeNode = 0;
+        this.#primeDay++;
+      }
+      if (performance.now() - start >= budgetMs) return !this.#finished && this.#primeDay < days;
+    }
+    return false;
+  }
+
+  /**
+   * Runs `primeTruth` in slices of about a millisecond between turns of the event loop: while this thread
+   * waits for the other shards at the barrier, not while it has a step to run (messages come in between slices).
+   */
+  primeWhenIdle(): void {
+    if (this.#priming) return;
+    this.#priming = true;
+    const slice = () => {
+      if (this.primeTruth(1)) setImmediate(slice);
+      else this.#priming = false;
+    };
+    setImmediate(slice);
   }
 
   /** Takes the fleet's events so far as `ShardEvent`s, in the order they came (a node's in its own order, as the readings formatter needs). */

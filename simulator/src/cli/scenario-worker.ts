@@ -22,6 +22,8 @@ port.on("message", async (m: ShardRequest) => {
     else if (m.op === "step") result = await run.step(m.previous, m.untilMs);
     else result = run.finish(m.previous);
     port.postMessage({ id: m.id, result });
+    // Until the next step comes, score ground truth ahead.
+    if (m.op === "step") run.primeWhenIdle();
   } catch (e) {
     port.postMessage({ id: m.id, error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
   }

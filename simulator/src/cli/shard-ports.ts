@@ -34,7 +34,13 @@ export function localShard(scenario: Scenario, params: RunParams, shard: ShardSp
   const created = ShardRun.create(scenario, params, shard, world);
   return {
     facts: async () => (await created).facts(),
-    step: async (previous, untilMs) => (await created).step(previous, untilMs),
+    step: async (previous, untilMs) => {
+      const run = await created;
+      const step = await run.step(previous, untilMs);
+      // While this thread waits for the worker threads, score ground truth ahead.
+      run.primeWhenIdle();
+      return step;
+    },
     finish: async (previous) => (await created).finish(previous),
     close: async () => {
       try {

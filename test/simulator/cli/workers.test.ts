@@ -54,3 +54,35 @@ describe("simulator CLI: --workers", function () {
     await assert.rejects(runScenario(s, { days: 0.05, nodes: 4, exactCollisions: true, workers: 2 }), /one thread/);
   });
 });
+
+describe("simulator CLI: ground truth scored ahead while a shard waits", function () {
+  this.timeout(300_000);
+
+  it("primeTruth scores the finished days, a node-day at a time, and finish gives the same truth as without it", async () => {
+    const { ShardRun } = await import("../../../simulator/src/cli/scenario-shard.ts");
+    const s = loadScenario("city");
+    const params = { seed: 11, days: 2.5, region: s.region, nodes: 12 };
+    const run = async (prime: boolean) => {
+      const shard = await ShardRun.create(s, params, { index: 0, count: 1 });
+      const found: boolean[] = [];
+      let previous;
+      for (let t = 3_600_000; t <= params.days * 86_400_000; t += 3_600_000) {
+        const step = await shard.step(previous, t);
+        previous = { batches: [step.batch] };
+        if (prime && t % 86_400_000 === 0) {
+          found.push(shard.primeTruth(0));
+          found.push(shard.primeTruth(Number.POSITIVE_INFINITY));
+        }
+      }
+      const truth = shard.finish(previous).truth;
+      await shard.close();
+      return { truth, found };
+    };
+    const primed = await run(true);
+    const plain = await run(false);
+    // After each whole day: one node-day scored with more left, then the rest of that day's nodes.
+    assert.deepEqual(primed.found, [true, false, true, false]);
+    assert.ok(plain.truth.length > 0, "no ground-truth events");
+    assert.deepEqual(primed.truth, plain.truth);
+  });
+});
