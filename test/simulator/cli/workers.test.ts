@@ -13,13 +13,13 @@ describe("simulator CLI: --workers", function () {
     ({ runScenario } = await import("../../../simulator/src/cli/run-scenario.ts"));
   });
 
-  it("one, two and three worker threads give the same run, byte for byte", async () => {
+  it("one, two and three worker threads give the same run, byte for byte (over a day: with ground truth scored while shards wait)", async () => {
     const s = loadScenario("city");
     const files = ["events.jsonl", "readings.csv", "summary.json"];
     const runs: string[][] = [];
     for (const workers of [1, 2, 3]) {
       const dir = mkdtempSync(join(tmpdir(), `workers-${workers}-`));
-      const r = await runScenario(s, { days: 0.5, nodes: 7, out: dir, workers });
+      const r = await runScenario(s, { days: 1.25, nodes: 7, out: dir, workers });
       assert.equal(r.summary.nodes.length, 7);
       runs.push(files.map((f) => readFileSync(join(dir, f), "utf8")));
     }
