@@ -34,9 +34,8 @@ const MAX_LENT = 4;
 /** Copies handed out by `lentCopy`, by board and owner (RTC memory, a flash key): the boot they were lent to, and how many it took. */
 const lentByBoard = new WeakMap<Board, Map<string, Lent>>();
 
-/** One owner's lent copies: the buffers, a byte view of each (to refill it), and the boot that holds them. */
+/** One owner's lent copies (a byte view of each buffer, to refill it), and the boot that holds them. */
 interface Lent {
-  buffers: ArrayBuffer[];
   views: Uint8Array[];
   boot: number;
   taken: number;
@@ -54,7 +53,7 @@ export function lentCopy(board: Board, owner: string, bytes: ArrayBuffer): Array
   let owners = lentByBoard.get(board);
   if (!owners) lentByBoard.set(board, (owners = new Map()));
   let lent = owners.get(owner);
-  if (!lent) owners.set(owner, (lent = { buffers: [], views: [], boot: 0, taken: 0 }));
+  if (!lent) owners.set(owner, (lent = { views: [], boot: 0, taken: 0 }));
   if (lent.boot !== boot) {
     lent.boot = boot;
     lent.taken = 0;
@@ -63,10 +62,7 @@ export function lentCopy(board: Board, owner: string, bytes: ArrayBuffer): Array
   if (k >= MAX_LENT) return bufferCopyOf(bytes);
   const source = new Uint8Array(bytes);
   let view = lent.views[k];
-  if (view === undefined || view.length !== source.length) {
-    view = lent.views[k] = new Uint8Array(source.length);
-    lent.buffers[k] = view.buffer as ArrayBuffer;
-  }
+  if (view === undefined || view.length !== source.length) view = lent.views[k] = new Uint8Array(source.length);
   view.set(source);
-  return lent.buffers[k];
+  return view.buffer as ArrayBuffer;
 }
