@@ -60,8 +60,11 @@ export class Fleet {
   readonly events: FleetEvent[] = [];
   readonly delivery: DeliveryTotals = { delivered: 0, lost: 0, changed: 0, byReason: {} };
   readonly #byDevEui = new Map<string, SimNode>();
-  #queue = new TimeQueue<SimNode>();
+  /** The nodes by next event, for runs in time order (not `#oneAfterAnother`). */
+  readonly #queue = new TimeQueue<SimNode>();
   readonly #pruneEveryMs: number;
+  /** Whether `runUntil` runs the nodes one after another: on a network in epochs with no pruning of the fleet's own. */
+  readonly #oneAfterAnother: boolean;
   #nextPruneMs: number;
   #nowMs = 0;
 
@@ -69,6 +72,7 @@ export class Fleet {
     this.network = network;
     this.#pruneEveryMs = options.pruneEveryMs ?? 0;
     this.#nextPruneMs = this.#pruneEveryMs || Number.POSITIVE_INFINITY;
+    this.#oneAfterAnother = network.epochs && !this.#pruneEveryMs;
     collectEvents(network, options.onEvent ?? ((e) => this.events.push(e)), (devEui) => this.#byDevEui.get(devEui)?.id);
     for (const n of nodes) this.add(n);
   }
@@ -107,11 +111,8 @@ export class Fleet {
    * 1,000 nodes takes one step of each in turn).
    */
   runUntil(untilMs: number): void {
-    if (this.network.epochs && !this.#pruneEveryMs) {
+    if (this.#oneAfterAnother) {
       for (const n of this.nodes) n.runUntil(untilMs);
-      const queue = new TimeQueue<SimNode>();
-      for (const n of this.nodes) queue.push(n, n.nextEventMs);
-      this.#queue = queue;
       this.#nowMs = Math.max(this.#nowMs, untilMs);
       return;
     }
