@@ -224,7 +224,8 @@ export class ShardRun {
     this.#readings = render ? new ReadingsFormatter() : undefined;
     // Events become what the run keeps of them (a line of text, an alarm) as they come: an hour of event objects
     // would outlive every minor GC until the epoch's commit.
-    this.#fleet = xs ? new XsFleet(xs, network) : new Fleet(network, nodes as SimNode[], { onEvent: (e) => this.#shipped.push(this.#shard(e)) });
+    const onEvent = (e: FleetEvent) => this.#shipped.push(this.#shard(e));
+    this.#fleet = xs ? new XsFleet(xs, network, { onEvent }) : new Fleet(network, nodes as SimNode[], { onEvent });
   }
 
   /** Builds the shard: its network and its nodes (in a new XS engine with `params.engine` "xs"). */
@@ -384,9 +385,7 @@ export class ShardRun {
 
   /** Takes the fleet's events so far as `ShardEvent`s, in the order they came (a node's in its own order, as the readings formatter needs). */
   #ship(): ShardEvent[] {
-    const shipped = this.#shipped.splice(0);
-    for (const e of this.#fleet.events.splice(0)) shipped.push(this.#shard(e));
-    return shipped;
+    return this.#shipped.splice(0);
   }
 
   /** What the run keeps of one event: its time, node and count, an alarm, and (rendering) its JSON line and readings rows. */

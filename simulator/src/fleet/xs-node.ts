@@ -28,7 +28,7 @@ import { bundleForXs } from "../xs/bundle.ts";
 import { Xsnap, type XsnapMeter } from "../xs/xsnap.ts";
 import { decodeWire, encodeWire } from "../xs/wire.ts";
 import type { XsNodeSpec, XsRunReply } from "../xs/node-runtime.ts";
-import { collectEvents, type FleetEvent } from "./run-fleet.ts";
+import { collectEvents, type FleetEvent, type FleetOptions } from "./run-fleet.ts";
 import { TimeQueue } from "./time-queue.ts";
 import type { ModemModel, NodeType, SimNodeCounters, SimNodeEnvironment, SimNodeOptions } from "./sim-node.ts";
 
@@ -247,10 +247,10 @@ export class XsFleet {
   readonly #queue = new TimeQueue<XsNode>();
   #nowMs = 0;
 
-  constructor(engine: XsEngine, network: SimNetwork) {
+  constructor(engine: XsEngine, network: SimNetwork, options: Pick<FleetOptions, "onEvent"> = {}) {
     this.engine = engine;
     this.network = network;
-    collectEvents(network, (e) => this.events.push(e), (devEui) => this.#byDevEui.get(devEui)?.id);
+    collectEvents(network, options.onEvent ?? ((e) => this.events.push(e)), (devEui) => this.#byDevEui.get(devEui)?.id);
     for (const n of engine.nodes) {
       this.#byDevEui.set(n.devEui.toUpperCase(), n);
       this.#queue.push(n, n.nextEventMs);
