@@ -364,7 +364,7 @@ export class ShardRun {
         this.#primeNode = 0;
         this.#primeDay++;
       }
-      if (performance.now() - start >= budgetMs) return !this.#finished && this.#primeDay < days;
+      if (performance.now() - start >= budgetMs) return this.#primeDay < days;
     }
     return false;
   }
