@@ -35,7 +35,7 @@
  * above outdoors at steady state, typical of measured European classrooms).
  */
 import type { Rng } from "../core/rng.ts";
-import type { AirEnvironment, AirSource } from "../devices/air-environment.ts";
+import { CLEAN_AIR, type AirEnvironment, type AirSource } from "../devices/air-environment.ts";
 import { usAqi } from "../../../firmware/src/dsp/aqi.ts";
 import { Calendar, DAY_MS, HOUR_MS, MINUTE_MS, winternessOf, type CalendarOptions } from "./calendar.ts";
 import { DailyEvents, SampledIntervalsCache, overlaps, type Interval, type PeakInterval, type TruthEvent } from "./intervals.ts";
@@ -497,7 +497,7 @@ export class AirQuality {
   /** Per-day sample series by day, the last SERIES_KEPT built (for one step and averaging). */
   readonly #series = new Map<number, Float64Array>();
   /** The ground truth's sample, refilled for each step of a series. */
-  readonly #scratch: AirEnvironment = { co2Ppm: 0, temperatureC: 0, humidityPct: 0, pm1: 0, pm25: 0, pm4: 0, pm10: 0, vocIndex: 0, noxIndex: 0 };
+  readonly #scratch: AirEnvironment = { ...CLEAN_AIR };
   #seriesStep = NaN;
   #seriesAvg = NaN;
   #curDay = NaN;
@@ -645,10 +645,10 @@ export class AirQuality {
 
   /** The true air at virtual time `tMs` (a fresh object). */
   at(tMs: number): AirEnvironment {
-    return this.#fill(tMs, { co2Ppm: 0, temperatureC: 0, humidityPct: 0, pm1: 0, pm25: 0, pm4: 0, pm10: 0, vocIndex: 0, noxIndex: 0 });
+    return this.#fill(tMs, { ...CLEAN_AIR });
   }
 
-  /** Writes the true air at `tMs` into `out` and returns it (the ground-truth series reuse one object: a month of minutes would allocate one per sample). */
+  /** Writes every field of the true air at `tMs` into `out` and returns it (the ground-truth series reuse one object: a month of minutes would allocate one per sample). */
   #fill(tMs: number, out: AirEnvironment): AirEnvironment {
     const cal = this.calendar;
     const wx = this.weather;
