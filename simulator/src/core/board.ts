@@ -21,6 +21,13 @@ export interface I2CDevice {
   i2cRead(into: Uint8Array, stop: boolean): number;
 }
 
+/** Fills `into` as a host reads a device's `reply`: its bytes, then 0xFF past its end (the pulled-up data line floats high). */
+export function i2cReply(into: Uint8Array, reply: ArrayLike<number>): void {
+  into.fill(0xff);
+  // Byte by byte: a view of a small reply would make V8 move it off its heap.
+  for (let i = 0, n = Math.min(into.length, reply.length); i < n; i++) into[i] = reply[i];
+}
+
 /** A device on a UART. It hears what the host transmits and queues replies with `port.deliver`. */
 export interface SerialDevice {
   attach(port: SerialLink): void;

@@ -19,7 +19,7 @@
  * altitude are stored, not applied.
  */
 import { FaultBook } from "./fault-book.ts";
-import { BusError, type I2CDevice } from "../core/board.ts";
+import { BusError, i2cReply, type I2CDevice } from "../core/board.ts";
 import type { VirtualClock } from "../core/clock.ts";
 import type { Rng } from "../core/rng.ts";
 import type { AirSource } from "./air-environment.ts";
@@ -249,10 +249,7 @@ export class Scd41Emulator implements I2CDevice {
     if (!reply) throw new BusError("SCD41: nothing to read, NACK");
     this.#reply = undefined;
     const count = out.length;
-    // Past its reply the chip's data line floats high.
-    out.fill(0xff);
-    // Byte by byte: a view of the small reply would make V8 move it off its heap.
-    for (let i = 0, n = Math.min(count, reply.length); i < n; i++) out[i] = reply[i];
+    i2cReply(out, reply);
     if (this.#replyEmptiesBuffer && this.#buffer) {
       this.lastReadout = this.#buffer;
       this.#buffer = undefined;

@@ -20,7 +20,7 @@
  * as the module computes it.
  */
 import { FaultBook } from "./fault-book.ts";
-import { BusError, type I2CDevice } from "../core/board.ts";
+import { BusError, i2cReply, type I2CDevice } from "../core/board.ts";
 import type { VirtualClock } from "../core/clock.ts";
 import type { Rng } from "../core/rng.ts";
 import type { AirSource } from "./air-environment.ts";
@@ -238,10 +238,7 @@ export class Sen5xEmulator implements I2CDevice {
     if (!reply) throw new BusError(`${this.#model}: nothing to read, NACK`);
     this.#reply = undefined;
     const count = out.length;
-    // Past its reply the chip's data line floats high.
-    out.fill(0xff);
-    // Byte by byte: a view of the small reply would make V8 move it off its heap.
-    for (let i = 0, n = Math.min(count, reply.length); i < n; i++) out[i] = reply[i];
+    i2cReply(out, reply);
     if (this.#replyIsValues) {
       // The data-ready flag clears when the values are read out.
       this.#dataReady = false;
