@@ -309,8 +309,10 @@ export class NetworkServer {
     return () => this.#listeners.delete(listener);
   }
 
-  #note(atMs: number, kind: ServerLogEntry["kind"], devEui?: string, detail?: string): void {
+  /** Logs an entry (unless `logLimit` is 0); a `detail` given as a function is only built then (every uplink notes one). */
+  #note(atMs: number, kind: ServerLogEntry["kind"], devEui?: string, detailOf?: string | (() => string)): void {
     if (this.#o.logLimit <= 0) return;
+    const detail = typeof detailOf === "function" ? detailOf() : detailOf;
     this.log.push({ atMs, kind, ...(devEui ? { devEui } : {}), ...(detail ? { detail } : {}) });
     if (this.log.length > this.#o.logLimit) this.log.splice(0, this.log.length - this.#o.logLimit);
   }
@@ -419,7 +421,7 @@ export class NetworkServer {
       if (s.fCntUp >= 0 && fCnt === s.fCntUp) {
         // Same counter as the last accepted frame: a retransmission if it is the very same frame, else a replay.
         if (toHex(c.phyPayload) !== d.lastPhyHex || !openDataFrame(c.phyPayload, s.keys, fCnt)) return this.#reject(endMs, "fcnt-replay", d.reg.devEui);
-        if (this.#o.logLimit > 0) this.#note(endMs, "retransmission", d.reg.devEui, `FCnt ${fCnt}`);
+        this.#note(endMs, "retransmission", d.reg.devEui, () => `FCnt ${fCnt}`);
         const downlink = h.mType === "confirmed-up" ? this.#reply(d, s, copies, endMs, true, false, book) : undefined;
         return { status: "retransmission", devEui: d.reg.devEui, fCnt, downlink };
       }
@@ -447,7 +449,7 @@ export class NetworkServer {
       if (f.adr && this.#o.adr) this.#adr(d, s, copies, endMs);
       const confirmed = f.mType === "confirmed-up";
       const downlink = this.#reply(d, s, copies, endMs, confirmed, f.adrAckReq, book);
-      if (this.#o.logLimit > 0) this.#note(endMs, "uplink", d.reg.devEui, `FCnt ${fCnt} port ${f.fPort ?? "-"}`);
+      this.#note(endMs, "uplink", d.reg.devEui, () => `FCnt ${fCnt} port ${f.fPort ?? "-"}`);
       if (f.fPort !== undefined && f.fPort > 0) this.#emit(d, s, f.fPort, fCnt, f.payload, confirmed, copies, endMs);
       return { status: "accepted", devEui: d.reg.devEui, fCnt, downlink };
     }
@@ -546,7 +548,7 @@ export class NetworkServer {
     s.fCntDown = (s.fCntDown + 1) >>> 0;
     d.mac = d.mac.slice(fOpts.length);
     if (sentItem) d.queue.shift();
-    if (this.#o.logLimit > 0) this.#note(plan.startMs, "downlink", d.reg.devEui, `RX${plan.window} via ${plan.gatewayId}${ack ? " ACK" : ""}${sentItem ? ` port ${item!.fPort}` : ""}`);
+    this.#note(plan.startMs, "downlink", d.reg.devEui, () => `RX${plan.window} via ${plan.gatewayId}${ack ? " ACK" : ""}${sentItem ? ` port ${item!.fPort}` : ""}`);
     return plan;
   }
 
