@@ -23,7 +23,7 @@
  * simulator from cold, and with two threads the two isolates' optimizing
  * compilers compete with the two simulation threads. Measured on 1,000 nodes,
  * the first day took 2.5 times a later day and barely gained from a second
- * worker, while later days ran 1.78 times faster on two. The difference of the
+ * worker, while later days ran 1.7 to 1.8 times faster on two. The difference of the
  * two runs is the steady rate; the projection is the first `--sim-days` as
  * measured plus the rest of the 30 days at the steady rate, scaled from
  * `--sim-nodes` to 1,000 (so it is close only for `--sim-nodes 1000`: with few
