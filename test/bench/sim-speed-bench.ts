@@ -19,11 +19,12 @@
  *
  * Why a second, longer run per worker count (`--sim-steady-days`, default 2;
  * 0 skips it): the first simulated day is not a typical one. Every node joins
- * (through lora-packet's crypto), every thread compiles the firmware and the
- * simulator from cold, and with two threads the two isolates' optimizing
- * compilers compete with the two simulation threads. Measured on 1,000 nodes,
- * the first day took 2.5 times a later day and barely gained from a second
- * worker, while later days ran 1.7 to 1.8 times faster on two. The difference of the
+ * (through lora-packet's crypto, about 1.5 ms a join), and every thread starts
+ * the firmware and the simulator from cold code: a node's first hour costs
+ * about as much as 30 later ones, and each worker thread pays its own start.
+ * Measured on 1,000 nodes, the first day took 2.5 times a later day and
+ * barely gained from a second worker, while later days ran 1.7 to 1.8 times
+ * faster on two. The difference of the
  * two runs is the steady rate; the projection is the first `--sim-days` as
  * measured plus the rest of the 30 days at the steady rate, scaled from
  * `--sim-nodes` to 1,000 (so it is close only for `--sim-nodes 1000`: with few
