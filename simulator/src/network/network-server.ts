@@ -234,11 +234,11 @@ export class NetworkServer {
   readonly #byAddr = new Map<number, string>();
   readonly #recent = new Map<string, number>();
   /**
-   * `#recent`'s keys in the order they were first set, from `#recentHead` on: the oldest goes when it is full.
-   * (Taking a Map's first key walks over every entry deleted before it, thousands once it is full.)
+   * `#recent`'s keys in a ring, in the order they were first set: the slot a new key takes holds the oldest once
+   * the ring is full. (Taking a Map's first key walks over every entry deleted before it, thousands once it is full.)
    */
-  #recentOrder: string[] = [];
-  #recentHead = 0;
+  readonly #recentRing: (string | undefined)[] = new Array<string | undefined>(RECENT_KEPT).fill(undefined);
+  #recentNext = 0;
   readonly #listeners = new Set<(e: UplinkEvent) => void>();
   #nextNwkAddr = 1;
 
@@ -332,9 +332,8 @@ export class NetworkServer {
       this.#note(endMs, "duplicate");
       return { status: "duplicate" };
     }
-    if (seen === undefined) this.#recentOrder.push(key);
+    if (seen === undefined) this.#remember(key);
     this.#recent.set(key, first.startMs);
-    if (this.#recent.size > RECENT_KEPT) this.#forgetOldest();
     const sorted = [...copies].sort((a, b) => b.snr - a.snr || b.rssi - a.rssi);
     const mType = mTypeOf(first.phyPayload);
     if (mType === "join-request") return this.#join(sorted, endMs, book);
@@ -589,12 +588,12 @@ export class NetworkServer {
     return undefined;
   }
 
-  #forgetOldest(): void {
-    this.#recent.delete(this.#recentOrder[this.#recentHead++]);
-    if (this.#recentHead >= RECENT_KEPT) {
-      this.#recentOrder = this.#recentOrder.slice(this.#recentHead);
-      this.#recentHead = 0;
-    }
+  /** Takes a new key's place in the ring, forgetting the oldest key when the ring is full. */
+  #remember(key: string): void {
+    const oldest = this.#recentRing[this.#recentNext];
+    if (oldest !== undefined) this.#recent.delete(oldest);
+    this.#recentRing[this.#recentNext] = key;
+    this.#recentNext = this.#recentNext + 1 === RECENT_KEPT ? 0 : this.#recentNext + 1;
   }
 
   #emit(d: DeviceState, s: ServerSession, fPort: number, fCnt: number, payload: Uint8Array, confirmed: boolean, copies: GatewayCopy[], endMs: number): void {
