@@ -24,11 +24,11 @@
  * about as much as 30 later ones, and each worker thread pays its own start.
  * Measured on 1,000 nodes, the first day took 2.5 times a later day and
  * barely gained from a second worker, while later days ran 1.7 to 1.8 times
- * faster on two. The difference of the
- * two runs is the steady rate; the projection is the first `--sim-days` as
- * measured plus the rest of the 30 days at the steady rate, scaled from
- * `--sim-nodes` to 1,000 (so it is close only for `--sim-nodes 1000`: with few
- * nodes per worker the hourly barrier and the fixed start-up dominate).
+ * faster on two. The difference of the two runs is the steady rate; the
+ * projection is the first `--sim-days` as measured plus the rest of the 30
+ * days at the steady rate, scaled from `--sim-nodes` to 1,000 (so it is close
+ * only for `--sim-nodes 1000`: with few nodes per worker the hourly barrier
+ * and the fixed start-up dominate).
  */
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -69,18 +69,7 @@ async function run(ctx: BenchContext): Promise<BenchResult> {
     const steady = steadyDays > 0 ? steadyRun(simNodes, days, s, steadyDays, cliSeconds(nodes, days + steadyDays, workers)) : undefined;
     runs.push({ workers, wallS: sig(s, 4), nodeDaysPerS: sig((simNodes * result.summary.days) / s, 4), ...(steady ? { steady } : {}) });
   }
-  const projected = runs.map((r) => ({ workers: r.workers, wallS: r.steady ? r.steady.fleetS : 30_000 / r.nodeDaysPerS }));
-  const best = projected.reduce((a, b) => (b.wallS < a.wallS ? b : a));
-  const fleet: { nodes: number; days: number; workers: number; wallS: number; measured: boolean; basis: string } = {
-    nodes: 1000, days: 30, workers: best.workers, wallS: sig(best.wallS, 4), measured: false, basis: steadyDays > 0 ? `first ${days} day(s) as measured, the rest at the steady rate` : "first-day rate",
-  };
-  if (ctx.opts.raw["sim-fleet"]) {
-    fleet.workers = workerCounts[workerCounts.length - 1];
-    ctx.log(`sim-speed: fleet of 1,000 nodes × 30 days on ${fleet.workers} worker(s)…`);
-    fleet.wallS = sig(cliSeconds(1000, 30, fleet.workers), 4);
-    fleet.measured = true;
-    fleet.basis = "measured";
-  }
+  const fleet = ctx.opts.raw["sim-fleet"] ? measureFleet(ctx, workerCounts[workerCounts.length - 1]) : projectFleet(runs, days);
   const summary = result.summary;
   const n = summary.nodes.length;
   const byType: { [type: string]: { nodes: number; boots: number; bootsPerS: number; uplinksSent: number } } = {};
@@ -153,6 +142,30 @@ async function run(ctx: BenchContext): Promise<BenchResult> {
       },
     ],
   };
+}
+
+/** The fleet goal's run (1,000 nodes × 30 days), how it was reached, and on how many workers. */
+interface FleetFigure {
+  nodes: number;
+  days: number;
+  workers: number;
+  wallS: number;
+  measured: boolean;
+  basis: string;
+}
+
+/** The fleet run itself on `workers` (`--sim-fleet`: minutes). */
+function measureFleet(ctx: BenchContext, workers: number): FleetFigure {
+  ctx.log(`sim-speed: fleet of 1,000 nodes × 30 days on ${workers} worker(s)…`);
+  return { nodes: 1000, days: 30, workers, wallS: sig(cliSeconds(1000, 30, workers), 4), measured: true, basis: "measured" };
+}
+
+/** The fleet projected from the worker count that projects it shortest: from its steady rate when measured, else from its first days' rate. */
+function projectFleet(runs: readonly { workers: number; nodeDaysPerS: number; steady?: SteadyRun }[], days: number): FleetFigure {
+  const projected = runs.map((r) => ({ workers: r.workers, wallS: r.steady ? r.steady.fleetS : 30_000 / r.nodeDaysPerS, steady: r.steady !== undefined }));
+  const best = projected.reduce((a, b) => (b.wallS < a.wallS ? b : a));
+  const basis = best.steady ? `first ${days} day(s) as measured, the rest at the steady rate` : "first-day rate";
+  return { nodes: 1000, days: 30, workers: best.workers, wallS: sig(best.wallS, 4), measured: false, basis };
 }
 
 /** The days after the first of a worker count: their simulation seconds, rate, and the fleet projection they give. */
