@@ -341,22 +341,30 @@ export class SimNetwork implements RadioMedium {
     return all || !x.pending || x.sender === f.sender;
   }
 
+  /**
+   * Where the window `#demodulatorsBusy` looks at for `f` begins in the by-start list, and how many frames of
+   * every sender it holds (`#framesAround` of all): the same at every gateway, so worked out once per frame
+   * while the index stands still.
+   */
+  #windowOf(f: AirFrame): { first: number; candidates: number } {
+    const w = this.#window;
+    if (w.frame !== f || w.changes !== this.#byStartChanges) {
+      w.frame = f;
+      w.changes = this.#byStartChanges;
+      w.first = this.#firstOverlapping(f.startMs - MAX_AIRTIME_MS);
+      w.candidates = this.#framesAround(f, true, w.first);
+    }
+    return w;
+  }
+
   /** Whether every demodulator of `g` is taken by frames that locked on before `f` (listened, audible, no outage, started no later). */
   #demodulatorsBusy(f: AirFrame, gi: number, all: boolean): boolean {
     const g = this.gateways[gi];
     const a = this.#byStart;
     const fromMs = f.startMs - MAX_AIRTIME_MS;
     // `f` is refused only behind `demodulators` others: with no more frames than that on the air at all, it is not.
-    // The count is the same at every gateway: worked out once per frame while the index stands still.
-    const w = this.#window;
-    if (w.frame !== f || w.changes !== this.#byStartChanges) {
-      w.frame = f;
-      w.changes = this.#byStartChanges;
-      w.first = this.#firstOverlapping(fromMs);
-      w.candidates = this.#framesAround(f, true, w.first);
-    }
-    const first = w.first;
-    if (w.candidates <= g.demodulators) return false;
+    const { first, candidates } = this.#windowOf(f);
+    if (candidates <= g.demodulators) return false;
     const locking: AirFrame[] = [];
     for (let i = first; i < a.length && a[i].startMs < f.endMs; i++) {
       const x = a[i];
@@ -472,7 +480,8 @@ export class SimNetwork implements RadioMedium {
     let delivered = 0;
     let changed = 0;
     for (const r of records) {
-      const results = this.#framesAround(r.frame, true) === r.framesAround ? r.atTransmit : this.gateways.map((_, gi) => this.#receive(r.frame, gi, true));
+      // Counted by the window its receptions then judge in, not a second time.
+      const results = this.#windowOf(r.frame).candidates === r.framesAround ? r.atTransmit : this.gateways.map((_, gi) => this.#receive(r.frame, gi, true));
       const ok = results.filter((x) => x.ok);
       const wasOk = r.atTransmit.some((x) => x.ok);
       const best = [...results].sort((a, b) => b.rssi - a.rssi)[0];
