@@ -104,6 +104,7 @@ function subBand2(all: readonly Channel[]): Channel[] {
   return [...all.slice(8, 16), all[65]];
 }
 
+/** RECEIVE_DELAY1/2 and JOIN_ACCEPT_DELAY1/2: the same defaults in every region here. */
 const BASE = {
   receiveDelay1Ms: 1000,
   receiveDelay2Ms: 2000,
@@ -111,7 +112,6 @@ const BASE = {
   joinAcceptDelay2Ms: 6000,
 };
 
-/** The regions' parameters, by name. */
 /** DR8–DR13 of US915 and AU915: the 500 kHz downlink data rates, the same in both. */
 const DOWNLINK_500K: DataRate[] = [
   lora(12, 500_000, 33),
@@ -125,6 +125,7 @@ const DOWNLINK_500K: DataRate[] = [
 /** AS923's two mandatory channels, which are also all a device starts with. */
 const AS923_CHANNELS: Channel[] = [923_200_000, 923_400_000].map((frequencyHz) => ({ frequencyHz, minDr: 0, maxDr: 5 }));
 
+/** The regions' parameters, by name. */
 export const REGIONS: { readonly [name in RegionName]: RegionParams } = {
   EU868: {
     name: "EU868",
