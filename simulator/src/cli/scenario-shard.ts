@@ -267,8 +267,6 @@ export class ShardRun {
       };
       try {
         const node = xs ? await xs.add(options) : new SimNode(options);
-        // Boot records are not needed (the counters are): keep none.
-        node.host.maxRecords = 0;
         nodes.push(node);
         indexes.push(i);
       } catch (e) {
@@ -311,15 +309,15 @@ export class ShardRun {
 
   /**
    * Commits every shard's epoch; with `pruneBeforeMs`, settles and forgets
-   * this shard's uplinks ended before it (and the logs the run does not use),
-   * so memory stays flat in the number of days.
+   * this shard's uplinks ended before it (and the gateways' bookings of a day
+   * before), so memory stays flat in the number of days.
    */
   commit(batches: readonly EpochBatch[], pruneBeforeMs?: number): EpochResult {
     this.network.commit(batches);
     let lines: DeliveryLine[] = [];
     if (pruneBeforeMs !== undefined) {
       lines = this.network.prune(pruneBeforeMs).uplinks;
-      this.#forgetLogs(pruneBeforeMs - 24 * HOUR);
+      this.#forgetBookings(pruneBeforeMs - 24 * HOUR);
     }
     return { events: this.#ship(), lines };
   }
@@ -412,13 +410,10 @@ export class ShardRun {
   }
 
   /**
-   * Drops what the nodes and the network log for tests and the run does not
-   * use (queued messages and readings, AT transcripts, the chips' command
-   * logs, the server's log, downlinks booked before `beforeMs`).
+   * Drops the gateways' downlinks booked before `beforeMs`. (The nodes and
+   * the server keep no logs in a run: `logs: false`, `logLimit: 0`.)
    */
-  #forgetLogs(beforeMs: number): void {
-    for (const n of this.nodes) n.forgetLogs();
-    this.network.server.log.length = 0;
+  #forgetBookings(beforeMs: number): void {
     for (const g of this.network.gateways) {
       const keep = g.transmissions.filter((t) => t.endMs >= beforeMs);
       g.transmissions.length = 0;

@@ -96,8 +96,9 @@ export interface SimNodeOptions {
   /** LoRaWAN modem fitted (default "wio-e5"). */
   modem?: ModemModel;
   /**
-   * Keep the logs tests read (default true): the queued messages and readings, the
-   * modem's AT transcript, the chips' command logs. Long runs that never read them turn them off.
+   * Keep the logs tests read (default true): the boot records, the queued messages and
+   * readings, the modem's AT transcript, the chips' command logs. Long runs that never
+   * read them turn them off.
    */
   logs?: boolean;
   /** Region (default the network server's). */
@@ -321,6 +322,7 @@ export class SimNode {
     for (const a of o.faults ?? []) this.at(a.atMs, a.run);
     const first = o.firstBootMs ?? clock.nowMs + rng.fork("first-boot").int(1000, 60_000);
     this.host = new NodeHost(board, MAINS[o.type], first);
+    if (!logs) this.host.maxRecords = 0;
   }
 
   get devEui(): string {

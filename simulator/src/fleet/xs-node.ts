@@ -63,17 +63,10 @@ export class XsNode {
   readonly network: SimNetwork;
   readonly modemModel: ModemModel;
   readonly region: RegionName;
-  /** What the reports read of the modem emulator in XS: its data rate (after every command), and an empty transcript. */
-  readonly modem = { device: { dr: 0 }, transcript: [] as never[] };
+  /** What the reports read of the modem emulator in XS: its data rate (after every command). */
+  readonly modem = { device: { dr: 0 } };
   devEui = "";
   counters: SimNodeCounters = { boots: 0, awakeMs: 0, pinWakes: 0, ulpWakes: 0, polls: 0, powerCuts: 0 };
-  /** Always empty: the XS side keeps no queue log (SimNode.queued/readings), so memory stays flat. */
-  readonly queued: never[] = [];
-  readonly readings: never[] = [];
-  /** Nothing to drop on this side: the XS side drops its nodes' logs after every run command. */
-  forgetLogs(): void {}
-  /** Boot records are not kept for XS nodes; present so runners can set the limit as on a SimNode. */
-  readonly host = { maxRecords: 0 };
   /** Virtual time of the node's next event in XS. */
   nextEventMs = Number.POSITIVE_INFINITY;
   readonly index: number;

@@ -130,9 +130,8 @@ function add(spec: XsNodeSpec): { devEui: string; next: number } {
   const environment: SimNodeEnvironment = {};
   for (const key of spec.environment) (environment as Record<string, unknown>)[key] = environmentFrom(i, key);
   const { environment: _, ...rest } = spec;
-  const node = new SimNode({ ...rest, environment, network: networkStub(spec.region ?? "EU868") });
-  // The Node side keeps no boot records or queue logs of an XS node: memory stays flat over the days.
-  node.host.maxRecords = 0;
+  // No logs: nothing on the Node side can read them, and memory stays flat over the days.
+  const node = new SimNode({ ...rest, logs: false, environment, network: networkStub(spec.region ?? "EU868") });
   nodes.push(node);
   return { devEui: node.devEui, next: node.nextEventMs };
 }
@@ -145,7 +144,6 @@ function run(i: number, limit: number, until: number): XsRunReply {
     const record = node.step();
     if (record) wakes.push((meterNow() - before) >>> 0);
   } while (node.nextEventMs < limit && node.nextEventMs <= until);
-  node.forgetLogs();
   return { next: node.nextEventMs, counters: node.counters, dr: node.modem.device.dr, wakes };
 }
 

@@ -30,4 +30,15 @@ describe("SimNode logs: forgetLogs, and logs: false", () => {
     assert.ok(on.frames.length >= 2, `frames: ${on.frames.length}`);
     assert.deepEqual(off.frames, on.frames);
   });
+
+  it("logs: false keeps no boot records either (a run reads the counters)", () => {
+    const network = new SimNetwork({ region: "EU868", seed: "forget", channel: { lossProbability: 0, shadowingSdDb: 0, fadingSdDb: 0 } });
+    const on = new SimNode({ type: "water", id: "water-1", seed: 3, network, position: { x: 0, y: 40 } });
+    const off = new SimNode({ type: "water", id: "water-2", seed: 3, network, position: { x: 0, y: 60 }, logs: false });
+    on.runUntil(2 * 3_600_000);
+    off.runUntil(2 * 3_600_000);
+    assert.ok(on.boots.length > 0 && on.counters.boots === on.boots.length, `boots kept: ${on.boots.length}`);
+    assert.equal(off.boots.length, 0);
+    assert.ok(off.counters.boots > 0);
+  });
 });
