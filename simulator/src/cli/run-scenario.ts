@@ -211,27 +211,27 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     // committed: the worker threads run their epoch meanwhile instead of waiting for the files.
     let previous: EpochCommit | undefined;
     let committed: EpochResult[] | undefined;
-    const takeWhile = async <T>(running: Promise<T>): Promise<T> => {
+    /** Takes in `results` while the shards are `running`; if that fails, throws once they have settled. */
+    const takeWhile = async <T>(results: EpochResult[] | undefined, running: Promise<T>): Promise<T> => {
       try {
-        if (committed) take(committed);
+        if (results) take(results);
       } catch (e) {
         await running.catch(() => undefined);
         throw e;
       }
-      committed = undefined;
       return running;
     };
     for (let t = HOUR; ; t += HOUR) {
       const until = Math.min(t, endMs);
-      const steps = await takeWhile(Promise.all(shards.map((s) => s.step(previous, until))));
-      if (previous) committed = steps.map((r) => r.committed!);
+      const steps = await takeWhile(committed, Promise.all(shards.map((s) => s.step(previous, until))));
+      committed = previous ? steps.map((r) => r.committed!) : undefined;
       // Every node's clock has passed `until` and its next frame starts later: nothing older can still collide.
       const prune = until < endMs && until % DAY === 0 ? until : undefined;
       previous = { batches: steps.map((r) => r.batch), ...(prune === undefined ? {} : { pruneBeforeMs: prune }) };
       options.progress?.(until / endMs);
       if (until >= endMs) break;
     }
-    const finals = await takeWhile(Promise.all(shards.map((s) => s.finish(previous))));
+    const finals = await takeWhile(committed, Promise.all(shards.map((s) => s.finish(previous))));
     take(finals);
     shardTruth = finals.flatMap((f) => f.truth);
     facts = finals.flatMap((f) => f.facts).sort((a, b) => a.index - b.index);
