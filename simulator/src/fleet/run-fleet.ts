@@ -88,7 +88,7 @@ export class Fleet {
     if (this.#byDevEui.has(node.devEui)) throw new Error(`DevEUI ${node.devEui} twice in the fleet`);
     this.nodes.push(node);
     this.#byDevEui.set(node.devEui, node);
-    this.#queue.push(node, node.nextEventMs);
+    if (!this.#oneAfterAnother) this.#queue.push(node, node.nextEventMs);
   }
 
   /** The node with this id. */
