@@ -17,7 +17,12 @@
  * distance), and needs at least `agree` such frames (default 4 of 5). That
  * rejects intermittent spurious echoes (a lid edge, a wall), a frame that a
  * double bit error left with a valid checksum, and chance 0xFF alignments in
- * line noise. Outcomes other than a reading are thrown as `SensorError`:
+ * line noise. How far that goes: up to `frames − agree` spurious frames in a
+ * sample cannot move the reading; fewer than `agree` that land near the target
+ * can pull it by up to twice the tolerance; `agree` or more that agree among
+ * themselves are, to any driver, what the sensor measured (the level node takes
+ * the median of several samples and holds a large step back until the next wake
+ * confirms it). Outcomes other than a reading are thrown as `SensorError`:
  * - "range": most frames carried no echo (distance outside 30–4500 mm; the
  *   module sends 0 then, as modelled: no target, blind zone, soft target), or
  *   the echoes disagree;

@@ -114,6 +114,8 @@ export class A02yyuw implements SerialDevice {
   #powered: boolean;
   /** Frames sent (for tests). */
   framesSent = 0;
+  /** Of which spurious echoes (the `echo` fault; for tests: they carry a valid checksum, so only agreement can reject them). */
+  echoesSent = 0;
 
   constructor(options: A02yyuwOptions) {
     this.#clock = options.clock;
@@ -204,6 +206,7 @@ export class A02yyuw implements SerialDevice {
     if (this.#faults.has("no-echo") && this.#faultRng.chance(this.#p("no-echo", 1))) return 0;
     if (this.#faults.has("echo") && this.#faultRng.chance(this.#p("echo"))) {
       const [lo, hi] = this.#faults.get("echo")?.distanceMm ?? [80, 400];
+      this.echoesSent++;
       return Math.round(lo + (hi - lo) * this.#faultRng.next());
     }
     if (surface === "none" || !(d >= 30 && d <= 4500)) return 0;
