@@ -185,16 +185,23 @@ export class AtLineReader {
     }
   }
 
-  /** Drops everything received so far, including a partial line (stale replies before a new command). */
+  /**
+   * Drops everything received so far (stale replies before a new command). A line the modem was still
+   * printing is dropped up to its newline too: the rest of it, arriving later, is no line of its own
+   * (the tail `16` of `…:0000000016` would read as a data rate).
+   */
   discardInput(): void {
+    let midLine = this.#length > 0 || this.#discarding;
+    if (this.#position < this.#chunkLength) midLine = this.#chunk[this.#chunkLength - 1] !== LF;
     this.#chunkLength = 0;
     this.#position = 0;
     this.#length = 0;
-    this.#discarding = false;
     this.#corrupt = false;
-    while (this.#io.read(this.#chunk) !== undefined) {
-      // drain
+    let got: number | undefined;
+    while ((got = this.#io.read(this.#chunk)) !== undefined) {
+      if (got > 0) midLine = this.#chunk[got - 1] !== LF;
     }
+    this.#discarding = midLine;
   }
 }
 

@@ -121,6 +121,27 @@ describe("firmware/drivers/at-line-reader", () => {
     assert.deepEqual(allLines(reader), ["+AT: OK"]);
   });
 
+  it("discardInput in the middle of a line drops the rest of it when it comes, not the lines after", () => {
+    // Cut inside the buffered chunk, inside a drained read, and inside the assembler's partial line.
+    for (const [before, read] of [["+EVT:RX_1:-10:0:UNICAST:100:00000000", false], ["done\r\n+EVT:2:AB", true], ["+EVT:2:AB", true]] as const) {
+      const port = new ChunkedPort([bytesOf(before)]);
+      const reader = new AtLineReader(port);
+      if (read) reader.readLine();
+      reader.discardInput();
+      port.push("16\r\n");
+      port.push("AT+DR=3\r\nOK\r\n");
+      assert.deepEqual(allLines(reader), ["AT+DR=3", "OK"], before);
+    }
+    // Cut right after a line end (LF, or CR with its LF still to come): nothing of the next line is lost.
+    for (const [before, next] of [["stale\r\n", "16\r\n"], ["stale\r", "\n16\r\n"]] as const) {
+      const port = new ChunkedPort([bytesOf(before)]);
+      const reader = new AtLineReader(port);
+      reader.discardInput();
+      port.push(next);
+      assert.deepEqual(allLines(reader), ["16"], JSON.stringify(before));
+    }
+  });
+
   it("waitFor polls in small Timer.delay steps, consumes other lines, and gives up at the timeout", () => {
     const device = new ScriptedModem(9600);
     const { board, io } = boardWith(device, 9600);
