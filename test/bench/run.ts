@@ -21,9 +21,10 @@ import { simSpeedBench } from "./sim-speed-bench.ts";
 import { mlBench } from "./ml-bench.ts";
 import { xsWakeBench } from "./xs-wake-bench.ts";
 import { dspFixedFloatBench } from "./dsp-fixed-float-bench.ts";
+import { worldBench } from "./world-bench.ts";
 
 /** Every benchmark, in output order. */
-export const MODULES: BenchModule[] = [codecBench, fuzzBench, simSpeedBench, xsWakeBench, dspFixedFloatBench, mlBench];
+export const MODULES: BenchModule[] = [codecBench, fuzzBench, simSpeedBench, worldBench, xsWakeBench, dspFixedFloatBench, mlBench];
 
 function parseArgs(argv: string[]): BenchOptions {
   const raw: Record<string, string | true> = {};
