@@ -6,6 +6,7 @@ import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { loadScenario, scenarioNames } from "./scenario.ts";
 import { runScenario } from "./run-scenario.ts";
+import { formatLife } from "../report/energy-model.ts";
 import type { RunSummary } from "../report/run-data.ts";
 import type { XsFigures } from "../fleet/xs-node.ts";
 
@@ -54,7 +55,7 @@ function table(rows: string[][]): string {
 
 function printSummary(s: RunSummary, wallMs: number): void {
   const types = ["air", "water", "level"] as const;
-  const rows = [["node type", "nodes", "boots", "uplinks", "delivered", "alarms", "airtime s/day (max)", "battery years (min)"]];
+  const rows = [["node type", "nodes", "boots", "uplinks", "delivered", "alarms", "airtime s/day (max)", "battery life (min)"]];
   for (const t of types) {
     const ns = s.nodes.filter((n) => n.type === t);
     if (!ns.length) continue;
@@ -62,7 +63,7 @@ function printSummary(s: RunSummary, wallMs: number): void {
     const ok = ns.reduce((a, n) => a + n.uplinksDelivered, 0);
     const air = Math.max(...ns.flatMap((n) => n.airtimeMsPerDay)) / 1000;
     rows.push([t, String(ns.length), String(ns.reduce((a, n) => a + n.boots, 0)), String(sent), sent ? `${((100 * ok) / sent).toFixed(1)} %` : "-",
-      String(ns.reduce((a, n) => a + n.alarms.length, 0)), air.toFixed(1), Math.min(...ns.map((n) => n.projectedBatteryYears)).toFixed(1)]);
+      String(ns.reduce((a, n) => a + n.alarms.length, 0)), air.toFixed(1), formatLife(Math.min(...ns.map((n) => n.projectedBatteryYears)))]);
   }
   const missed = s.detections.filter((d) => d.detectedAtMs === null).length;
   const lat = s.detections.filter((d) => d.detectedAtMs !== null).map((d) => (d.detectedAtMs! - d.truthStartMs) / 60000).sort((a, b) => a - b);
@@ -176,10 +177,10 @@ function compareTable(a: RunSummary, b: RunSummary): string {
       String(s.falseAlarms.length),
       lat.length ? `${lat[Math.floor(lat.length / 2)].toFixed(0)} min` : "-",
       air.length ? (air.reduce((p, q) => p + q, 0) / air.length).toFixed(2) : "-",
-      s.nodes.length ? Math.min(...s.nodes.map((n) => n.projectedBatteryYears)).toFixed(1) : "-",
+      s.nodes.length ? formatLife(Math.min(...s.nodes.map((n) => n.projectedBatteryYears))) : "-",
     ];
   };
-  const names = ["nodes", "delivery ratio", "events detected", "false alarms", "median detection latency", "airtime s/node/day", "shortest battery life (years)"];
+  const names = ["nodes", "delivery ratio", "events detected", "false alarms", "median detection latency", "airtime s/node/day", "shortest battery life"];
   const fa = figures(a);
   const fb = figures(b);
   return table([["figure", a.scenario, b.scenario], ...names.map((n, i) => [n, fa[i], fb[i]])]);

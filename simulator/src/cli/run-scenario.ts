@@ -5,10 +5,9 @@
  * network's application events to the run's files, and scores the alarms
  * against the world's ground truth.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { energyModel } from "../report/energy-model.ts";
 import { sortTruth, type City, type GroundTruthEvent as WorldTruthEvent } from "../world/city.ts";
 import type { DeliveryLine } from "../network/network.ts";
-import type { NodeType } from "../fleet/sim-node.ts";
 import { VirtualClock } from "../core/clock.ts";
 import { buildWorld, sortEvents, sortLines, type EpochCommit, type EpochResult, type NodeFacts, type RunParams } from "./scenario-shard.ts";
 import { localShard, workerShard, type ShardPort } from "./shard-ports.ts";
@@ -89,39 +88,6 @@ export interface RunResult {
   xs?: XsFigures;
 }
 
-/**
- * Battery figures of a node type from hardware/<type>/power.json: capacity ×
- * usable share, sleep current, and the charge of one boot from deep sleep to
- * the app (the ESP32's ROM, bootloader and XS start-up, which the simulator's
- * virtual awake time does not contain: it starts at `main`).
- */
-function powerModel(type: NodeType): { batteryMah: number; sleepUa: number; selfDischargePctPerYear: number; bootMas: number } {
-  const file = new URL(`../../../hardware/${type}/power.json`, import.meta.url);
-  const fallback = { batteryMah: 17000 * 0.7, sleepUa: 20, selfDischargePctPerYear: 1, bootMas: 40 * 0.5 };
-  if (!existsSync(file)) return fallback;
-  try {
-    const p = JSON.parse(readFileSync(file, "utf8")) as {
-      battery?: { capacityMah?: number; usableFraction?: number; selfDischargePctPerYear?: number };
-      sleep?: { uA?: number }[];
-      states?: { part?: string; state?: string; mA?: number; s?: number | object }[];
-    };
-    const sleepUa = (p.sleep ?? []).reduce((a, s) => a + (s.uA ?? 0), 0);
-    const boot = (p.states ?? []).find((s) => s.part === "ESP32" && s.state?.startsWith("boot from deep sleep"));
-    return {
-      batteryMah: (p.battery?.capacityMah ?? 17000) * (p.battery?.usableFraction ?? 0.7),
-      sleepUa: sleepUa || fallback.sleepUa,
-      selfDischargePctPerYear: p.battery?.selfDischargePctPerYear ?? 1,
-      bootMas: boot && typeof boot.mA === "number" && typeof boot.s === "number" ? boot.mA * boot.s : fallback.bootMas,
-    };
-  } catch {
-    return fallback;
-  }
-}
-
-/** ESP32 running plus sensors, averaged over a wake (mA), and the modem transmitting at 14 dBm (mA). */
-export const AWAKE_MA = 45;
-export const TX_MA = 120;
-
 /** Runs `scenario` and returns its summary (and files, with `out`). */
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<RunResult> {
   tuneGcForFleet();
@@ -159,6 +125,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   // delivery reports. Frames, not application events: a confirmed uplink sent twice is two frames, so sent − delivered = lost.
   // Uplink records are settled and forgotten once a day (prune), so memory does not grow with the days.
   const sent = new Map<string, number>();
+  const frames = new Map<string, number>();
   const deliveredFrames = new Map<string, number>();
   const joins = new Map<string, number>();
   const airtime = new Map<string, number[]>();
@@ -182,6 +149,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     const a = airtime.get(n.id) ?? new Array(Math.ceil(days)).fill(0);
     a[day] += l.airtimeMs;
     airtime.set(n.id, a);
+    frames.set(n.id, (frames.get(n.id) ?? 0) + 1);
     if (l.kind === "join") {
       if (l.delivered) joins.set(n.id, (joins.get(n.id) ?? 0) + 1);
       return;
@@ -261,11 +229,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   }
 
   const summaries: NodeSummary[] = facts.map((n) => {
-    const power = powerModel(n.type);
+    const power = energyModel(n.type);
     const air = airtime.get(n.id) ?? new Array(Math.ceil(days)).fill(0);
-    const airTotal = air.reduce((a, b) => a + b, 0);
-    const mAhPerDay = (power.sleepUa / 1000) * 24 + ((n.awakeMs * AWAKE_MA + airTotal * TX_MA) / 3_600_000 + (n.boots * power.bootMas) / 3600) / days;
-    const selfPerYear = (power.batteryMah * power.selfDischargePctPerYear) / 100;
+    const mAhPerDay = power.mAhPerDay({ days, boots: n.boots, frames: frames.get(n.id) ?? 0, awakeMs: n.awakeMs, airtimeMs: air.reduce((a, b) => a + b, 0) });
     return {
       id: n.id,
       type: n.type,
@@ -280,7 +246,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       airtimeMsPerDay: air.map((v) => Math.round(v * 1000) / 1000),
       energyMahPerDay: Math.round(mAhPerDay * 1000) / 1000,
       batteryMah: Math.round(power.batteryMah),
-      projectedBatteryYears: Math.round((power.batteryMah / (mAhPerDay * 365 + selfPerYear)) * 100) / 100,
+      projectedBatteryYears: Math.round(power.lifeYears(mAhPerDay) * 1000) / 1000,
       alarms: (alarmsOf.get(n.id) ?? []).map((a) => ({ event: a.event, atMs: epoch + a.atMs })),
     };
   });

@@ -11,6 +11,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PER_NODE_LIMIT, TYPE_COLORS, airtimeSpec, batterySpec, capacitySpec, deliverySpec, mapSpec, renderSvg, timelineSpec } from "./charts.ts";
+import { formatLife } from "./energy-model.ts";
 import { fleetStats, type FleetStats, type NodeStats } from "./report-stats.ts";
 import { DAY_MS, type NodeType, type RunSummary } from "./run-data.ts";
 import { KEY_FIELDS, readTimelines, selectTimelineNodes, type SelectionOptions, type TimelinePoint } from "./timeline-data.ts";
@@ -120,15 +121,15 @@ function summarySection(s: RunSummary, st: FleetStats): string {
       ["detected", `${num(st.detected)} of ${num(st.detected + st.missed)}`],
       ["missed", num(st.missed)],
       ["false alarms", num(s.falseAlarms.length)],
-      ["battery life (shortest)", st.minBatteryYears === null ? "–" : `${st.minBatteryYears.toFixed(1)} years`],
-      ["battery life (median)", st.medianBatteryYears === null ? "–" : `${st.medianBatteryYears.toFixed(1)} years`],
+      ["battery life (shortest)", st.minBatteryYears === null ? "–" : formatLife(st.minBatteryYears)],
+      ["battery life (median)", st.medianBatteryYears === null ? "–" : formatLife(st.medianBatteryYears)],
     ],
     [],
     "kv",
   );
   const types = table(
-    ["type", "nodes", "alarms", "median battery (years)"],
-    st.byType.map((t) => [typeBadge(t.type), num(t.nodes), num(t.alarms), num(t.medianBatteryYears, 1)]),
+    ["type", "nodes", "alarms", "median battery life"],
+    st.byType.map((t) => [typeBadge(t.type), num(t.nodes), num(t.alarms), t.medianBatteryYears === null ? "–" : formatLife(t.medianBatteryYears)]),
     [1, 2, 3],
   );
   return (
@@ -205,12 +206,12 @@ function nodesSection(s: RunSummary, st: FleetStats): string {
     pct(n.deliveryRatio),
     `<span${n.maxAirtimeMs > limit ? ' class="bad"' : ""}>${(n.maxAirtimeMs / 1000).toFixed(1)} s</span>`,
     num(n.node.energyMahPerDay, 2),
-    num(n.node.projectedBatteryYears, 1),
+    formatLife(n.node.projectedBatteryYears),
     n.node.alarms.length ? num(n.node.alarms.length) : "",
   ]);
   return (
     `<section id="nodes"><h2>Nodes</h2>${note}` +
-    table(["node", "type", "modem", "data rate", "boots", "awake", "joins", "sent", "delivered", "delivery", "max air/day", "mAh/day", "battery (years)", "alarms"], rows, [4, 5, 6, 7, 8, 9, 10, 11, 12, 13], "nodes") +
+    table(["node", "type", "modem", "data rate", "boots", "awake", "joins", "sent", "delivered", "delivery", "max air/day", "mAh/day", "battery life", "alarms"], rows, [4, 5, 6, 7, 8, 9, 10, 11, 12, 13], "nodes") +
     `</section>`
   );
 }

@@ -1,0 +1,134 @@
+/**
+ * A node's energy per day from its type's power budget
+ * (hardware/<type>/power.json), with what the run counted in place of the
+ * budget's assumptions. Each budget entry says, in `sim`, what its charge
+ * scales with:
+ * - "boot": charged at every boot from deep sleep (the ESP32's boot, a sensor
+ *   powered or measuring at each wake);
+ * - "frame": charged for every frame the node sends, joins included (the
+ *   modem's AT exchange, its wait for and its RX windows);
+ * - "awake": a current drawn while the firmware is awake (the ESP32 running);
+ * - "airtime": a current drawn while transmitting;
+ * - none: charged as budgeted, per day (a sensor kept running through deep
+ *   sleep, the valve's weekly exercise).
+ * Sleep currents are charged all day, as in the budget.
+ *
+ * The budget assumes a count of each per day (its boots, uplinks, awake
+ * seconds and seconds on air); the run's counts scale each entry's daily
+ * charge by run ÷ budget. So a run whose counts equal the budget's gives the
+ * budget's own figure at its default spreading factor (tested), and a run that
+ * boots more, wakes longer or sends at longer spreading factors is charged for
+ * it. What the budget gives per spreading factor (RX windows) is taken at its
+ * default spreading factor.
+ */
+import { readFileSync } from "node:fs";
+import type { NodeType } from "../fleet/sim-node.ts";
+
+/** What a budget entry's charge scales with in a run (see the module comment). */
+export type EnergyBasis = "boot" | "frame" | "awake" | "airtime";
+const BASES: readonly EnergyBasis[] = ["boot", "frame", "awake", "airtime"];
+
+/** What the run counted for one node. */
+export interface NodeActivity {
+  /** Simulated days. */
+  days: number;
+  boots: number;
+  /** Frames sent, joins and retransmissions included. */
+  frames: number;
+  /** Time the firmware was awake, ms. */
+  awakeMs: number;
+  /** Time on air, ms. */
+  airtimeMs: number;
+}
+
+/** One type's energy model. */
+export interface EnergyModel {
+  /** Usable battery charge, mAh (capacity × usable fraction). */
+  batteryMah: number;
+  /** Charge lost to self-discharge per year, mAh. */
+  selfDischargeMahPerYear: number;
+  /** What the budget assumes per day for each basis: boots, frames, awake seconds, seconds on air. */
+  budgetPerDay: { readonly [b in EnergyBasis]: number };
+  /** The node's mean consumption, mAh a day. */
+  mAhPerDay(a: NodeActivity): number;
+  /** Battery life at `mAhPerDay`, years. */
+  lifeYears(mAhPerDay: number): number;
+}
+
+/** The parts of power.json the model reads. */
+interface PowerJson {
+  defaultSpreadingFactor: number;
+  cyclesPerDay: number;
+  battery: { capacityMah: number; usableFraction: number; selfDischargePctPerYear: number };
+  sleep: { uA: number }[];
+  states: { part: string; state: string; mA: number; s: number | { [sf: string]: number }; perCycle?: number; perDay?: number; sim?: string }[];
+}
+
+const models = new Map<NodeType, EnergyModel>();
+
+/** The energy model of `type`, from hardware/<type>/power.json (read once); throws naming the file and field when it is not usable. */
+export function energyModel(type: NodeType): EnergyModel {
+  let m = models.get(type);
+  if (!m) {
+    const url = new URL(`../../../hardware/${type}/power.json`, import.meta.url);
+    m = modelOf(JSON.parse(readFileSync(url, "utf8")) as PowerJson, `hardware/${type}/power.json`);
+    models.set(type, m);
+  }
+  return m;
+}
+
+/** Builds the model of one budget; `name` is for error messages. */
+export function modelOf(p: PowerJson, name: string): EnergyModel {
+  const fail = (what: string): never => {
+    throw new Error(`${name}: ${what}`);
+  };
+  const sf = String(p.defaultSpreadingFactor);
+  const sleepMahPerDay = (p.sleep.reduce((a, s) => a + s.uA, 0) / 1000) * 24;
+  // Per basis: the budget's count per day and its charge per day (mA·s).
+  const count = { boot: 0, frame: 0, awake: 0, airtime: 0 };
+  const charge = { boot: 0, frame: 0, awake: 0, airtime: 0 };
+  let fixedMasPerDay = 0;
+  for (const [i, e] of p.states.entries()) {
+    const s = typeof e.s === "number" ? e.s : e.s[sf];
+    if (typeof s !== "number" || !(s >= 0)) fail(`states[${i}] (${e.part}, ${e.state}): no duration at SF${sf}`);
+    const times = (e.perCycle ?? 0) * p.cyclesPerDay + (e.perDay ?? 0);
+    const mas = e.mA * s * times;
+    if (e.sim === undefined) {
+      fixedMasPerDay += mas;
+      continue;
+    }
+    const basis = e.sim as EnergyBasis;
+    if (!BASES.includes(basis)) fail(`states[${i}].sim: must be one of ${BASES.join(", ")} (or absent), not ${JSON.stringify(e.sim)}`);
+    charge[basis] += mas;
+    // Events: every boot boots the ESP32, every frame runs the modem's exchange, so the most frequent entry is the count.
+    // Times: the entries' durations add up (the ESP32 awake in the app and during the uplink).
+    if (basis === "boot" || basis === "frame") count[basis] = Math.max(count[basis], times);
+    else count[basis] += s * times;
+  }
+  for (const b of BASES) if (charge[b] > 0 && !(count[b] > 0)) fail(`entries with sim "${b}" are charged but never happen`);
+  const { capacityMah, usableFraction, selfDischargePctPerYear } = p.battery;
+  const batteryMah = capacityMah * usableFraction;
+  const selfDischargeMahPerYear = (capacityMah * selfDischargePctPerYear) / 100;
+  const per = (b: EnergyBasis) => (count[b] > 0 ? charge[b] / count[b] : 0);
+  const perBoot = per("boot");
+  const perFrame = per("frame");
+  const awakeMa = per("awake");
+  const airMa = per("airtime");
+  return {
+    batteryMah,
+    selfDischargeMahPerYear,
+    budgetPerDay: { ...count },
+    mAhPerDay(a) {
+      const mas = perBoot * a.boots + perFrame * a.frames + (awakeMa * a.awakeMs + airMa * a.airtimeMs) / 1000;
+      return sleepMahPerDay + (fixedMasPerDay + mas / a.days) / 3600;
+    },
+    lifeYears(mAhPerDay) {
+      return batteryMah / (mAhPerDay * 365 + selfDischargeMahPerYear);
+    },
+  };
+}
+
+/** A battery life for people: years to one decimal, or days when under a year ("4 days"). */
+export function formatLife(years: number): string {
+  return years >= 1 ? `${years.toFixed(1)} years` : `${Math.round(years * 365)} days`;
+}

@@ -1,0 +1,83 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { energyModel, formatLife, modelOf } from "../../../simulator/src/report/energy-model.ts";
+
+type Entry = { part: string; state: string; mA: number; s: number | { [sf: string]: number }; perCycle?: number; perDay?: number; sim?: string };
+type Budget = {
+  defaultSpreadingFactor: number;
+  cyclesPerDay: number;
+  uplinksPerDay: number;
+  airtime: { sBySf: { [sf: string]: number } };
+  battery: { capacityMah: number; usableFraction: number; selfDischargePctPerYear: number };
+  sleep: { uA: number }[];
+  states: Entry[];
+  result: { bySf: { [sf: string]: { mAhPerDay: number; lifeDays: number } } };
+};
+
+const read = (type: string): Budget => JSON.parse(readFileSync(`hardware/${type}/power.json`, "utf8")) as Budget;
+const seconds = (e: Entry, sf: string) => (typeof e.s === "number" ? e.s : e.s[sf]);
+const times = (b: Budget, e: Entry) => (e.perCycle ?? 0) * b.cyclesPerDay + (e.perDay ?? 0);
+
+describe("simulator report: energy model from hardware/<type>/power.json", () => {
+  for (const type of ["air", "water", "level"] as const) {
+    it(`${type}: a run that counts what the budget assumes gets the budget's own mAh a day and battery life`, () => {
+      const b = read(type);
+      const sf = String(b.defaultSpreadingFactor);
+      // The budget's assumptions, read from its entries by part, not from their sim tags.
+      const boot = b.states.find((e) => e.part === "ESP32" && e.state.startsWith("boot from deep sleep"))!;
+      const awakeS = b.states.filter((e) => e.part === "ESP32" && e !== boot).reduce((a, e) => a + seconds(e, sf) * times(b, e), 0);
+      const activity = { days: 1, boots: times(b, boot), frames: b.uplinksPerDay, awakeMs: awakeS * 1000, airtimeMs: b.uplinksPerDay * b.airtime.sBySf[sf] * 1000 };
+      const model = energyModel(type);
+      const mAh = model.mAhPerDay(activity);
+      assert.ok(Math.abs(mAh - b.result.bySf[sf].mAhPerDay) < 0.01, `${mAh} against the budget's ${b.result.bySf[sf].mAhPerDay} mAh/day at SF${sf}`);
+      assert.ok(Math.abs(model.lifeYears(mAh) * 365 - b.result.bySf[sf].lifeDays) <= 1, `${model.lifeYears(mAh) * 365} days`);
+      // The same over ten days: the counts are totals, the figure a daily mean.
+      const ten = model.mAhPerDay({ days: 10, boots: activity.boots * 10, frames: activity.frames * 10, awakeMs: activity.awakeMs * 10, airtimeMs: activity.airtimeMs * 10 });
+      assert.ok(Math.abs(ten - mAh) < 1e-9);
+    });
+  }
+
+  it("charges each count at its own rate: one more boot, frame, awake second or second on air adds its part of the budget", () => {
+    const b = read("level");
+    const sf = String(b.defaultSpreadingFactor);
+    const model = energyModel("level");
+    const base = { days: 1, boots: 200, frames: 10, awakeMs: 600_000, airtimeMs: 4000 };
+    const at = (o: Partial<typeof base>) => model.mAhPerDay({ ...base, ...o }) - model.mAhPerDay(base);
+    const esp = b.states.find((e) => e.part === "ESP32" && e.state.startsWith("boot"))!;
+    const a02 = b.states.find((e) => e.part === "A02YYUW")!;
+    const bootMas = seconds(esp, sf) * esp.mA + (seconds(a02, sf) * a02.mA * times(b, a02)) / times(b, esp);
+    assert.ok(Math.abs(at({ boots: 201 }) - bootMas / 3600) < 1e-9, "a boot: the ESP32's boot and the A02YYUW at its share of boots");
+    const tx = b.states.find((e) => e.sim === "airtime")!;
+    assert.ok(Math.abs(at({ airtimeMs: 5000 }) - tx.mA / 3600) < 1e-9, "a second on air at the TX current");
+    const awake = b.states.find((e) => e.part === "ESP32" && e.sim === "awake")!;
+    assert.ok(Math.abs(at({ awakeMs: 601_000 }) - awake.mA / 3600) < 1e-9, "an awake second at the ESP32's current");
+    const frameMas = b.states.filter((e) => e.sim === "frame").reduce((a, e) => a + e.mA * seconds(e, sf), 0);
+    assert.ok(Math.abs(at({ frames: 11 }) - frameMas / 3600) < 1e-9, "a frame: the modem's exchange, wait and RX windows");
+  });
+
+  it("charges a load the budget keeps on all day whatever the run counted, and sleep all day", () => {
+    const b = read("air");
+    const model = energyModel("air");
+    const idle = model.mAhPerDay({ days: 1, boots: 0, frames: 0, awakeMs: 0, airtimeMs: 0 });
+    const sen55 = b.states.find((e) => e.part === "SEN55")!;
+    const expected = (sen55.mA * seconds(sen55, "10") * (sen55.perDay ?? 0)) / 3600 + (b.sleep.reduce((a, s) => a + s.uA, 0) / 1000) * 24;
+    assert.ok(Math.abs(idle - expected) < 1e-9, `${idle} against ${expected}`);
+  });
+
+  it("a budget the model cannot read is an error naming the file and the entry", () => {
+    const b = read("water");
+    const bad = structuredClone(b);
+    bad.states[1].sim = "wake";
+    assert.throws(() => modelOf(bad as never, "hardware/water/power.json"), /hardware\/water\/power\.json: states\[1\]\.sim: must be one of boot, frame, awake, airtime \(or absent\), not "wake"/);
+    const noSf = structuredClone(b);
+    noSf.states[3].s = { "7": 0.06 };
+    assert.throws(() => modelOf(noSf as never, "x.json"), /x\.json: states\[3\] \(Wio-E5, TX \+14 dBm EU868\): no duration at SF10/);
+  });
+
+  it("formats a battery life in years, or in days under a year", () => {
+    assert.equal(formatLife(5.26), "5.3 years");
+    assert.equal(formatLife(1), "1.0 years");
+    assert.equal(formatLife(0.011), "4 days");
+    assert.equal(formatLife(0.5), "183 days");
+  });
+});
