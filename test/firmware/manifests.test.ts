@@ -263,6 +263,14 @@ describe("hardware power budgets", () => {
       }
     });
   }
+
+  it("the READMEs' budget tables, headline figures and battery-life overview are those scripts/power-budget.mjs writes from power.json", () => {
+    try {
+      execFileSync(process.execPath, [join(ROOT, "scripts/power-budget.mjs"), "--check"], { encoding: "utf8", stdio: "pipe" });
+    } catch (e) {
+      assert.fail((e as { stderr?: string }).stderr || String(e));
+    }
+  });
 });
 
 describe("native modules (native:sleep, native:rtc, native:ulp-pulse) contract", () => {
