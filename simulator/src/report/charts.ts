@@ -7,6 +7,7 @@
 import * as vega from "vega";
 import * as vl from "vega-lite";
 import type { TopLevelSpec } from "vega-lite";
+import { formatLife } from "./energy-model.ts";
 import type { FleetStats } from "./report-stats.ts";
 import { DAY_MS, NODE_TYPES, type NodeType, type RunSummary } from "./run-data.ts";
 import { KEY_FIELDS, type TimelinePoint, type TypeSelection } from "./timeline-data.ts";
@@ -299,7 +300,7 @@ export function airtimeSpec(s: RunSummary, stats: FleetStats): TopLevelSpec {
 
 /** Projected battery life: one bar per node, longest first; a stacked histogram beyond PER_NODE_LIMIT. */
 export function batterySpec(s: RunSummary): TopLevelSpec {
-  const rows = s.nodes.map((n) => ({ id: n.id, type: n.type, years: n.projectedBatteryYears }));
+  const rows = s.nodes.map((n) => ({ id: n.id, type: n.type, years: n.projectedBatteryYears, life: formatLife(n.projectedBatteryYears) }));
   if (s.nodes.length <= PER_NODE_LIMIT) {
     const order = [...rows].sort((a, b) => b.years - a.years || a.id.localeCompare(b.id)).map((r) => r.id);
     return {
@@ -318,7 +319,7 @@ export function batterySpec(s: RunSummary): TopLevelSpec {
         },
         {
           mark: { type: "text", align: "left", dx: 3, fontSize: 10, color: "#333" },
-          encoding: { y: { field: "id", type: "nominal", sort: order }, x: { field: "years", type: "quantitative" }, text: { field: "years", type: "quantitative", format: ".1f" } },
+          encoding: { y: { field: "id", type: "nominal", sort: order }, x: { field: "years", type: "quantitative" }, text: { field: "life", type: "nominal" } },
         },
       ],
     } as TopLevelSpec;
