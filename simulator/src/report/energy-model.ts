@@ -47,8 +47,6 @@ export interface EnergyModel {
   batteryMah: number;
   /** Charge lost to self-discharge per year, mAh. */
   selfDischargeMahPerYear: number;
-  /** What the budget assumes per day for each basis: boots, frames, awake seconds, seconds on air. */
-  budgetPerDay: { readonly [b in EnergyBasis]: number };
   /** The node's mean consumption, mAh a day. */
   mAhPerDay(a: NodeActivity): number;
   /** Battery life at `mAhPerDay`, years. */
@@ -117,7 +115,6 @@ export function modelOf(p: PowerJson, name: string): EnergyModel {
   return {
     batteryMah,
     selfDischargeMahPerYear,
-    budgetPerDay: { ...count },
     mAhPerDay(a) {
       const mas = perBoot * a.boots + perFrame * a.frames + (awakeMa * a.awakeMs + airMa * a.airtimeMs) / 1000;
       return sleepMahPerDay + (fixedMasPerDay + mas / a.days) / 3600;
