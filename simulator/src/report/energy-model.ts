@@ -120,7 +120,8 @@ export function modelOf(p: PowerJson, name: string): EnergyModel {
       return sleepMahPerDay + (fixedMasPerDay + mas / a.days) / 3600;
     },
     lifeYears(mAhPerDay) {
-      return batteryMah / (mAhPerDay * 365 + selfDischargeMahPerYear);
+      // As the budgets count it (scripts/power-budget.mjs): days of charge, in years of 365.25 days.
+      return batteryMah / (mAhPerDay + selfDischargeMahPerYear / 365) / 365.25;
     },
   };
 }
