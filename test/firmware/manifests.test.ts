@@ -264,9 +264,9 @@ describe("hardware power budgets", () => {
     });
   }
 
-  it("the READMEs' budget tables, headline figures and battery-life overview are those scripts/power-budget.mjs writes from power.json", () => {
+  it("the READMEs' budget tables, headline figures and battery-life overview are those scripts/power-budget.ts writes from power.json", () => {
     try {
-      execFileSync(process.execPath, [join(ROOT, "scripts/power-budget.mjs"), "--check"], { encoding: "utf8", stdio: "pipe" });
+      execFileSync(process.execPath, ["--import", "tsx", join(ROOT, "scripts/power-budget.ts"), "--check"], { encoding: "utf8", stdio: "pipe" });
     } catch (e) {
       assert.fail((e as { stderr?: string }).stderr || String(e));
     }

@@ -21,8 +21,8 @@
  * it. What the budget gives per spreading factor (RX windows) is taken at its
  * default spreading factor.
  */
-import { readFileSync } from "node:fs";
 import type { NodeType } from "../fleet/sim-node.ts";
+import { DAYS_PER_YEAR, lifeDays, readBudget, sleepMahPerDay, stateSeconds, timesPerDay, type PowerBudget } from "./power-budget.ts";
 
 /** What a budget entry's charge scales with in a run (see the module comment). */
 export type EnergyBasis = "boot" | "frame" | "awake" | "airtime";
@@ -45,21 +45,10 @@ export interface NodeActivity {
 export interface EnergyModel {
   /** Usable battery charge, mAh (capacity × usable fraction). */
   batteryMah: number;
-  /** Charge lost to self-discharge per year, mAh. */
-  selfDischargeMahPerYear: number;
   /** The node's mean consumption, mAh a day. */
   mAhPerDay(a: NodeActivity): number;
   /** Battery life at `mAhPerDay`, years. */
   lifeYears(mAhPerDay: number): number;
-}
-
-/** The parts of power.json the model reads. */
-interface PowerJson {
-  defaultSpreadingFactor: number;
-  cyclesPerDay: number;
-  battery: { capacityMah: number; usableFraction: number; selfDischargePctPerYear: number };
-  sleep: { uA: number }[];
-  states: { part: string; state: string; mA: number; s: number | { [sf: string]: number }; perCycle?: number; perDay?: number; sim?: string }[];
 }
 
 const models = new Map<NodeType, EnergyModel>();
@@ -68,28 +57,27 @@ const models = new Map<NodeType, EnergyModel>();
 export function energyModel(type: NodeType): EnergyModel {
   let m = models.get(type);
   if (!m) {
-    const url = new URL(`../../../hardware/${type}/power.json`, import.meta.url);
-    m = modelOf(JSON.parse(readFileSync(url, "utf8")) as PowerJson, `hardware/${type}/power.json`);
+    m = modelOf(readBudget(type), `hardware/${type}/power.json`);
     models.set(type, m);
   }
   return m;
 }
 
 /** Builds the model of one budget; `name` is for error messages. */
-export function modelOf(p: PowerJson, name: string): EnergyModel {
-  const fail = (what: string): never => {
+export function modelOf(p: PowerBudget, name: string): EnergyModel {
+  const fail: (what: string) => never = (what) => {
     throw new Error(`${name}: ${what}`);
   };
   const sf = String(p.defaultSpreadingFactor);
-  const sleepMahPerDay = (p.sleep.reduce((a, s) => a + s.uA, 0) / 1000) * 24;
+  const sleepMah = sleepMahPerDay(p);
   // Per basis: the budget's count per day and its charge per day (mA·s).
   const count = { boot: 0, frame: 0, awake: 0, airtime: 0 };
   const charge = { boot: 0, frame: 0, awake: 0, airtime: 0 };
   let fixedMasPerDay = 0;
   for (const [i, e] of p.states.entries()) {
-    const s = typeof e.s === "number" ? e.s : e.s[sf];
-    if (typeof s !== "number" || !(s >= 0)) fail(`states[${i}] (${e.part}, ${e.state}): no duration at SF${sf}`);
-    const times = (e.perCycle ?? 0) * p.cyclesPerDay + (e.perDay ?? 0);
+    const s = stateSeconds(e, sf);
+    if (s === undefined || !(s >= 0)) fail(`states[${i}] (${e.part}, ${e.state}): no duration at SF${sf}`);
+    const times = timesPerDay(p, e);
     const mas = e.mA * s * times;
     if (e.sim === undefined) {
       fixedMasPerDay += mas;
@@ -104,25 +92,18 @@ export function modelOf(p: PowerJson, name: string): EnergyModel {
     else count[basis] += s * times;
   }
   for (const b of BASES) if (charge[b] > 0 && !(count[b] > 0)) fail(`entries with sim "${b}" are charged but never happen`);
-  const { capacityMah, usableFraction, selfDischargePctPerYear } = p.battery;
-  const batteryMah = capacityMah * usableFraction;
-  const selfDischargeMahPerYear = (capacityMah * selfDischargePctPerYear) / 100;
   const per = (b: EnergyBasis) => (count[b] > 0 ? charge[b] / count[b] : 0);
   const perBoot = per("boot");
   const perFrame = per("frame");
   const awakeMa = per("awake");
   const airMa = per("airtime");
   return {
-    batteryMah,
-    selfDischargeMahPerYear,
+    batteryMah: p.battery.capacityMah * p.battery.usableFraction,
     mAhPerDay(a) {
       const mas = perBoot * a.boots + perFrame * a.frames + (awakeMa * a.awakeMs + airMa * a.airtimeMs) / 1000;
-      return sleepMahPerDay + (fixedMasPerDay + mas / a.days) / 3600;
+      return sleepMah + (fixedMasPerDay + mas / a.days) / 3600;
     },
-    lifeYears(mAhPerDay) {
-      // As the budgets count it (scripts/power-budget.mjs): days of charge, in years of 365.25 days.
-      return batteryMah / (mAhPerDay + selfDischargeMahPerYear / 365) / 365.25;
-    },
+    lifeYears: (mAhPerDay) => lifeDays(p, mAhPerDay) / DAYS_PER_YEAR,
   };
 }
 
