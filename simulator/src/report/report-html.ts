@@ -65,6 +65,11 @@ function num(v: number | null, digits = 0): string {
   return v.toLocaleString("en-GB", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
+/** A battery life in years as `formatLife` gives it, or a dash when there is none. */
+function life(years: number | null): string {
+  return years === null ? "–" : formatLife(years);
+}
+
 function typeBadge(t: NodeType): string {
   return `<span class="badge" style="background:${TYPE_COLORS[t]}">${t}</span>`;
 }
@@ -121,15 +126,15 @@ function summarySection(s: RunSummary, st: FleetStats): string {
       ["detected", `${num(st.detected)} of ${num(st.detected + st.missed)}`],
       ["missed", num(st.missed)],
       ["false alarms", num(s.falseAlarms.length)],
-      ["battery life (shortest)", st.minBatteryYears === null ? "–" : formatLife(st.minBatteryYears)],
-      ["battery life (median)", st.medianBatteryYears === null ? "–" : formatLife(st.medianBatteryYears)],
+      ["battery life (shortest)", life(st.minBatteryYears)],
+      ["battery life (median)", life(st.medianBatteryYears)],
     ],
     [],
     "kv",
   );
   const types = table(
     ["type", "nodes", "alarms", "median battery life"],
-    st.byType.map((t) => [typeBadge(t.type), num(t.nodes), num(t.alarms), t.medianBatteryYears === null ? "–" : formatLife(t.medianBatteryYears)]),
+    st.byType.map((t) => [typeBadge(t.type), num(t.nodes), num(t.alarms), life(t.medianBatteryYears)]),
     [1, 2, 3],
   );
   return (
