@@ -2,10 +2,19 @@
 // the minimum flow during the night (when nobody draws water) stays above zero, and
 // the flow never stops at all for a day. Both need only comparisons and sums of
 // integers, so the block is exact.
+//
+// A pulse meter only resolves a flow averaged over enough time: one pulse of a
+// 10 L reed output in a minute reads as 10,000 mL/min and none as 0, so a
+// per-minute minimum of such a meter is 0 whatever leaks. With `bucketS` the
+// block judges flow averaged over buckets of that length instead, for both the
+// night minimum and the run (the run then means "no bucket without flow", the
+// continuous-flow rule of utility meters, which use hour buckets).
 import { checkSpan, corrupt, readFlag } from "./persist.ts";
-import { INT32_MAX } from "./q.ts";
+import { INT32_MAX, addSat32, divTrunc } from "./q.ts";
 
-const STATE_WORDS = 6;
+const STATE_WORDS = 8;
+/** Longest bucket (s): an hour, the utilities' continuous-flow unit; it divides every whole-hour window edge. */
+export const MAX_BUCKET_S = 3600;
 
 /** Seconds per day; times of day are 0..86399. */
 export const DAY_S = 86400;
@@ -22,6 +31,11 @@ export interface NightFlowOptions {
   zeroFlowMlMin?: number;
   /** A flow run at least this long (seconds) is a leak (default 86400, one day). */
   leakRunS?: number;
+  /**
+   * Seconds of flow averaged before it is judged (default 0: each update on its own). Otherwise a
+   * divisor of MAX_BUCKET_S that also divides both window edges; buckets start at multiples of it.
+   */
+  bucketS?: number;
 }
 
 /**
@@ -34,34 +48,52 @@ export interface NightFlowOptions {
  * and no update lasted a day or more; otherwise the statistic is unavailable until the
  * next complete night. The run grows by dtS for each sample above zeroFlowMlMin and
  * restarts at 0 on any other, saturating at 2^31 − 1 s. Error: 0 (no rounding).
+ *
+ * With bucketS = B > 0 the updates are summed into buckets that end at multiples
+ * of B, and each bucket is judged as one sample instead: its flow is the mean
+ * ⌊Σ flow·dt / Σ dt⌋ (mL/min, rounded down) over the updates in it, an update
+ * counts in the bucket it starts in (so a bucket ends with the update that reaches
+ * or crosses its end), a bucket is in the night if the window was open while it
+ * ran (edges fall on bucket ends) and the update that ended it crossed no other
+ * bucket end, and the run grows by the bucket's Σ dt at its end (or restarts). Σ flow·dt saturates at 2^31 − 1 (a mean too low, only for flows of
+ * 600 L/min held an hour).
  */
 export class NightFlowMonitor {
   private readonly start: number;
   private readonly end: number;
   private readonly zero: number;
   private readonly leakRun: number;
+  private readonly bucket: number;
   private open = false;
   private seen = false;
   private runningMin = 0;
   private lastMin = NIGHT_FLOW_UNAVAILABLE;
   private run = 0;
   private longest = 0;
+  private bucketFlow = 0;
+  private bucketDt = 0;
 
   /** Creates a monitor with no night observed and no flow run. */
   constructor(options: NightFlowOptions) {
     const { nightStartS, nightEndS } = options;
     const zero = options.zeroFlowMlMin ?? 0;
     const leakRun = options.leakRunS ?? DAY_S;
+    const bucket = options.bucketS ?? 0;
     if (!isTimeOfDay(nightStartS) || !isTimeOfDay(nightEndS) || nightStartS === nightEndS) {
       throw new RangeError(`night window needs two different times of day 0..86399, got ${nightStartS}, ${nightEndS}`);
     }
     if (!Number.isInteger(zero) || zero < 0 || !Number.isInteger(leakRun) || leakRun < 1) {
       throw new RangeError(`need zeroFlowMlMin ≥ 0 and leakRunS ≥ 1, got ${zero}, ${leakRun}`);
     }
+    if (!Number.isInteger(bucket) || bucket < 0 || bucket > MAX_BUCKET_S ||
+        (bucket > 0 && (MAX_BUCKET_S % bucket !== 0 || nightStartS % bucket !== 0 || nightEndS % bucket !== 0))) {
+      throw new RangeError(`bucketS must be 0 or divide ${MAX_BUCKET_S} and both window edges, got ${bucket}`);
+    }
     this.start = nightStartS;
     this.end = nightEndS;
     this.zero = zero;
     this.leakRun = leakRun;
+    this.bucket = bucket;
   }
 
   /** Feeds the flow (mL/min) of the dtS seconds (≥ 0) ending at timeOfDayS (0..86399). */
@@ -69,6 +101,15 @@ export class NightFlowMonitor {
     const t = timeOfDayS | 0;
     const dt = Math.max(0, dtS | 0);
     const flow = Math.max(0, flowMlMin | 0);
+    const bucket = this.bucket;
+    if (bucket > 0) {
+      this.bucketFlow = addSat32(this.bucketFlow, mulSat(flow, dt));
+      this.bucketDt = addSat32(this.bucketDt, dt);
+      // A bucket end in (t − dt, t]: judge the bucket before the window edges move (an edge is a bucket end).
+      // Only a bucket ended by an update that crosses no other bucket end can be a night sample.
+      const sinceEnd = t % bucket;
+      if (sinceEnd < dt) this.closeBucket(dt <= sinceEnd + bucket);
+    }
     if (dt >= DAY_S) {
       // A day or more in one step swallows a whole window: nothing about it is known.
       this.open = false;
@@ -88,16 +129,9 @@ export class NightFlowMonitor {
         if (crossedEnd) this.closeNight();
       }
     }
-    if (this.open && this.inWindow(t)) {
-      if (!this.seen || flow < this.runningMin) this.runningMin = flow;
-      this.seen = true;
-    }
-    if (flow > this.zero) {
-      this.run = this.run > INT32_MAX - dt ? INT32_MAX : this.run + dt;
-    } else {
-      this.run = 0;
-    }
-    if (this.run > this.longest) this.longest = this.run;
+    if (bucket > 0) return;
+    if (this.open && this.inWindow(t)) this.nightSample(flow);
+    this.grow(flow, dt);
   }
 
   /** Whether the last night window was observed completely. */
@@ -130,7 +164,7 @@ export class NightFlowMonitor {
     return this.run >= this.leakRun;
   }
 
-  /** Words save writes: 6 (window open 0/1, night sample seen 0/1, running minimum, last night's minimum, run, longest run). */
+  /** Words save writes: 8 (window open 0/1, night sample seen 0/1, running minimum, last night's minimum, run, longest run, the bucket's Σ flow·dt and Σ dt). */
   get stateWords(): number {
     return STATE_WORDS;
   }
@@ -144,14 +178,17 @@ export class NightFlowMonitor {
     out[at + 3] = this.lastMin;
     out[at + 4] = this.run;
     out[at + 5] = this.longest;
+    out[at + 6] = this.bucketFlow;
+    out[at + 7] = this.bucketDt;
     return at + STATE_WORDS;
   }
 
   /**
-   * Restores a state saved by a monitor with the same options; returns the next index.
+   * Restores a state saved by a monitor with the same options, or with other ones
+   * (a monitor without buckets carries the bucket's sums unused); returns the next index.
    * Throws RangeError (changing nothing) unless both flags are 0 or 1, a night sample
-   * is only seen while the window is open, the running minimum, run and longest run
-   * are ≥ 0 and the last minimum is ≥ −1 (NIGHT_FLOW_UNAVAILABLE).
+   * is only seen while the window is open, the running minimum, run, longest run and
+   * both bucket sums are ≥ 0 and the last minimum is ≥ −1 (NIGHT_FLOW_UNAVAILABLE).
    */
   load(src: Int32Array, at: number): number {
     checkSpan(src, at, STATE_WORDS, "NightFlowMonitor");
@@ -161,21 +198,50 @@ export class NightFlowMonitor {
     const lastMin = src[at + 3];
     const run = src[at + 4];
     const longest = src[at + 5];
+    const bucketFlow = src[at + 6];
+    const bucketDt = src[at + 7];
     if (seen && !open) throw corrupt("NightFlowMonitor", "night sample seen with the window closed");
     if (runningMin < 0) throw corrupt("NightFlowMonitor", `running minimum ${runningMin} < 0`);
     if (lastMin < NIGHT_FLOW_UNAVAILABLE) throw corrupt("NightFlowMonitor", `night minimum ${lastMin} < −1`);
     if (run < 0 || longest < 0) throw corrupt("NightFlowMonitor", `flow run ${run} or longest ${longest} < 0`);
+    if (bucketFlow < 0 || bucketDt < 0) throw corrupt("NightFlowMonitor", `bucket sums ${bucketFlow}, ${bucketDt} < 0`);
     this.open = open;
     this.seen = seen;
     this.runningMin = runningMin;
     this.lastMin = lastMin;
     this.run = run;
     this.longest = longest;
+    this.bucketFlow = bucketFlow;
+    this.bucketDt = bucketDt;
     return at + STATE_WORDS;
   }
 
   private inWindow(t: number): boolean {
     return this.start < this.end ? t >= this.start && t < this.end : t >= this.start || t < this.end;
+  }
+
+  private nightSample(flow: number): void {
+    if (!this.seen || flow < this.runningMin) this.runningMin = flow;
+    this.seen = true;
+  }
+
+  private grow(flow: number, dt: number): void {
+    if (flow > this.zero) {
+      this.run = this.run > INT32_MAX - dt ? INT32_MAX : this.run + dt;
+    } else {
+      this.run = 0;
+    }
+    if (this.run > this.longest) this.longest = this.run;
+  }
+
+  private closeBucket(whole: boolean): void {
+    // Σ dt ≥ 1 here: the update that ends a bucket has dt > 0.
+    const mean = divTrunc(this.bucketFlow, this.bucketDt);
+    const span = this.bucketDt;
+    this.bucketFlow = 0;
+    this.bucketDt = 0;
+    if (this.open && whole) this.nightSample(mean);
+    this.grow(mean, span);
   }
 
   private openNight(): void {
@@ -192,6 +258,12 @@ export class NightFlowMonitor {
 
 function isTimeOfDay(s: number): boolean {
   return Number.isInteger(s) && s >= 0 && s < DAY_S;
+}
+
+// flow·dt for flow, dt ≥ 0, saturating at INT32_MAX (the quotient only off the common small-operand path).
+function mulSat(flow: number, dt: number): number {
+  if (flow < 0x8000 && dt < 0x10000) return Math.imul(flow, dt);
+  return dt !== 0 && flow > divTrunc(INT32_MAX, dt) ? INT32_MAX : Math.imul(flow, dt);
 }
 
 // Seconds from the latest occurrence of time of day `edge` up to time of day t, 0..86399.

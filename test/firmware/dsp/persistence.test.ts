@@ -317,14 +317,26 @@ persistenceSuite<RateOptions, RateOfChange, RateInput>({
 // ---- NightFlowMonitor --------------------------------------------------------------
 
 type NightInput = { t: number; flow: number; dt: number } | "clear";
-const nightOptions = fc.record({
-  nightStartS: fc.integer({ min: 0, max: DAY_S - 1 }),
-  length: fc.integer({ min: 1, max: DAY_S - 1 }),
-  zeroFlowMlMin: fc.integer({ min: 0, max: 5 }),
-  leakRunS: fc.oneof(fc.integer({ min: 1, max: 7200 }), fc.constant(DAY_S)),
-}).map(({ nightStartS, length, zeroFlowMlMin, leakRunS }): NightFlowOptions => ({
-  nightStartS, nightEndS: (nightStartS + length) % DAY_S, zeroFlowMlMin, leakRunS,
-}));
+const nightOptions = fc.oneof(
+  fc.record({
+    nightStartS: fc.integer({ min: 0, max: DAY_S - 1 }),
+    length: fc.integer({ min: 1, max: DAY_S - 1 }),
+    zeroFlowMlMin: fc.integer({ min: 0, max: 5 }),
+    leakRunS: fc.oneof(fc.integer({ min: 1, max: 7200 }), fc.constant(DAY_S)),
+  }).map(({ nightStartS, length, zeroFlowMlMin, leakRunS }): NightFlowOptions => ({
+    nightStartS, nightEndS: (nightStartS + length) % DAY_S, zeroFlowMlMin, leakRunS,
+  })),
+  // Buckets need whole-hour edges (every bucket divides an hour).
+  fc.record({
+    startH: fc.integer({ min: 0, max: 23 }),
+    lengthH: fc.integer({ min: 1, max: 23 }),
+    zeroFlowMlMin: fc.integer({ min: 0, max: 5 }),
+    leakRunS: fc.oneof(fc.integer({ min: 1, max: 7200 }), fc.constant(DAY_S)),
+    bucketS: fc.constantFrom(60, 600, 3600),
+  }).map(({ startH, lengthH, zeroFlowMlMin, leakRunS, bucketS }): NightFlowOptions => ({
+    nightStartS: startH * 3600, nightEndS: ((startH + lengthH) % 24) * 3600, zeroFlowMlMin, leakRunS, bucketS,
+  })),
+);
 
 persistenceSuite<NightFlowOptions, NightFlowMonitor, NightInput>({
   name: "NightFlowMonitor",
@@ -355,7 +367,8 @@ persistenceSuite<NightFlowOptions, NightFlowMonitor, NightInput>({
     assert.ok(isInt32(b.flowRunS) && b.flowRunS >= 0);
     assert.ok(isInt32(b.longestFlowRunS) && b.longestFlowRunS >= 0);
     assert.equal(b.leak, b.flowRunS >= (o.leakRunS ?? DAY_S));
-    if (last && last.input !== "clear") {
+    // Without buckets each update moves the run; with them only a bucket's end does (night-flow.test.ts checks those).
+    if (last && last.input !== "clear" && !o.bucketS) {
       const { flow, dt } = last.input;
       const [, , runBefore, longestBefore] = last.before as number[];
       const run = flow > (o.zeroFlowMlMin ?? 0) ? Math.min(INT32_MAX, runBefore + Math.max(0, dt)) : 0;
@@ -363,10 +376,11 @@ persistenceSuite<NightFlowOptions, NightFlowMonitor, NightInput>({
       assert.equal(b.longestFlowRunS, Math.max(longestBefore, run));
     }
   },
-  // Layout: open, seen, running minimum, last night's minimum, run, longest run.
-  validWords: (_o, [open, seen, runningMin, lastMin, run, longest]) => {
+  // Layout: open, seen, running minimum, last night's minimum, run, longest run, the bucket's Σ flow·dt and Σ dt.
+  validWords: (_o, [open, seen, runningMin, lastMin, run, longest, bucketFlow, bucketDt]) => {
     assert.ok((open === 0 || open === 1) && (seen === 0 || seen === 1) && seen <= open, `open ${open}, seen ${seen}`);
     assert.ok(runningMin >= 0 && lastMin >= NIGHT_FLOW_UNAVAILABLE && run >= 0 && longest >= 0);
+    assert.ok(bucketFlow >= 0 && bucketDt >= 0);
   },
 });
 
@@ -377,7 +391,7 @@ describe("deep-sleep state sizes", () => {
     assert.equal(new MedianFilter(7).stateWords, 9);
     assert.equal(new MedianFilter(MEDIAN_MAX_SIZE).stateWords, MEDIAN_MAX_SIZE + 2);
     assert.equal(new RateOfChange({ windowS: 3600, capacity: 16 }).stateWords, 34);
-    assert.equal(new NightFlowMonitor({ nightStartS: 7200, nightEndS: 18000 }).stateWords, 6);
+    assert.equal(new NightFlowMonitor({ nightStartS: 7200, nightEndS: 18000 }).stateWords, 8);
   });
 
   it("a HysteresisDetector reset with a run longer than its count behaves as if at count − 1", () => {

@@ -11,8 +11,8 @@
  * the reporting interval), after one minute while a burst may be under way, and
  * at the end of any minute whose pulses exceed the burst threshold. Each wake
  * runs the minutes it slept through, one by one at their own times, through the
- * same per-minute statistics, so the night minimum keeps its one-minute
- * resolution and a burst is seen within burstDurationS + 60 s (the valve
+ * same per-minute statistics, so the night minimum keeps the resolution of a
+ * node awake every minute and a burst is seen within burstDurationS + 60 s (the valve
  * closes after at most ~3 min at the defaults), while the CPU boots 96 times a
  * day instead of 1440: 0.85 mAh/day instead of 12.8 (estimates from
  * hardware/water/power.json; the LS 33600 from about 1.6 to about 4.1 years at
@@ -33,6 +33,9 @@
  *   an unbroken 24-hour run. A night is judged when it ends, so a leak that
  *   starts by day is reported at the end of the next night window.
  *   Equal start and end hours switch the night rule off (the 24-hour rule stays).
+ *   Both rules judge flow at the meter's resolution: per minute where a pulse a
+ *   minute is at most half of leakFlowMlMin, else averaged over buckets of up to
+ *   an hour (nightBucketS); a 10 L reed output sees leaks from ~170 mL/min.
  *   With the `leakDetector: "model"` setting (manifest config) the int8 water
  *   model decides instead (leak-model.ts): the flow of every wake goes into
  *   15-minute windows of the local day (RTC time while the clock is unsynced,
@@ -174,8 +177,25 @@ const STATUS_EVERY_S = 86400;
 const HOUR_S = 3600;
 const MAX_DOWNLINKS = 8;
 
-const LAYOUT = 0x57545201; // "WTR" v1
-const LAYOUT_MODEL = 0x57545301; // v1 followed by the model's window features
+/** Bucket lengths (minutes) the night statistics may average over: the divisors of an hour. */
+const BUCKET_MINUTES = [1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60];
+
+/**
+ * Seconds of flow the night statistics average (0: every minute on its own): the
+ * shortest divisor of an hour over which one pulse is at most half the leak
+ * threshold, so a leak at the threshold shows as such and a flow-free bucket
+ * clears it; an hour at most (the coarse reed outputs: a 10 L pulse an hour is
+ * 167 mL/min), so one night flush cannot fill every bucket of a night.
+ */
+export function nightBucketS(k: { readonly ml: number; readonly pulses: number }, leakFlowMlMin: number): number {
+  for (const m of BUCKET_MINUTES) {
+    if (2 * k.ml <= leakFlowMlMin * k.pulses * m) return m === 1 ? 0 : m * 60;
+  }
+  return HOUR_S;
+}
+
+const LAYOUT = 0x57545202; // "WTR" v2 (v1 had the night monitor without flow buckets)
+const LAYOUT_MODEL = 0x57545302; // v2 followed by the model's window features
 // Retained words (the DSP blocks, counters and noise table follow W_FIXED).
 const W_BOOT_S = 0; // RTC s of the cold start (uptime)
 const W_RESET_REASON = 1; // wire reset reason of the cold start
@@ -466,7 +486,7 @@ export class WaterNode {
 
   #nightMonitor(): NightFlowMonitor {
     const c = this.#config;
-    const o: NightFlowOptions = { nightStartS: c.nightStartH * HOUR_S, nightEndS: c.nightEndH * HOUR_S };
+    const o: NightFlowOptions = { nightStartS: c.nightStartH * HOUR_S, nightEndS: c.nightEndH * HOUR_S, bucketS: nightBucketS(this.#hw.meter.mlPerPulse, c.leakFlowMlMin) };
     this.#nightRule = o.nightStartS !== o.nightEndS;
     if (!this.#nightRule) o.nightEndS = (o.nightStartS + HOUR_S) % DAY_S;
     return new NightFlowMonitor(o);
@@ -742,13 +762,14 @@ export class WaterNode {
       const seq = c.configSeq;
       const nightStart = c.nightStartH;
       const nightEnd = c.nightEndH;
+      const leakFlow = c.leakFlowMlMin;
       const ack = this.#buf.subarray(0, Math.min(this.#buf.length, rt.link.maxPayload()));
       const n = applyDownlink(c, "water", d.port, d.bytes, ack, e);
       if (n > 0) rt.link.submit(11, this.#buf, n, "ack");
       if (c.configSeq === seq) continue;
-      // Applied. Thresholds take effect now; a new night window keeps the statistics gathered so far.
+      // Applied. Thresholds take effect now; a new night window or bucket keeps the statistics gathered so far.
       this.#leak.configure(this.#leakOptions());
-      if (c.nightStartH !== nightStart || c.nightEndH !== nightEnd) {
+      if (c.nightStartH !== nightStart || c.nightEndH !== nightEnd || c.leakFlowMlMin !== leakFlow) {
         const keep = new Int32Array(this.#night.stateWords);
         this.#night.save(keep, 0);
         this.#night = this.#nightMonitor();
