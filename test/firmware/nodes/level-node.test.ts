@@ -656,3 +656,38 @@ describe("level node", function () {
     });
   });
 });
+
+describe("level node: an overfull bin with its lid propped open for more than STALE_S", function () {
+  this.timeout(60_000);
+  // Filled to 97 % by 2 h, the lid propped on the rubbish (30°) from 2 h until the truck comes at 28 h, then 3 %.
+  const PROP = { from: 2 * H, to: 28 * H };
+  const TRUCK = 28 * H;
+  const fillAt = (t: number) => (t < 1 * H ? 0.6 : t < TRUCK + 12 * S ? 0.97 : 0.03);
+  const target = (t: number): A02yyuwTarget => {
+    if (t >= TRUCK && t < TRUCK + COLLECTION_DURATION) return { distanceMm: 5000, surface: "none" };
+    const d = BIN_DEPTH - fillAt(t) * BIN_SPAN;
+    return { distanceMm: Math.round(t >= PROP.from && t < PROP.to ? d / Math.cos(Math.PI / 6) : d), surface: "hard" };
+  };
+  const acceleration = (t: number): Lis3dhAcceleration => {
+    const c = t - TRUCK;
+    if (c >= 0 && c < COLLECTION_DURATION) {
+      // The lid falls shut as the bin is lifted, the bin is turned over the hopper and shaken, then put back.
+      const deg = c < 12 * S ? ramp(c, 0, 12 * S, 0, 180) : c < 22 * S ? 180 : ramp(c, 22 * S, 30 * S, 180, 0);
+      return tilted(deg);
+    }
+    return tilted(t >= PROP.from && t < PROP.to ? ramp(t, PROP.from, PROP.from + 2 * S, 0, 30) : 0);
+  };
+
+  it("reports the collection that ends it as an emptying, from the fill before the lid went up", () => {
+    const rig = new Rig(17, "bin", target, acceleration);
+    rig.run(TRUCK + 3 * H);
+    assert.ok(rig.alarms("lidOpen").length === 1, JSON.stringify(rig.alarms().map((m) => m.data?.event)));
+    // No fill was accepted for longer than STALE_S while the lid was up.
+    const fills = rig.link.messages.filter((m) => typeof m.data?.fillPct === "number" && m.atMs > PROP.from + 10 * MIN && m.atMs < TRUCK);
+    assert.deepEqual(fills, []);
+    const emptied = rig.alarms("emptied");
+    assert.equal(emptied.length, 1, JSON.stringify(rig.alarms().map((m) => [m.data?.event, stamp(m.atMs)])));
+    assert.ok(emptied[0].atMs >= TRUCK && emptied[0].atMs < TRUCK + SETTLE_S * S + CONFIRM_S * S + 2 * POLL_MS, stamp(emptied[0].atMs));
+    assert.ok((emptied[0].data!.fillPct as number) < 10);
+  });
+});

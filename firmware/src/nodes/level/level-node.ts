@@ -31,7 +31,10 @@
  *   later and accepted if the second reading agrees; a bin fall without
  *   motion is only accepted after REANCHOR_RUN agreeing readings (a missed
  *   wake, a failed accelerometer), or when the last accepted reading is older
- *   than STALE_S, and never reports `emptied`.
+ *   than STALE_S, and never reports `emptied`. A reading after STALE_S is
+ *   accepted whatever it is; with motion, a fall of EMPTY_STEP from the stale
+ *   reading is still an emptying (an overfull bin's propped lid hides the
+ *   level until the truck comes).
  *
  * Bin detector (`binDetector`, manifest `config`): "rules" judges a bin's
  * in-range reading by the rise/fall rules above; "model" replaces those rules
@@ -678,12 +681,18 @@ export class LevelNode {
       this.#judgeByModel(now, fill);
       return;
     }
-    if (accMm < 0 || now - w[W_ACC_S] > STALE_S) {
+    const flags = w[W_FLAGS];
+    if (accMm < 0) {
       this.#accept(now, fill, false);
       return;
     }
     const step = fill - fillHalfPercent(accMm, c.depthMm, c.fullDistanceMm);
-    const flags = w[W_FLAGS];
+    if (now - w[W_ACC_S] > STALE_S) {
+      // Re-anchored whatever it reads; the bin moving and a fall of EMPTY_STEP is still an emptying, as
+      // below: an overfull bin's propped lid hides the level until the truck comes, often for more than STALE_S.
+      this.#accept(now, fill, this.#variant === "bin" && (flags & F_MOTION) !== 0 && step <= -EMPTY_STEP);
+      return;
+    }
     // Agreement with the candidate a previous wake held back.
     const cand = w[W_CAND_MM];
     const confirmed = cand >= 0 && Math.abs(d - cand) <= tolerance(cand);
