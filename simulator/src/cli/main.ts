@@ -7,6 +7,7 @@ import { resolve } from "node:path";
 import { loadScenario, scenarioNames } from "./scenario.ts";
 import { runScenario } from "./run-scenario.ts";
 import { formatLife } from "../report/energy-model.ts";
+import { detectionLatenciesMs } from "../report/report-stats.ts";
 import type { RunSummary } from "../report/run-data.ts";
 import type { XsFigures } from "../fleet/xs-node.ts";
 
@@ -66,7 +67,7 @@ function printSummary(s: RunSummary, wallMs: number): void {
       String(ns.reduce((a, n) => a + n.alarms.length, 0)), air.toFixed(1), formatLife(Math.min(...ns.map((n) => n.projectedBatteryYears)))]);
   }
   const missed = s.detections.filter((d) => d.detectedAtMs === null).length;
-  const lat = s.detections.filter((d) => d.detectedAtMs !== null).map((d) => (d.detectedAtMs! - d.truthStartMs) / 60000).sort((a, b) => a - b);
+  const lat = detectionLatenciesMs(s.detections).map((ms) => ms / 60000);
   const lost = Object.entries(s.network.lostByReason).map(([k, v]) => `${k} ${v}`).join(", ") || "none";
   process.stdout.write(`\nscenario ${s.scenario}: ${s.nodes.length} nodes, ${s.gateways.length} gateways, ${s.days} days, seed ${s.seed}, ${s.region} (${(wallMs / 1000).toFixed(wallMs < 10_000 ? 2 : 1)} s)\n\n`);
   process.stdout.write(table(rows) + "\n\n");
@@ -168,7 +169,7 @@ async function main(): Promise<void> {
 function compareTable(a: RunSummary, b: RunSummary): string {
   const figures = (s: RunSummary) => {
     const detected = s.detections.filter((d) => d.detectedAtMs !== null);
-    const lat = detected.map((d) => (d.detectedAtMs! - d.truthStartMs) / 60000).sort((x, y) => x - y);
+    const lat = detectionLatenciesMs(detected).map((ms) => ms / 60000);
     const air = s.nodes.map((n) => n.airtimeMsPerDay.reduce((p, q) => p + q, 0) / Math.max(1, n.airtimeMsPerDay.length) / 1000);
     return [
       String(s.nodes.length),

@@ -13,7 +13,8 @@ import { buildWorld, sortEvents, sortLines, type EpochCommit, type EpochResult, 
 import { localShard, workerShard, type ShardPort } from "./shard-ports.ts";
 import type { XsFigures } from "../fleet/xs-node.ts";
 import { RunOutput } from "../report/run-output.ts";
-import type { RunSummary, NodeSummary, Detection, FalseAlarm, GroundTruthEvent, CapacityPoint } from "../report/run-data.ts";
+import type { RunSummary, NodeSummary, GroundTruthEvent, CapacityPoint } from "../report/run-data.ts";
+import { isAnswerable, scoreAlarms, scoredAlarm, type ScoredAlarm } from "../report/alarm-scoring.ts";
 import type { Scenario } from "./scenario.ts";
 import { tuneGcForFleet } from "./gc-tuning.ts";
 
@@ -27,26 +28,6 @@ const HOUR = 3_600_000;
  */
 const DEFAULT_BOOT_SPREAD_MS = 15 * 60_000;
 const DAY = 24 * HOUR;
-
-/** How a node's alarm events answer the world's ground-truth kinds. */
-const ANSWERS: { [truthKind: string]: string[] } = {
-  co2High: ["co2High"],
-  aqiUnhealthy: ["aqiCategoryChange"],
-  pmSpike: ["pmSpike"],
-  leak: ["leak"],
-  burst: ["burst"],
-  full: ["full"],
-  collection: ["emptied"],
-  tipped: ["tipped"],
-  lidOpen: ["lidOpen"],
-  rapidRise: ["rapidRise"],
-  obstruction: ["obstruction"],
-};
-const UNHEALTHY = new Set(["unhealthy", "veryUnhealthy", "hazardous"]);
-/** Alarm events that claim something happened (their "cleared" twins and fault reports are not scored). */
-const CLAIMS = new Set(Object.values(ANSWERS).flat());
-/** How long after a ground-truth event ends an alarm still counts as detecting it (a leak is judged at the next night). */
-const GRACE_MS: { [kind: string]: number } = { leak: 30 * HOUR, collection: 2 * HOUR, full: 2 * HOUR };
 
 /** Run options. */
 export interface RunOptions {
@@ -158,17 +139,15 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     if (l.delivered) deliveredFrames.set(n.id, (deliveredFrames.get(n.id) ?? 0) + 1);
     else lostByReason[l.reason ?? "unknown"] = (lostByReason[l.reason ?? "unknown"] ?? 0) + 1;
   };
-  const alarmsOf = new Map<string, { event: string; atMs: number; receivedMs: number }[]>();
+  const alarmsOf = new Map<string, ScoredAlarm[]>();
   const take = (results: EpochResult[]) => {
     for (const l of sortLines(results.flatMap((r) => r.lines))) addLine(l);
     for (const e of sortEvents(results.flatMap((r) => r.events))) {
       if (out) out.uplinkText(e.line ?? "", e.readings ?? "", e.rows ?? 0);
       const d = e.alarm;
       if (!d) continue;
-      // An AQI change down out of the unhealthy range is the all-clear, not a claim.
-      if (d.event === "aqiCategoryChange" && d.aqiCategory !== undefined && !UNHEALTHY.has(d.aqiCategory)) continue;
       const list = alarmsOf.get(e.nodeId) ?? [];
-      list.push({ event: d.event, atMs: e.atMs - (d.ageS ?? 0) * 1000, receivedMs: e.atMs });
+      list.push(scoredAlarm(d.event, d.aqiCategory, e.atMs - (d.ageS ?? 0) * 1000, e.atMs));
       alarmsOf.set(e.nodeId, list);
     }
   };
@@ -210,23 +189,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   }
 
   // Every answerable event, also those starting before the run: an alarm during one is not a false alarm.
-  const allTruth: GroundTruthEvent[] = sortTruth(shardTruth ?? []).filter((g) => ANSWERS[g.kind]);
+  const allTruth: GroundTruthEvent[] = sortTruth(shardTruth ?? []).filter((g) => isAnswerable(g.kind));
   const truth: GroundTruthEvent[] = allTruth.filter((g) => g.startMs >= 0 && g.startMs < endMs);
-  const within = (a: { event: string; atMs: number }, g: GroundTruthEvent) =>
-    ANSWERS[g.kind].includes(a.event) && a.atMs >= g.startMs - 15 * 60_000 && a.atMs <= g.endMs + (GRACE_MS[g.kind] ?? HOUR);
-  const detections: Detection[] = [];
-  for (const g of truth) {
-    // The first alarm inside the event's window detects it; more alarms during the same event (a category
-    // rising further, a re-trigger) are neither detections of other events nor false alarms.
-    const hit = (alarmsOf.get(g.nodeId) ?? []).find((a) => within(a, g));
-    detections.push({ nodeId: g.nodeId, kind: g.kind, truthStartMs: epoch + g.startMs, detectedAtMs: hit ? epoch + hit.receivedMs : null });
-  }
-  const falseAlarms: FalseAlarm[] = [];
-  for (const [nodeId, alarms] of alarmsOf) {
-    for (const a of alarms) {
-      if (CLAIMS.has(a.event) && !allTruth.some((g) => g.nodeId === nodeId && within(a, g))) falseAlarms.push({ nodeId, event: a.event, atMs: epoch + a.atMs });
-    }
-  }
+  const { detections, falseAlarms } = scoreAlarms(truth, allTruth, alarmsOf, epoch);
 
   const summaries: NodeSummary[] = facts.map((n) => {
     const power = energyModel(n.type);
@@ -247,7 +212,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       energyMahPerDay: Math.round(mAhPerDay * 1000) / 1000,
       batteryMah: Math.round(power.batteryMah),
       projectedBatteryYears: Math.round(power.lifeYears(mAhPerDay) * 1000) / 1000,
-      alarms: (alarmsOf.get(n.id) ?? []).map((a) => ({ event: a.event, atMs: epoch + a.atMs })),
+      alarms: (alarmsOf.get(n.id) ?? []).filter((a) => !a.clear).map((a) => ({ event: a.event, atMs: epoch + a.atMs })),
     };
   });
   const totalSent = summaries.reduce((a, s) => a + s.uplinksSent, 0);
@@ -330,3 +295,4 @@ function positionOf(city: City, id: string): { x: number; y: number } {
   const n = city.node(id);
   return n ? { x: Math.round(n.position.x), y: Math.round(n.position.y) } : { x: 0, y: 0 };
 }
+

@@ -164,7 +164,7 @@ function detectionSection(s: RunSummary, st: FleetStats, maxRows: number): strin
       h(formatTime(d.truthStartMs)),
       end === undefined ? "–" : formatDuration(end - d.truthStartMs),
       d.detectedAtMs === null ? `<span class="bad">missed</span>` : h(formatTime(d.detectedAtMs)),
-      d.detectedAtMs === null ? "–" : formatDuration(d.detectedAtMs - d.truthStartMs),
+      d.detectedAtMs === null ? "–" : d.held ? "already in alarm" : formatDuration(d.detectedAtMs - d.truthStartMs),
     ];
   });
   const more = (n: number, what: string): string => (n > maxRows ? `<p class="note">… and ${num(n - maxRows)} more ${what}; all are in summary.json.</p>` : "");
@@ -183,7 +183,7 @@ function detectionSection(s: RunSummary, st: FleetStats, maxRows: number): strin
     : `<p>No false alarms.</p>`;
   return (
     `<section id="detections"><h2>Detections</h2>` +
-    `<p>Ground truth (what the city model made happen) against the alarms that reached the network server. Latency runs from the start of the event to the alarm's arrival.</p>` +
+    `<p>Ground truth (what the city model made happen) against the alarms that reached the network server. Latency runs from the start of the event to the alarm's arrival. An event that began while the node was still in alarm from an earlier one (the truth dipped under its threshold between them, the node's hysteresis held) counts as detected, "already in alarm", with no latency.</p>` +
     kinds +
     (dets ? `<h3>Ground-truth events</h3>${dets}` : "") +
     `<h3>False alarms</h3>${faTable}</section>`

@@ -1,5 +1,5 @@
 /** Figures the report derives from a run summary: delivery ratios, airtime against the fair-use limit, battery, detection latency. */
-import { NODE_TYPES, type NodeSummary, type NodeType, type RunSummary } from "./run-data.ts";
+import { NODE_TYPES, type Detection, type NodeSummary, type NodeType, type RunSummary } from "./run-data.ts";
 
 /** Per-node figures. */
 export interface NodeStats {
@@ -67,6 +67,12 @@ function ascending(values: Iterable<number>): number[] {
   return [...values].filter(Number.isFinite).sort((a, b) => a - b);
 }
 
+/** Detection latencies (ms, ascending) of the detected events, leaving out those held from an earlier alarm. */
+export function detectionLatenciesMs(ds: readonly Detection[]): number[] {
+  return ascending(ds.filter((d) => d.detectedAtMs !== null && !d.held).map((d) => (d.detectedAtMs as number) - d.truthStartMs));
+}
+
+/** A run's planner figures: per node and type, delivery, airtime, battery and detection by event kind. */
 export function fleetStats(s: RunSummary): FleetStats {
   const limit = s.fairUseAirtimeMsPerDay;
   const nodes = s.nodes.map((node): NodeStats => {
@@ -94,11 +100,11 @@ export function fleetStats(s: RunSummary): FleetStats {
   const kindNames = [...new Set([...s.groundTruth.map((g) => g.kind), ...s.detections.map((d) => d.kind)])].sort();
   const kinds = kindNames.map((kind): KindStats => {
     const ds = s.detections.filter((d) => d.kind === kind);
-    const latencies = ascending(ds.filter((d) => d.detectedAtMs !== null).map((d) => (d.detectedAtMs as number) - d.truthStartMs));
+    const latencies = detectionLatenciesMs(ds);
     return {
       kind,
       events: Math.max(ds.length, s.groundTruth.filter((g) => g.kind === kind).length),
-      detected: latencies.length,
+      detected: ds.filter((d) => d.detectedAtMs !== null).length,
       missed: ds.filter((d) => d.detectedAtMs === null).length,
       medianLatencyMs: quantile(latencies, 0.5),
       maxLatencyMs: latencies.length ? latencies[latencies.length - 1] : null,

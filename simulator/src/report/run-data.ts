@@ -99,6 +99,12 @@ export interface Detection {
   truthStartMs: number;
   /** When the matching alarm reached the network server (Unix ms), or null if the event was missed. Latency is `detectedAtMs − truthStartMs`. */
   detectedAtMs: number | null;
+  /**
+   * The node was still in alarm from an earlier event when this one began (the truth dipped under its
+   * threshold between them; the node's hysteresis did not clear): `detectedAtMs` is that alarm's arrival,
+   * before the event, and no latency is counted.
+   */
+  held?: true;
 }
 
 /** An alarm that matches no ground-truth event. */
@@ -238,6 +244,7 @@ export function checkRunSummary(s: RunSummary): string[] {
   s.detections.forEach((d, i) => {
     known(d.nodeId, `detections[${i}]`);
     if (d.detectedAtMs !== null) finite(d.detectedAtMs, `detections[${i}].detectedAtMs`);
+    if (d.held !== undefined && (d.held !== true || d.detectedAtMs === null)) problems.push(`detections[${i}]: held must be true and come with detectedAtMs`);
   });
   s.falseAlarms.forEach((f, i) => known(f.nodeId, `falseAlarms[${i}]`));
   count(s.network.uplinks, "network.uplinks");
