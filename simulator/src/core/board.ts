@@ -139,8 +139,13 @@ export class Board {
   flashWrites = 0;
   /** Bytes in flight from serial devices to the host, per port. */
   readonly serialRx = new Map<number, RxQueue>();
-  /** Wall-clock offset set by the firmware (`Time.set`), in ms; undefined until set. */
+  /** Wall-clock offset set by the firmware (`Time.set`), in ms; undefined until set (and again after a power cut). */
   wallOffsetMs: number | undefined;
+  /**
+   * Virtual time of this power-on (the first boot, or the first after a power cut): the RTC counts from
+   * it, as the ESP32's does from its power-on reset. Undefined while the board has not been powered.
+   */
+  powerOnMs: number | undefined;
   /** Deep-sleep request from the firmware: wake time in virtual ms, or undefined. */
   sleepUntilMs: number | undefined;
   /** Power cuts so far: state in RTC memory (retained words, the ULP's counts) belongs to one power-on. */
@@ -201,6 +206,7 @@ export class Board {
   /** Marks the start (true) or end of a boot (`NodeHost`). */
   booting(on: boolean): void {
     this.bootSerial = on ? ++this.#boots : 0;
+    if (on && this.powerOnMs === undefined) this.powerOnMs = this.clock.nowMs;
   }
 
   /** Connects a pulse source to a pin. */

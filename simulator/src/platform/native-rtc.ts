@@ -4,9 +4,10 @@ import { Rng } from "../core/rng.ts";
 
 const rngs = new WeakMap<Board, Rng>();
 
-/** Virtual milliseconds since the simulation started (the RTC runs on through deep sleep). */
+/** Virtual milliseconds since the board's power-on (the RTC runs on through deep sleep; before any boot, since the simulation started). */
 export function rtcMs(): number {
-  return Math.floor(currentBoard().clock.nowMs);
+  const board = currentBoard();
+  return Math.floor(board.clock.nowMs - (board.powerOnMs ?? 0));
 }
 
 /** Unix time in ms once `Time.set` was called on this board, else -1. */

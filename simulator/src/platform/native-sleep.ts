@@ -183,6 +183,9 @@ export function powerCut(board: Board = currentBoard()): void {
   board.ulp = undefined; // and the ULP stops with the power
   board.wokeByUlp = false;
   board.sleepUntilMs = undefined;
+  // The RTC and the system time restart at the next power-on: the clock counts from it, and wall time is unset.
+  board.powerOnMs = undefined;
+  board.wallOffsetMs = undefined;
   states.set(board, { reason: "power-on", ext0: undefined, ext1: undefined, untilMs: Number.POSITIVE_INFINITY });
 }
 
@@ -192,6 +195,10 @@ export function powerCut(board: Board = currentBoard()): void {
  * memory on these, so the retained bytes are gone as after a power cut.
  */
 export function resetBoard(reason: Exclude<ResetReason, "deep-sleep">, board: Board = currentBoard()): void {
+  const { powerOnMs, wallOffsetMs } = board;
   powerCut(board);
+  // The RTC timer, and the system time ESP-IDF keeps on it, run on through every reset but a power-on.
+  board.powerOnMs = powerOnMs;
+  board.wallOffsetMs = wallOffsetMs;
   state(board).reason = reason;
 }

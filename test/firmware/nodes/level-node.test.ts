@@ -461,7 +461,10 @@ describe("level node", function () {
       assert.equal(now.hysteresisHalfPct, 20);
       assert.equal(now.fullDistanceMm, BIN_FULL, "the inconsistent geometry was not applied");
       const routine = rig.link.ofType("levelReading");
-      assert.ok(routine.filter((m) => m.atMs > H).every((m) => m.data?.clockUnsynced === false), "setTime synced the clock");
+      assert.ok(routine.filter((m) => m.atMs > H && m.atMs < powerCutAt).every((m) => m.data?.clockUnsynced === false), "setTime synced the clock");
+      // The battery swap took the system time with the RTC: unsynced until the next setTime.
+      const after = routine.filter((m) => m.atMs > powerCutAt);
+      assert.ok(after.length > 0 && after.every((m) => m.data?.clockUnsynced === true), "the clock is unsynced after the power cut");
     });
 
     it("raises one full alarm after each true crossing of the new threshold, before each collection", () => {

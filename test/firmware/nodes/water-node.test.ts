@@ -47,6 +47,8 @@ const EV = {
   leak: { from: 8 * D + 14 * H, to: 11 * D + 12 * H, lMin: 0.04 },
   /** The battery pack is swapped while the garden is watered (4 L/min from 15:40 to 16:20). */
   powerCut: { at: 13 * D + 16 * H + 20 * S, outageMs: 10 * MIN, use: { from: 13 * D + 15 * H + 40 * MIN, to: 13 * D + 16 * H + 20 * MIN, lMin: 4 } },
+  /** The swap lost the system time with the RTC; the application answers the node's clockUnsynced with setTime. */
+  resync: 14 * D + 12 * H,
   burst: { from: 15 * D + 13 * H + 30 * S, to: 15 * D + 16 * H, lMin: 40 },
   valveOpen: 15 * D + 17 * H,
   override: { from: 17 * D + 9 * H + 20 * S, to: 17 * D + 12 * H + 20 * S },
@@ -214,6 +216,9 @@ describe("water node: a month in the simulator core", function () {
     host.wakeAt(EV.powerCut.at + EV.powerCut.outageMs);
     host.runUntil(EV.powerCut.at + EV.powerCut.outageMs - 1);
     lost.outage = litres() - before;
+    host.runUntil(EV.resync);
+    // Stamped for the wake that takes it: since the swap the node's wakes follow its new power-on, not the old grid.
+    r.downlink({ command: "setTime", unixTimeS: Math.floor((board.clock.epochUnixMs + host.nextWakeMs) / 1000) });
     host.runUntil(EV.burst.from + 4 * MIN);
     valveAt.afterBurst = board.pins.get(VALVE_PIN);
     host.runUntil(EV.valveOpen);
@@ -324,15 +329,19 @@ describe("water node: a month in the simulator core", function () {
 
   it("config acks: setTime, requestStatus, setValve and setPrivacy applied; a malformed command refused with the config unchanged", () => {
     const acks = link.ofType("configAck").map((m) => m.data!);
-    assert.deepEqual(acks.map((a) => [a.commandPort, a.result]), [[26, "applied"], [25, "applied"], [22, "malformed"], [29, "applied"], [28, "applied"]]);
+    assert.deepEqual(acks.map((a) => [a.commandPort, a.result]), [[26, "applied"], [25, "applied"], [22, "malformed"], [26, "applied"], [29, "applied"], [28, "applied"]]);
     assert.equal(acks[2].configSeq, acks[1].configSeq, "a refused command changed the config sequence");
     assert.equal(acks[3].configSeq, (acks[1].configSeq as number) + 1);
     // The status asked for came within a wake.
     assert.ok(link.ofType("status").some((m) => m.atMs >= EV.requestStatus && m.atMs <= EV.requestStatus + WAKE));
-    // Before setTime the node ran on RTC hours and said so; after it, never.
+    // Before setTime the node ran on RTC hours and said so; after it, never, until the battery swap took the time.
     const readings = link.ofType("waterReading");
+    const unsynced = (from: number, to: number) => readings.filter((m) => m.atMs > from && m.atMs < to).map((m) => m.data!.clockUnsynced);
     assert.equal(readings[0].data!.clockUnsynced, true);
-    assert.ok(readings.filter((m) => m.atMs > EV.setTime + WAKE).every((m) => m.data!.clockUnsynced === false), "clockUnsynced after setTime");
+    assert.ok(unsynced(EV.setTime + WAKE, EV.powerCut.at).every((u) => u === false), "clockUnsynced after setTime");
+    const lostTime = unsynced(EV.powerCut.at, EV.resync);
+    assert.ok(lostTime.length > 0 && lostTime.every((u) => u === true), "the swap lost the time");
+    assert.ok(unsynced(EV.resync + WAKE, DAYS * D).every((u) => u === false), "clockUnsynced after the second setTime");
   });
 
   it("routine readings only when something changed or the heartbeat is due; a status every day and after a cold start", () => {
@@ -410,8 +419,10 @@ describe("water node: a month in the simulator core", function () {
       assert.equal(v % 1000, 0);
       assert.ok(v >= 0 && v <= PRIVACY_MAX_L * 1000, `volume ${v}`);
       if (v === 0) zero++;
-      // Released on the hour (local time = UTC here).
-      assert.equal(priv[i].atMs % H, 0, `released at ${fmt(priv[i].atMs)}`);
+      // Released on the node's hour: UTC as the resync set it, to within the stamp's error (the wake's seconds).
+      assert.equal((priv[i].atMs - priv[0].atMs) % H, 0, `released at ${fmt(priv[i].atMs)}`);
+      const offset = ((priv[i].atMs % H) + H / 2) % H - H / 2;
+      assert.ok(Math.abs(offset) < MIN, `released at ${fmt(priv[i].atMs)}`);
       if (i === 0) continue;
       assert.equal(priv[i].atMs - priv[i - 1].atMs, H, "not hourly");
       const trueL = link.truth[link.messages.indexOf(priv[i])].litres - link.truth[link.messages.indexOf(priv[i - 1])].litres;

@@ -43,10 +43,11 @@ describe("simulator CLI: --workers", function () {
   });
 
   it("--exact-collisions: confirmed uplinks lost to collisions in a storm's burst are retransmitted; it needs one thread", async () => {
-    // Many drains rising at once in a cloudburst: a burst of confirmed alarms and minute readings.
+    // Many drains rising at once in a cloudburst: a burst of confirmed alarms and minute readings. The nodes
+    // were switched on within 10 s, so their RTCs, and the level nodes' sampling grids on them, line up.
     const s = { ...loadScenario("flash-flood"), storms: [{ startH: 1, durationH: 1.5, peakMmH: 60 }] };
-    const epochs = await runScenario(s, { days: 0.15, nodes: 150 });
-    const exact = await runScenario(s, { days: 0.15, nodes: 150, exactCollisions: true });
+    const epochs = await runScenario(s, { days: 0.15, nodes: 150, bootSpreadMs: 10_000 });
+    const exact = await runScenario(s, { days: 0.15, nodes: 150, exactCollisions: true, bootSpreadMs: 10_000 });
     assert.ok((epochs.summary.network.lostByReason.collision ?? 0) > 20, "the burst caused no collisions");
     // Under epochs a same-hour collision is invisible when sent: nothing is retransmitted for it.
     assert.ok(exact.summary.network.uplinks > epochs.summary.network.uplinks, `${exact.summary.network.uplinks} frames exact, ${epochs.summary.network.uplinks} under epochs`);

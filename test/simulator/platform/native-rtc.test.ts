@@ -1,0 +1,45 @@
+// The RTC stand-in counts as the ESP32's does: from the board's power-on (its
+// first boot, or the first after a power cut), on through deep sleep and every
+// other reset; the system time set with Time.set goes with a power cut.
+import assert from "node:assert/strict";
+import { Board, setCurrentBoard } from "../../../simulator/src/core/board.ts";
+import { VirtualClock } from "../../../simulator/src/core/clock.ts";
+import { NodeHost } from "../../../simulator/src/core/node-host.ts";
+import { rtcMs, unixMs } from "../../../simulator/src/platform/native-rtc.ts";
+import { deepSleep, powerCut, resetBoard } from "../../../simulator/src/platform/native-sleep.ts";
+import Time from "../../../simulator/src/platform/time.ts";
+
+describe("simulator/platform: native:rtc counts from the board's power-on", () => {
+  afterEach(() => setCurrentBoard(undefined));
+
+  it("from the first boot, through deep sleep; a power cut restarts it and unsets the time; other resets keep both", () => {
+    const clock = new VirtualClock();
+    const board = new Board(clock, 3);
+    const seen: { rtc: number; unix: number }[] = [];
+    let setTime = false;
+    const host = new NodeHost(board, () => {
+      seen.push({ rtc: rtcMs(), unix: unixMs() });
+      if (setTime) Time.set(1_800_000_000);
+      setTime = false;
+      deepSleep(60_000);
+    }, 7_500);
+    host.bootOnce(); // power-on at 7.5 s
+    host.bootOnce(); // a minute later
+    setTime = true;
+    host.bootOnce(); // sets the time at 2 min 7.5 s
+    host.bootOnce();
+    assert.deepEqual(seen.map((s) => s.rtc), [0, 60_000, 120_000, 180_000]);
+    assert.deepEqual(seen.map((s) => s.unix), [-1, -1, -1, 1_800_000_060_000]);
+    // A watchdog reset: RTC memory is gone, the RTC and the time run on.
+    resetBoard("task-watchdog", board);
+    host.wakeAt(clock.nowMs + 1_000);
+    host.bootOnce();
+    assert.deepEqual(seen[4], { rtc: 181_000, unix: 1_800_000_061_000 });
+    // The battery is out for 10 minutes: the RTC starts again at the next power-on, the time is unset.
+    powerCut(board);
+    host.wakeAt(clock.nowMs + 600_000);
+    host.bootOnce();
+    host.bootOnce();
+    assert.deepEqual(seen.slice(5), [{ rtc: 0, unix: -1 }, { rtc: 60_000, unix: -1 }]);
+  });
+});
