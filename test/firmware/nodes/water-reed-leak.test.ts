@@ -15,6 +15,7 @@ import PulseFlow, { type PulseCountConstructor, type PulseFlowMeter } from "../.
 import { bootWater } from "../../../firmware/src/nodes/water/boot.ts";
 import { nightBucketS } from "../../../firmware/src/nodes/water/water-node.ts";
 import { platformRuntime } from "../../../firmware/src/nodes/runtime.ts";
+import { encodeDownlink } from "../../../codecs/src/index.ts";
 import { dailyFlow, type WaterUse } from "./household.ts";
 
 const MIN = 60_000;
@@ -36,7 +37,8 @@ const USES: WaterUse[] = [
 ];
 const LEAK_FROM = D + 12 * H;
 
-function run(meter: PulseFlowMeter, litresPerPulse: number, leakLMin: number, days: number) {
+/** Runs the household for `days`; `threshold` raises the leak threshold by downlink at a time. */
+function run(meter: PulseFlowMeter, litresPerPulse: number, leakLMin: number, days: number, threshold?: { atMs: number; leakFlowMlPerMin: number }) {
   const clock = new VirtualClock();
   const board = new Board(clock, 31);
   const flowLMin = (t: number) => dailyFlow(USES, t) + (t >= LEAK_FROM ? leakLMin : 0);
@@ -47,8 +49,17 @@ function run(meter: PulseFlowMeter, litresPerPulse: number, leakLMin: number, da
     const io = UlpPulseCount as unknown as PulseCountConstructor;
     bootWater({ meter: new PulseFlow({ sensor: { io, signal: PIN }, meter }), ulp: new UlpPulseCount({ signal: PIN }) }, platformRuntime(link, () => 3600));
   });
+  if (threshold) {
+    host.runUntil(threshold.atMs);
+    const r = encodeDownlink({ data: { command: "setWaterThresholds", leakFlowMlPerMin: threshold.leakFlowMlPerMin, burstFlowMlPerMin: 30000, burstDurationS: 120, noPulseH: 72, nightStartH: 2, nightEndH: 5 } as never });
+    assert.deepEqual(r.errors, []);
+    link.downlinks.push({ port: r.fPort, bytes: Uint8Array.from(r.bytes) });
+  }
   host.runUntil(days * D);
-  return link.ofType("waterAlarm").map((m) => ({ atMs: m.atMs, event: m.data!.event as string }));
+  const acks = link.ofType("configAck").map((m) => m.data!.result);
+  const nightMin = (fromMs: number, toMs: number) =>
+    [...new Set(link.ofType("waterReading").filter((m) => m.atMs >= fromMs && m.atMs < toMs).map((m) => m.data!.minNightFlowMlPerMin as number))];
+  return Object.assign(link.ofType("waterAlarm").map((m) => ({ atMs: m.atMs, event: m.data!.event as string })), { acks, nightMin });
 }
 
 describe("water node on a utility meter's reed output: leaks at the meter's resolution", function () {
@@ -74,4 +85,15 @@ describe("water node on a utility meter's reed output: leaks at the meter's reso
       assert.deepEqual(dry.filter((a) => a.event.startsWith("leak")), [], JSON.stringify(dry));
     });
   }
+
+  it("a leak threshold raised by downlink brings its own bucket: 60 mL/min under a 150 mL/min threshold clears at the next night", () => {
+    // reed-1l: a 30 mL/min threshold averages over an hour, 150 mL/min over 15 minutes.
+    const alarms = run("reed-1l", 1, 0.06, 5, { atMs: 3 * D + 12 * H, leakFlowMlPerMin: 150 });
+    assert.deepEqual(alarms.acks, ["applied"]);
+    // The night minimum of 1 L pulses: 3–4 an hour (50 or 66 mL/min) over hour buckets, none in some quarter hours.
+    assert.ok(alarms.nightMin(3 * D + 6 * H, 3 * D + 12 * H).every((v) => v >= 50), JSON.stringify(alarms.nightMin(3 * D + 6 * H, 3 * D + 12 * H)));
+    assert.deepEqual(alarms.nightMin(4 * D + 6 * H, 5 * D), [0]);
+    assert.deepEqual(alarms.map((a) => a.event), ["leak", "leakCleared"], JSON.stringify(alarms));
+    assert.ok(alarms[1].atMs >= 4 * D + 5 * H && alarms[1].atMs <= 4 * D + 5 * H + 15 * MIN, `cleared at ${(alarms[1].atMs / H).toFixed(2)} h`);
+  });
 });
