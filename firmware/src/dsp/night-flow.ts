@@ -55,8 +55,9 @@ export interface NightFlowOptions {
  * counts in the bucket it starts in (so a bucket ends with the update that reaches
  * or crosses its end), a bucket is in the night if the window was open while it
  * ran (edges fall on bucket ends) and the update that ended it crossed no other
- * bucket end, and the run grows by the bucket's Σ dt at its end (or restarts). Σ flow·dt saturates at 2^31 − 1 (a mean too low, only for flows of
- * 600 L/min held an hour).
+ * bucket end, and the run grows by the bucket's Σ dt at its end (or restarts).
+ * Σ flow·dt saturates at 2^31 − 1 (a mean too low, only for flows of 600 L/min
+ * held an hour).
  */
 export class NightFlowMonitor {
   private readonly start: number;

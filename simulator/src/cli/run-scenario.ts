@@ -295,4 +295,3 @@ function positionOf(city: City, id: string): { x: number; y: number } {
   const n = city.node(id);
   return n ? { x: Math.round(n.position.x), y: Math.round(n.position.y) } : { x: 0, y: 0 };
 }
-
