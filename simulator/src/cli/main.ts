@@ -73,6 +73,7 @@ function printSummary(s: RunSummary, wallMs: number): void {
   process.stdout.write(table(rows) + "\n\n");
   process.stdout.write(`network: ${s.network.delivered} of ${s.network.uplinks} uplinks delivered; lost: ${lost}\n`);
   process.stdout.write(`events in the world: ${s.detections.length}; detected ${s.detections.length - missed}, missed ${missed}, false alarms ${s.falseAlarms.length}` +
+    (s.falseAlarms.some((f) => f.near) ? ` (${s.falseAlarms.filter((f) => f.near).length} near a threshold)` : "") +
     (lat.length ? `; detection latency median ${lat[Math.floor(lat.length / 2)].toFixed(0)} min` : "") + "\n");
   if (s.capacity) {
     const c = s.capacity;

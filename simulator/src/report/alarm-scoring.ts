@@ -44,6 +44,11 @@ const CLAIMS = new Set(Object.values(ANSWERS).flat());
 const GRACE_MS: { [kind: string]: number } = { leak: 30 * HOUR, collection: 2 * HOUR, full: 2 * HOUR };
 /** How long before an event starts an alarm already counts (the world's thresholds and the node's differ). */
 const EARLY_MS = 15 * 60_000;
+/** The longest grace, so that a window around an alarm holds every event that could answer it. */
+const MAX_GRACE_MS = Math.max(HOUR, ...Object.values(GRACE_MS));
+
+/** A node's ground-truth events in [fromMs, toMs) at thresholds lowered by its sensors' stated accuracy. */
+export type NearTruth = (nodeId: string, fromMs: number, toMs: number) => readonly GroundTruthEvent[];
 
 /** One alarm as scored: virtual times, and `clear` for an AQI change out of the unhealthy range (the all-clear, claiming nothing). */
 export interface ScoredAlarm {
@@ -69,10 +74,11 @@ export function isAnswerable(kind: string): boolean {
 /**
  * Detections of `truth` (events starting in the run) and false alarms (claims matching no event of
  * `allTruth`, which includes events under way when the run began), from each node's alarms in the
- * order they arrived; times in the result are Unix ms (`epoch` + virtual).
+ * order they arrived; times in the result are Unix ms (`epoch` + virtual). With `near`, a false alarm
+ * that an event at the accuracy-lowered thresholds answers is marked `near`.
  */
 export function scoreAlarms(truth: readonly GroundTruthEvent[], allTruth: readonly GroundTruthEvent[],
-  alarmsOf: ReadonlyMap<string, readonly ScoredAlarm[]>, epoch: number): { detections: Detection[]; falseAlarms: FalseAlarm[] } {
+  alarmsOf: ReadonlyMap<string, readonly ScoredAlarm[]>, epoch: number, near?: NearTruth): { detections: Detection[]; falseAlarms: FalseAlarm[] } {
   const detections: Detection[] = [];
   for (const g of truth) {
     const alarms = alarmsOf.get(g.nodeId) ?? [];
@@ -88,7 +94,9 @@ export function scoreAlarms(truth: readonly GroundTruthEvent[], allTruth: readon
   const falseAlarms: FalseAlarm[] = [];
   for (const [nodeId, alarms] of alarmsOf) {
     for (const a of alarms) {
-      if (!a.clear && CLAIMS.has(a.event) && !allTruth.some((g) => g.nodeId === nodeId && within(a, g))) falseAlarms.push({ nodeId, event: a.event, atMs: epoch + a.atMs });
+      if (a.clear || !CLAIMS.has(a.event) || allTruth.some((g) => g.nodeId === nodeId && within(a, g))) continue;
+      const nearBy = near?.(nodeId, a.atMs - MAX_GRACE_MS, a.atMs + EARLY_MS + 1).some((g) => within(a, g)) ?? false;
+      falseAlarms.push({ nodeId, event: a.event, atMs: epoch + a.atMs, ...(nearBy ? { near: true } : {}) });
     }
   }
   return { detections, falseAlarms };

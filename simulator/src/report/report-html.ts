@@ -125,7 +125,7 @@ function summarySection(s: RunSummary, st: FleetStats): string {
       ["ground-truth events", num(s.groundTruth.length)],
       ["detected", `${num(st.detected)} of ${num(st.detected + st.missed)}`],
       ["missed", num(st.missed)],
-      ["false alarms", num(s.falseAlarms.length)],
+      ["false alarms", falseAlarmsText(s.falseAlarms)],
       ["battery life (shortest)", life(st.minBatteryYears)],
       ["battery life (median)", life(st.medianBatteryYears)],
     ],
@@ -174,16 +174,16 @@ function detectionSection(s: RunSummary, st: FleetStats, maxRows: number): strin
   const fas = [...s.falseAlarms].sort((a, b) => a.atMs - b.atMs || a.nodeId.localeCompare(b.nodeId));
   const faTable = fas.length
     ? table(
-        ["node", "alarm", "raised at"],
+        ["node", "alarm", "raised at", "the world"],
         fas.slice(0, maxRows).map((f) => {
           const t = typeOf.get(f.nodeId);
-          return [`${t ? typeBadge(t) + " " : ""}${h(f.nodeId)}`, h(f.event), h(formatTime(f.atMs))];
+          return [`${t ? typeBadge(t) + " " : ""}${h(f.nodeId)}`, h(f.event), h(formatTime(f.atMs)), f.near ? "near the threshold" : "far from it"];
         }),
       ) + more(fas.length, "false alarms")
     : `<p>No false alarms.</p>`;
   return (
     `<section id="detections"><h2>Detections</h2>` +
-    `<p>Ground truth (what the city model made happen) against the alarms that reached the network server. Latency runs from the start of the event to the alarm's arrival. An event that began while the node was still in alarm from an earlier one (the truth dipped under its threshold between them, the node's hysteresis held) counts as detected, "already in alarm", with no latency.</p>` +
+    `<p>Ground truth (what the city model made happen) against the alarms that reached the network server. Latency runs from the start of the event to the alarm's arrival. An event that began while the node was still in alarm from an earlier one (the truth dipped under its threshold between them, the node's hysteresis held) counts as detected, "already in alarm", with no latency. A false alarm is "near the threshold" when the world crossed it lowered by the sensor's stated accuracy (SCD41 CO2, SEN55 PM, A02YYUW distance), so a reading within that accuracy could claim it.</p>` +
     kinds +
     (dets ? `<h3>Ground-truth events</h3>${dets}` : "") +
     `<h3>False alarms</h3>${faTable}</section>`
@@ -362,4 +362,10 @@ export async function writeReport(dir: string, s: RunSummary, options: ReportOpt
 
 function escapeText(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+/** The false-alarm count, with how many were near a threshold (within the sensor's accuracy). */
+function falseAlarmsText(fas: readonly { near?: true }[]): string {
+  const near = fas.filter((f) => f.near).length;
+  return near ? `${num(fas.length)} (${num(near)} near a threshold)` : num(fas.length);
 }

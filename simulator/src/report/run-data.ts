@@ -114,6 +114,12 @@ export interface FalseAlarm {
   event: string;
   /** When the node raised it (Unix ms). */
   atMs: number;
+  /**
+   * The world crossed the threshold's tolerance band, lowered by the sensor's stated accuracy (a CO2,
+   * PM or fill reading within its error of the threshold), without crossing the threshold itself: the
+   * sensor's error, not a phantom.
+   */
+  near?: true;
 }
 
 /** A time the radio network could not deliver, for shading the timelines. */
@@ -246,7 +252,10 @@ export function checkRunSummary(s: RunSummary): string[] {
     if (d.detectedAtMs !== null) finite(d.detectedAtMs, `detections[${i}].detectedAtMs`);
     if (d.held !== undefined && (d.held !== true || d.detectedAtMs === null)) problems.push(`detections[${i}]: held must be true and come with detectedAtMs`);
   });
-  s.falseAlarms.forEach((f, i) => known(f.nodeId, `falseAlarms[${i}]`));
+  s.falseAlarms.forEach((f, i) => {
+    known(f.nodeId, `falseAlarms[${i}]`);
+    if (f.near !== undefined && f.near !== true) problems.push(`falseAlarms[${i}]: near must be true when present`);
+  });
   count(s.network.uplinks, "network.uplinks");
   count(s.network.delivered, "network.delivered");
   for (const [reason, v] of Object.entries(s.network.lostByReason)) count(v, `network.lostByReason.${reason}`);

@@ -398,6 +398,8 @@ export interface AirThresholds {
   co2Ppm: number;
   /** US AQI category index that counts as unhealthy (default 3 = "unhealthy", PM2.5 ≥ 55.5 µg/m³). */
   aqiCategory: number;
+  /** The AQI from which air counts as unhealthy, instead of the category's floor (a tolerance band: `nearThresholds` in city.ts). */
+  aqiFloor?: number;
   /** Spikes adding at least this much PM2.5, µg/m³, are `pmSpike` events (default 25). */
   pmSpikeUgm3: number;
   /**
@@ -809,7 +811,7 @@ export class AirQuality {
   /** Intervals with the US AQI category (of PM averaged over `aqiAveragingMs`) ≥ `aqiCategory` (peak = highest AQI). */
   aqiUnhealthy(fromMs: number, toMs: number, thresholds: Partial<AirThresholds> = {}): PeakInterval[] {
     const th = { ...DEFAULT_AIR_THRESHOLDS, ...thresholds };
-    const lo = AQI_CATEGORY_LO[clamp(Math.round(th.aqiCategory), 0, 5)];
+    const lo = th.aqiFloor ?? AQI_CATEGORY_LO[clamp(Math.round(th.aqiCategory), 0, 5)];
     const key = `aqi:${lo}:${th.stepMs}:${th.aqiAveragingMs}`;
     return this.#samplers.get(key, (t) => this.#sampled(t, th.stepMs, th.aqiAveragingMs, 1), lo, th.stepMs)
       .between(fromMs, toMs, { mergeGapMs: th.aqiMergeGapMs, minDurationMs: th.minDurationMs });

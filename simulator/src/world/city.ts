@@ -24,6 +24,7 @@ import { Calendar, type CalendarOptions } from "./calendar.ts";
 import { DEFAULT_DRAIN_THRESHOLDS, Drain, type DrainOptions, type DrainThresholds } from "./drains.ts";
 import type { GroundTruthKind, TruthEvent } from "./intervals.ts";
 import { clamp, lognormal, uniform } from "./random.ts";
+import { usAqi } from "../../../firmware/src/dsp/aqi.ts";
 import { WaterDemand, type WaterDemandOptions } from "./water-demand.ts";
 import { Weather, type WeatherOptions } from "./weather.ts";
 
@@ -41,6 +42,8 @@ interface NodeBase {
   position: NodePosition;
   /** Ground-truth events of this node in [fromMs, toMs), with the city's thresholds. */
   events(fromMs: number, toMs: number): TruthEvent[];
+  /** The same with the thresholds lowered by the sensors' stated accuracy (`nearThresholds`): what a sensor within its accuracy could report. */
+  nearEvents(fromMs: number, toMs: number): TruthEvent[];
 }
 
 export interface AirNode extends NodeBase {
@@ -87,6 +90,38 @@ export const DEFAULT_CITY_THRESHOLDS: Readonly<CityThresholds> = Object.freeze({
   ...DEFAULT_DRAIN_THRESHOLDS,
   fullPct: 80,
 });
+
+// Lower PM2.5 and PM10 breakpoints of the US AQI categories, µg/m³ (EPA 2024; dsp/aqi.ts).
+const PM25_CATEGORY_LO = [0, 9.1, 35.5, 55.5, 125.5, 225.5];
+const PM10_CATEGORY_LO = [0, 55, 155, 255, 355, 425];
+
+/**
+ * The air thresholds lowered by the sensors' stated accuracy, so that air a sensor within it could
+ * read as over the threshold counts: SCD41 ±(40 ppm + 5 %) of the reading; SEN55 PM2.5 ±(5 µg/m³ +
+ * 5 %) and PM10 ±(25 µg/m³ + 10 %) (their 0–100 µg/m³ figures), which move the AQI floor to the AQI of
+ * the lower of the two concentrations that read as the category's breakpoints.
+ */
+export function nearAirThresholds(th: AirThresholds): AirThresholds {
+  const cat = clamp(Math.round(th.aqiCategory), 0, 5);
+  const pm25 = (PM25_CATEGORY_LO[cat] - 5) / 1.05;
+  const pm10 = (PM10_CATEGORY_LO[cat] - 25) / 1.1;
+  return {
+    ...th,
+    co2Ppm: (th.co2Ppm - 40) / 1.05,
+    pmSpikeUgm3: (th.pmSpikeUgm3 - 5) / 1.05,
+    aqiFloor: cat === 0 ? 0 : Math.min(usAqi(Math.max(0, Math.floor(pm25 * 10)), 0), usAqi(0, Math.max(0, Math.floor(pm10 * 10)))),
+  };
+}
+
+/**
+ * A fill threshold (% of the span from `depthMm` to `fullDistanceMm`) lowered by the A02YYUW's stated
+ * accuracy, ±(1 cm + 0.3 %) of the distance, at the distance of that fill.
+ */
+export function nearFullPct(fullPct: number, depthMm: number, fullDistanceMm: number): number {
+  const span = depthMm - fullDistanceMm;
+  const distance = depthMm - (fullPct / 100) * span;
+  return fullPct - (100 * (10 + 0.003 * distance)) / span;
+}
 
 export interface CityOptions {
   seed: number | string;
@@ -268,14 +303,16 @@ export class City {
       traffic = (p.main ? 1 : 0.35) * lognormal(r, 1, 0.25);
     }
     const model = new AirQuality({ trafficFactor: traffic, ...o.air, setting, seed: this.#rng.fork(id), weather: this.weather, regional: this.regionalAir });
-    return { id, kind: "air", setting, position: { x: pos.x, y: pos.y, z }, model, events: (a, b) => model.events(a, b, th) };
+    const near = nearAirThresholds(th);
+    return { id, kind: "air", setting, position: { x: pos.x, y: pos.y, z }, model, events: (a, b) => model.events(a, b, th), nearEvents: (a, b) => model.events(a, b, near) };
   }
 
   #waterNode(id: string, o: CityOptions): WaterNode {
     const r = this.#rng.fork(`${id}:place`);
     const pos = this.#blockPoint(r, false);
     const model = new WaterDemand({ ...o.water, seed: this.#rng.fork(id), calendar: this.calendar });
-    return { id, kind: "water", position: { x: pos.x, y: pos.y, z: 0.5 }, model, events: (a, b) => model.events(a, b) };
+    // A pulse count has no reading error to speak of: no tolerance band.
+    return { id, kind: "water", position: { x: pos.x, y: pos.y, z: 0.5 }, model, events: (a, b) => model.events(a, b), nearEvents: (a, b) => model.events(a, b) };
   }
 
   #binNode(id: string, o: CityOptions, th: CityThresholds): BinNode {
@@ -284,13 +321,15 @@ export class City {
     const pos = inPark ? this.#blockPoint(r, true) : this.#streetPoint(r, r.chance(0.4), 3);
     const site: BinSite = inPark && this.isPark(pos.x, pos.y) ? "park" : "street";
     const model = new Bin({ site, ...o.bin, seed: this.#rng.fork(id), weather: this.weather, calendar: this.calendar, collection: this.route.scheduleFor(pos) });
-    return { id, kind: "bin", site, position: { x: pos.x, y: pos.y, z: 1 }, model, events: (a, b) => model.events(a, b, th.fullPct) };
+    const nearFull = nearFullPct(th.fullPct, model.depthMm, model.fullDistanceMm);
+    return { id, kind: "bin", site, position: { x: pos.x, y: pos.y, z: 1 }, model, events: (a, b) => model.events(a, b, th.fullPct), nearEvents: (a, b) => model.events(a, b, nearFull) };
   }
 
   #drainNode(id: string, spot: { x: number; y: number; h: number }, o: CityOptions, th: CityThresholds): DrainNode {
     const r = this.#rng.fork(`${id}:place`);
     const model = new Drain({ catchmentM2: 250 * lognormal(r, 1, 0.3), ...o.drain, seed: this.#rng.fork(id), weather: this.weather });
-    return { id, kind: "drain", elevationM: spot.h, position: { x: spot.x, y: spot.y, z: -0.5 }, model, events: (a, b) => model.events(a, b, th) };
+    const near = { ...th, fullPct: nearFullPct(th.fullPct, model.depthMm, model.fullDistanceMm) };
+    return { id, kind: "drain", elevationM: spot.h, position: { x: spot.x, y: spot.y, z: -0.5 }, model, events: (a, b) => model.events(a, b, th), nearEvents: (a, b) => model.events(a, b, near) };
   }
 
   /** The lowest street points, greedily at least DRAIN_SPACING_M apart (then closer if more are wanted). */

@@ -79,4 +79,20 @@ describe("alarm scoring", () => {
       },
     ), { numRuns: 400 });
   });
+
+  it("a false alarm the world's accuracy-lowered thresholds answer is near; others, and every alarm without the band, are not", () => {
+    const alarms = [alarm("pmSpike", 2 * H), alarm("pmSpike", 9 * H), alarm("co2High", 12 * H)];
+    // A 21 µg/m³ spike from 1:50 to 3:00 (under the 25 of the truth, over the 19 of the band), and nothing near the rest.
+    const band = [truth("pmSpike", 1 * H + 50 * MIN, 3 * H), truth("co2High", 20 * H, 21 * H)];
+    const asked: [number, number][] = [];
+    const near = (nodeId: string, fromMs: number, toMs: number) => {
+      asked.push([fromMs, toMs]);
+      return band.filter((g) => g.nodeId === nodeId && g.endMs > fromMs && g.startMs < toMs);
+    };
+    const r = scoreAlarms([], [], new Map([["n", alarms]]), EPOCH, near);
+    assert.deepEqual(r.falseAlarms.map((f) => [f.event, (f.atMs - EPOCH) / H, f.near ?? false]), [["pmSpike", 2, true], ["pmSpike", 9, false], ["co2High", 12, false]]);
+    // Each window reaches back over the longest grace (a leak's 30 h) and 15 min ahead.
+    assert.deepEqual(asked[0], [2 * H - 30 * H, 2 * H + 15 * MIN + 1]);
+    assert.ok(score([], alarms).falseAlarms.every((f) => f.near === undefined));
+  });
 });

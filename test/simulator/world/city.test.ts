@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { DAY_MS, HOUR_MS } from "../../../simulator/src/world/calendar.ts";
-import { City, type CityNode } from "../../../simulator/src/world/city.ts";
+import { City, DEFAULT_CITY_THRESHOLDS, nearAirThresholds, nearFullPct, type CityNode } from "../../../simulator/src/world/city.ts";
 
 const time = fc.integer({ min: 0, max: 30 * DAY_MS });
 
@@ -103,5 +103,33 @@ describe("world: city", function () {
     // A sub-range gives the same events (those overlapping it).
     const part = city.groundTruthEvents(5 * DAY_MS, 7 * DAY_MS);
     assert.deepEqual(part, events.filter((e) => e.endMs > 5 * DAY_MS && e.startMs < 7 * DAY_MS));
+  });
+
+  it("near events: thresholds lowered by the sensors' stated accuracy, so each event lies within one of its kind, and more come", () => {
+    const th = nearAirThresholds(DEFAULT_CITY_THRESHOLDS);
+    // SCD41 ±(40 ppm + 5 %): air at 1390.5 ppm can read 1500; SEN55 ±(5 µg/m³ + 5 %): a 19 µg/m³ spike can read 25.
+    assert.ok(Math.abs(th.co2Ppm - 1390.48) < 0.01 && Math.abs(th.pmSpikeUgm3 - 19.05) < 0.01, JSON.stringify(th));
+    // "Unhealthy" from PM2.5 55.5 or PM10 255 µg/m³: the AQI of 48.0 µg/m³ PM2.5 (131) or 209 µg/m³ PM10 (128), the lower.
+    assert.equal(th.aqiFloor, 128);
+    // A02YYUW ±(1 cm + 0.3 %) at 360 mm, the 80 % line of a 1200 mm bin full at 150 mm: 11.1 mm of a 1050 mm span.
+    assert.ok(Math.abs(nearFullPct(80, 1200, 150) - 78.9448) < 0.0001);
+    const city = new City({ seed: 8, counts: { air: 12, water: 6, bin: 12, drain: 8 }, weather: { storms: [{ startMs: 3 * DAY_MS + 16 * HOUR_MS, durationMs: HOUR_MS, peakMmH: 40 }] } });
+    let events = 0;
+    let near = 0;
+    for (const n of city.nodes) {
+      const real = n.events(0, 6 * DAY_MS);
+      const band = n.nearEvents(0, 6 * DAY_MS);
+      events += real.length;
+      near += band.length;
+      for (const e of real) {
+        if (n.kind === "water" || e.kind === "collection" || e.kind === "tipped" || e.kind === "lidOpen" || e.kind === "flood" || e.kind === "obstruction" || e.kind === "rapidRise") {
+          // No band: the same events.
+          assert.ok(band.some((b) => b.kind === e.kind && b.startMs === e.startMs && b.endMs === e.endMs), `${n.id} ${e.kind}`);
+        } else {
+          assert.ok(band.some((b) => b.kind === e.kind && b.startMs <= e.startMs && b.endMs >= e.endMs), `${n.id} ${e.kind} at ${e.startMs} has no near event around it`);
+        }
+      }
+    }
+    assert.ok(near > events, `${near} near events, ${events} events`);
   });
 });
