@@ -146,6 +146,8 @@ export class Board {
    * it, as the ESP32's does from its power-on reset. Undefined while the board has not been powered.
    */
   powerOnMs: number | undefined;
+  /** Virtual time the boot in progress (or the last) started: Moddable's `Time.ticks` counts from it, as esp_timer does from each boot. */
+  bootStartMs = 0;
   /** Deep-sleep request from the firmware: wake time in virtual ms, or undefined. */
   sleepUntilMs: number | undefined;
   /** Power cuts so far: state in RTC memory (retained words, the ULP's counts) belongs to one power-on. */
@@ -207,6 +209,7 @@ export class Board {
   booting(on: boolean): void {
     this.bootSerial = on ? ++this.#boots : 0;
     if (on && this.powerOnMs === undefined) this.powerOnMs = this.clock.nowMs;
+    if (on) this.bootStartMs = this.clock.nowMs;
   }
 
   /** Connects a pulse source to a pin. */

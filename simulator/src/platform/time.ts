@@ -2,18 +2,19 @@
 import { currentBoard } from "../core/board.ts";
 
 const Time = {
-  /** Monotonic milliseconds. */
+  /** Monotonic milliseconds since this boot (on the ESP32 esp_timer, which starts again at every wake from deep sleep). */
   get ticks(): number {
-    return currentBoard().clock.nowMs;
+    const board = currentBoard();
+    return board.clock.nowMs - board.bootStartMs;
   },
   /** Sets the wall clock, in Unix seconds (as an SNTP or LoRaWAN time sync would). */
   set(seconds: number): void {
     const board = currentBoard();
     board.wallOffsetMs = seconds * 1000 - board.clock.nowMs;
   },
-  /** Milliseconds from `start` to `end` (default now). */
+  /** Milliseconds from `start` to `end` (default now), both in `ticks`. */
   delta(start: number, end?: number): number {
-    return (end ?? currentBoard().clock.nowMs) - start;
+    return (end ?? Time.ticks) - start;
   },
   timezone: 0,
   dst: 0,

@@ -1,6 +1,7 @@
 // The RTC stand-in counts as the ESP32's does: from the board's power-on (its
 // first boot, or the first after a power cut), on through deep sleep and every
 // other reset; the system time set with Time.set goes with a power cut.
+// Moddable's Time.ticks, on esp_timer, starts again at every boot.
 import assert from "node:assert/strict";
 import { Board, setCurrentBoard } from "../../../simulator/src/core/board.ts";
 import { VirtualClock } from "../../../simulator/src/core/clock.ts";
@@ -41,5 +42,20 @@ describe("simulator/platform: native:rtc counts from the board's power-on", () =
     host.bootOnce();
     host.bootOnce();
     assert.deepEqual(seen.slice(5), [{ rtc: 0, unix: -1 }, { rtc: 60_000, unix: -1 }]);
+  });
+
+  it("Time.ticks counts from each boot, as esp_timer does on the ESP32, and Time.delta in the same ticks", () => {
+    const clock = new VirtualClock();
+    const board = new Board(clock, 4);
+    const seen: number[][] = [];
+    const host = new NodeHost(board, () => {
+      const start = Time.ticks;
+      clock.advanceTo(clock.nowMs + 250); // the wake's work
+      seen.push([start, Time.ticks, Time.delta(start), rtcMs()]);
+      deepSleep(60_000);
+    }, 1_000);
+    host.bootOnce();
+    host.bootOnce();
+    assert.deepEqual(seen, [[0, 250, 250, 250], [0, 250, 250, 60_500]]);
   });
 });
