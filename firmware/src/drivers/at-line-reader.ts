@@ -205,15 +205,26 @@ export class AtLineReader {
   }
 }
 
+/**
+ * Bytes written to the UART at a time: half the ESP32's 128-byte transmit FIFO. Moddable's ESP32 serial
+ * writes straight into that FIFO and throws "output full" for a write that does not fit, and it reports
+ * no free space, so a longer command goes in chunks, each after the last one's wire time.
+ */
+export const TX_CHUNK_BYTES = 64;
+
 /** Builds AT command lines in one preallocated buffer and writes them to the port. */
 export class AtCommandWriter {
   readonly #io: SerialInstance;
   readonly #buffer: Uint8Array;
+  /** Wire time of a chunk at the port's baud rate (10 bits a byte), ms, rounded up. */
+  readonly #chunkMs: number;
   #length = 0;
 
-  constructor(io: SerialInstance, capacity = 560) {
+  /** A writer for `io` at `baud`, with room for a command of `capacity` bytes. */
+  constructor(io: SerialInstance, baud: number, capacity = 560) {
     this.#io = io;
     this.#buffer = new Uint8Array(capacity);
+    this.#chunkMs = Math.ceil((TX_CHUNK_BYTES * 10000) / baud);
   }
 
   /** Starts a new command with `text`. */
@@ -246,15 +257,18 @@ export class AtCommandWriter {
     const io = this.#io;
     let offset = 0;
     while (offset < this.#length) {
-      // Respect a transmit buffer that reports its free space (ECMA-419 `writable`).
+      // Respect a transmit buffer that reports its free space (ECMA-419 `writable`); else pace chunks by their wire time.
       const room = io.writable;
       let count = this.#length - offset;
+      if (count > TX_CHUNK_BYTES) count = TX_CHUNK_BYTES;
       if (typeof room === "number") {
         if (room <= 0) {
           Timer.delay(1);
           continue;
         }
         if (room < count) count = room;
+      } else if (offset > 0) {
+        Timer.delay(this.#chunkMs);
       }
       io.write(this.#buffer.subarray(offset, offset + count));
       offset += count;

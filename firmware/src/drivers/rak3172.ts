@@ -140,7 +140,7 @@ export default class Rak3172 implements LoRaModem {
   constructor(options: Rak3172Options) {
     this.#io = openModemSerial(options.modem, 115200);
     this.#reader = new AtLineReader(this.#io, { maxLineLength: options.maxLineLength, pollMs: options.pollMs });
-    this.#writer = new AtCommandWriter(this.#io);
+    this.#writer = new AtCommandWriter(this.#io, options.modem.baud ?? 115200);
     this.#commandMs = options.commandTimeoutMs ?? 2000;
     this.#joinMs = options.joinTimeoutMs ?? 15000;
     this.#joinIntervalS = options.joinIntervalS ?? 10;

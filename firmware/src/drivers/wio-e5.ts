@@ -117,7 +117,7 @@ export default class WioE5 implements LoRaModem {
   constructor(options: WioE5Options) {
     this.#io = openModemSerial(options.modem, 9600);
     this.#reader = new AtLineReader(this.#io, { maxLineLength: options.maxLineLength, pollMs: options.pollMs });
-    this.#writer = new AtCommandWriter(this.#io);
+    this.#writer = new AtCommandWriter(this.#io, options.modem.baud ?? 9600);
     this.#commandMs = options.commandTimeoutMs ?? 2000;
     this.#joinMs = options.joinTimeoutMs ?? 20000;
     this.#sendMs = options.sendTimeoutMs ?? 15000;

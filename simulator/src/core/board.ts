@@ -115,6 +115,30 @@ export class RxQueue {
     this.drop(this.length);
   }
 
+  /**
+   * Drops the bytes that arrived by `nowMs` beyond the first `capacity` still unread: a FIFO that
+   * nothing read from filled up, and the hardware discards what comes into a full FIFO. Returns how many.
+   */
+  overflow(nowMs: number, capacity: number): number {
+    const head = this.head;
+    const tail = this.#tail;
+    let n = 0;
+    while (head + n < tail && this.times[head + n] <= nowMs) n++;
+    if (n <= capacity) return 0;
+    const lost = n - capacity;
+    this.times.copyWithin(head + capacity, head + n, tail);
+    this.bytes.copyWithin(head + capacity, head + n, tail);
+    this.#tail = tail - lost;
+    return lost;
+  }
+
+  /** Drops the bytes that arrived by `nowMs`. */
+  dropUntil(nowMs: number): void {
+    let n = 0;
+    while (n < this.length && this.times[this.head + n] <= nowMs) n++;
+    this.drop(n);
+  }
+
   #room(): void {
     const n = this.#tail - this.head;
     [this.times, this.bytes] = roomAtEnd([this.times, this.bytes], this.head, this.#tail);

@@ -1,8 +1,18 @@
-/** Simulator stand-in for ECMA-419 `embedded:io/serial` (buffer format), wired to the emulated device on `port`. */
+/**
+ * Simulator stand-in for ECMA-419 `embedded:io/serial` (buffer format), wired to the emulated device on `port`.
+ *
+ * As Moddable's ESP32 implementation (modules/io/serial/esp32/serial.c), it reads and writes the UART's
+ * hardware FIFOs directly, 128 bytes each: bytes that arrive while the receive FIFO is full are lost, a
+ * write that does not fit the transmit FIFO's free space throws "output full" (it drains at the baud
+ * rate), and the UART starts empty when it is opened (what arrived before, while the CPU slept, is gone).
+ */
 import { currentBoard, type Board } from "../core/board.ts";
 import { bytesView } from "./bytes.ts";
 
 type Buffer = ArrayBuffer | ArrayBufferView;
+
+/** Bytes in each of the ESP32's (and ESP32-S3's) UART FIFOs. */
+export const UART_FIFO_BYTES = 128;
 
 /** A UART, opened as on Moddable: `new Serial({ receive, transmit, baud, port, format: "buffer" })`. */
 export default class Serial {
@@ -10,6 +20,8 @@ export default class Serial {
   readonly #port: number;
   readonly #baud: number;
   #closed = false;
+  /** When the transmit FIFO will have shifted out what was written (virtual ms). */
+  #txDrainedMs = 0;
   readonly resolution = 8;
 
   constructor(options: { receive?: number; transmit?: number; baud: number; port?: number; format?: "number" | "buffer" }) {
@@ -17,6 +29,7 @@ export default class Serial {
     this.#board = currentBoard();
     this.#port = options.port ?? 1;
     this.#baud = options.baud;
+    this.#rx()?.dropUntil(this.#board.clock.nowMs);
   }
 
   get format(): "buffer" {
@@ -40,9 +53,10 @@ export default class Serial {
     const rx = this.#rx();
     if (!rx) return undefined;
     const now = this.#board.clock.nowMs;
+    rx.overflow(now, UART_FIFO_BYTES);
     const { times, bytes, head } = rx;
     const into = typeof what === "object" ? what : undefined;
-    const room = into ? into.byteLength : typeof what === "number" ? what : rx.length;
+    const room = into ? into.byteLength : typeof what === "number" ? what : UART_FIFO_BYTES;
     const max = room < rx.length ? room : rx.length;
     let n = 0;
     while (n < max && times[head + n] <= now) n++;
@@ -60,6 +74,12 @@ export default class Serial {
   /** Transmits bytes to the device. A mismatched baud rate garbles them, as on a real wire. */
   write(value: number | Buffer): void {
     if (this.#closed) throw new Error("serial closed");
+    const n = typeof value === "number" ? 1 : value.byteLength;
+    const now = this.#board.clock.nowMs;
+    const bytesPerMs = this.#baud / 10_000;
+    const queued = this.#txDrainedMs > now ? Math.ceil((this.#txDrainedMs - now) * bytesPerMs) : 0;
+    if (n > UART_FIFO_BYTES - queued) throw new Error("output full");
+    this.#txDrainedMs = Math.max(now, this.#txDrainedMs) + n / bytesPerMs;
     const device = this.#board.serial.get(this.#port);
     if (!device) return; // nothing on the wire: bytes vanish
     // A view of the caller's bytes: devices copy what they keep (see SerialDevice).

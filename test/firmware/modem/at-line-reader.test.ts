@@ -165,7 +165,7 @@ describe("firmware/drivers/at-line-reader", () => {
 
   it("writes commands from a fixed buffer, in hex, honouring a transmit buffer's free space", () => {
     const port = new ChunkedPort([]);
-    new AtCommandWriter(port).begin("AT+SEND=2:").hex(Uint8Array.of(0x00, 0x9f, 0xab, 0xff), 3).send();
+    new AtCommandWriter(port, 9600).begin("AT+SEND=2:").hex(Uint8Array.of(0x00, 0x9f, 0xab, 0xff), 3).send();
     assert.equal(String.fromCharCode(...port.written), "AT+SEND=2:009FAB\r\n");
     const tiny = new ChunkedPort([]);
     tiny.writable = 4;
@@ -182,10 +182,10 @@ describe("firmware/drivers/at-line-reader", () => {
         refills++;
       }
     };
-    new AtCommandWriter(tiny).begin("AT+PORT=12").send();
+    new AtCommandWriter(tiny, 9600).begin("AT+PORT=12").send();
     assert.equal(String.fromCharCode(...tiny.written), "AT+PORT=12\r\n");
     assert.ok(refills >= 2);
-    assert.throws(() => new AtCommandWriter(port, 8).begin("AT+MSGHEX=").send(), (e: unknown) => e instanceof ModemError && e.fault === "length");
+    assert.throws(() => new AtCommandWriter(port, 9600, 8).begin("AT+MSGHEX=").send(), (e: unknown) => e instanceof ModemError && e.fault === "length");
   });
 
   it("parses hex strictly", () => {
