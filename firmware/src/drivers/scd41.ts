@@ -167,6 +167,18 @@ export default class SCD41 {
       clock: bag.clock,
       port: bag.port,
     });
+    try {
+      this.#init(options);
+    } catch (e) {
+      // Moddable keeps one instance per address open: release it (without a word to a chip that may not answer),
+      // or a retry in this wake gets "duplicate address".
+      this.#io?.close();
+      this.#io = undefined;
+      throw e;
+    }
+  }
+
+  #init(options: Scd41Options): void {
     const shots = options.mode === "single-shot" || options.mode === "single-shot-rht";
     if (options.knownIdle && shots) {
       // An SCD41 that measured at the last wake: its single shot proved the variant, and it has been idle since.
@@ -175,7 +187,7 @@ export default class SCD41 {
       // After an MCU reset the chip may be asleep (power_down) or still measuring:
       // wake it (wake_up is never acknowledged, so its NACK means nothing), then stop.
       try {
-        this.#io.write(this.#commandBytes(WAKE_UP));
+        this.#io?.write(this.#commandBytes(WAKE_UP));
       } catch {
         // expected: the SCD4x does not ACK wake_up
       }

@@ -195,16 +195,24 @@ export default class SEN5x {
       clock: bag.clock,
       port: bag.port,
     });
-    if (options.knownModel) {
-      this.#productName = model;
-    } else {
-      const name = this.productName();
-      const expected = model === "SEN66" ? "SEN66" : "SEN5";
-      if (name.slice(0, expected.length) !== expected) throw new SensorError("id", `expected ${model}, module says "${name}"`);
-      this.#productName = name;
+    try {
+      if (options.knownModel) {
+        this.#productName = model;
+      } else {
+        const name = this.productName();
+        const expected = model === "SEN66" ? "SEN66" : "SEN5";
+        if (name.slice(0, expected.length) !== expected) throw new SensorError("id", `expected ${model}, module says "${name}"`);
+        this.#productName = name;
+      }
+      if (options.running !== undefined) this.#chipMode = options.running;
+      this.configure({ mode: options.running ?? "all", ...options });
+    } catch (e) {
+      // Moddable keeps one instance per address open: release it (without a word to a chip that may not answer),
+      // or a retry in this wake gets "duplicate address".
+      this.#io?.close();
+      this.#io = undefined;
+      throw e;
     }
-    if (options.running !== undefined) this.#chipMode = options.running;
-    this.configure({ mode: options.running ?? "all", ...options });
   }
 
   /** The model this driver talks to. */

@@ -121,6 +121,18 @@ export default class Vl53l1x {
     };
     if (s.port !== undefined) open.port = s.port;
     this.#io = new s.io(open);
+    try {
+      this.#init(options);
+    } catch (e) {
+      // Moddable keeps one instance per address open: release it (without a word to a chip that may not answer),
+      // or a retry in this wake gets "duplicate address".
+      this.#io?.close();
+      this.#io = undefined;
+      throw e;
+    }
+  }
+
+  #init(options: Vl53l1xOptions): void {
     this.#waitBoot(options.bootTimeoutMs ?? 100);
     const id = this.#read16(0x010f);
     if (id !== MODEL_ID) throw new SensorError("id", `VL53L1X: model id 0x${id.toString(16)}, expected 0xeacc`);

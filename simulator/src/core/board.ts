@@ -172,6 +172,8 @@ export class Board {
   powerOnMs: number | undefined;
   /** Virtual time the boot in progress (or the last) started: Moddable's `Time.ticks` counts from it, as esp_timer does from each boot. */
   bootStartMs = 0;
+  /** I2C targets open in this boot, as `data:clock:address` (Moddable refuses a second instance of one). */
+  readonly openI2c = new Set<string>();
   /** Deep-sleep request from the firmware: wake time in virtual ms, or undefined. */
   sleepUntilMs: number | undefined;
   /** Power cuts so far: state in RTC memory (retained words, the ULP's counts) belongs to one power-on. */
@@ -233,7 +235,11 @@ export class Board {
   booting(on: boolean): void {
     this.bootSerial = on ? ++this.#boots : 0;
     if (on && this.powerOnMs === undefined) this.powerOnMs = this.clock.nowMs;
-    if (on) this.bootStartMs = this.clock.nowMs;
+    if (on) {
+      this.bootStartMs = this.clock.nowMs;
+      // A deep sleep resets the chip: nothing the last boot opened is open.
+      this.openI2c.clear();
+    }
   }
 
   /** Connects a pulse source to a pin. */

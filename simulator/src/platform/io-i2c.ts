@@ -1,4 +1,8 @@
-/** Simulator stand-in for ECMA-419 `embedded:io/i2c`: talks to the emulated chip at `address` on the current board. */
+/**
+ * Simulator stand-in for ECMA-419 `embedded:io/i2c`: talks to the emulated chip at `address` on the current board.
+ * As Moddable's ESP32 I2C (modules/io/i2c/esp32/_i2c.c), it needs `data`, `clock` and `address`, and refuses a
+ * second open instance for the same pins and address ("duplicate address") until the first is closed.
+ */
 import { BusError, currentBoard, type Board } from "../core/board.ts";
 import { bytesView } from "./bytes.ts";
 
@@ -8,14 +12,23 @@ type Buffer = ArrayBuffer | ArrayBufferView;
 export default class I2C {
   readonly #board: Board;
   readonly #address: number;
+  readonly #key: string;
+  /** The boot that opened it: a handle kept past a deep sleep closes nothing of a later boot's. */
+  readonly #boot: number;
   #closed = false;
   readonly resolution = 8;
 
   constructor(options: { data?: number; clock?: number; hz: number; address: number; port?: number; format?: "buffer" }) {
+    if (options.data === undefined) throw new RangeError("data required");
+    if (options.clock === undefined) throw new RangeError("clock required");
     if (!(options.address >= 0 && options.address <= 0x7f)) throw new RangeError("invalid I2C address");
     if (!(options.hz > 0)) throw new RangeError("invalid hz");
     this.#board = currentBoard();
     this.#address = options.address;
+    this.#key = `${options.data}:${options.clock}:${options.address}`;
+    this.#boot = this.#board.bootSerial;
+    if (this.#board.openI2c.has(this.#key)) throw new RangeError("duplicate address");
+    this.#board.openI2c.add(this.#key);
   }
 
   get format(): "buffer" {
@@ -53,6 +66,7 @@ export default class I2C {
 
   /** Releases the bus. */
   close(): void {
+    if (!this.#closed && this.#board.bootSerial === this.#boot) this.#board.openI2c.delete(this.#key);
     this.#closed = true;
   }
 }

@@ -115,7 +115,8 @@ describe("SCD41 driver with the SCD41 emulator", () => {
     const bag = { io: I2C, data: 21, clock: 22, hz: 100000, address: 0x62 };
     const cold = new SCD41({ sensor: bag, mode: "single-shot" });
     assertMatches(cold.measureSingleShot(), chip.lastReadout!);
-    // The next boot: a fresh driver on the idle chip.
+    // The next boot: a fresh driver on the idle chip (the last wake's bus handle went with the reset).
+    board.booting(true);
     const before = chip.commandLog.length;
     const t0 = board.clock.nowMs;
     const warm = new SCD41({ sensor: bag, mode: "single-shot", knownIdle: true });
@@ -124,6 +125,7 @@ describe("SCD41 driver with the SCD41 emulator", () => {
     assert.deepEqual(chip.commandLog.slice(before), [0x219d, 0xec05], "measure_single_shot and read_measurement only");
     assert.ok(board.clock.nowMs - t0 < 5100, `${board.clock.nowMs - t0} ms awake for the shot`);
     // Without it, the same boot opens the chip from scratch: wake_up NACKed, stop_periodic (500 ms), get_variant.
+    warm.close();
     const again = chip.commandLog.length;
     new SCD41({ sensor: bag, mode: "single-shot" }).measureSingleShot();
     assert.deepEqual(chip.commandLog.slice(again, again + 2), [0x3f86, 0x202f]);
@@ -157,7 +159,7 @@ describe("SCD41 driver with the SCD41 emulator", () => {
   });
 
   it("persists settings to EEPROM, which survive a power cycle", () => {
-    const { chip, open } = rig();
+    const { board, chip, open } = rig();
     const s = open();
     s.configure({ temperatureOffsetMilliC: 5000 });
     s.persistSettings();
@@ -165,6 +167,7 @@ describe("SCD41 driver with the SCD41 emulator", () => {
     s.configure({ temperatureOffsetMilliC: 1000 });
     chip.powerCycle();
     Timer.delay(50);
+    board.booting(true); // the node's power cycle: the MCU boots again too
     const again = open();
     // One LSB of the offset word is 175/65535 °C ≈ 2.7 m°C, so the value reads back within that.
     assert.ok(Math.abs(again.getTemperatureOffsetMilliC() - 5000) <= 3);
@@ -205,7 +208,7 @@ describe("SCD41 driver with the SCD41 emulator", () => {
 
   it("the emulator enforces the protocol: idle-only commands, wait times, empty buffer, argument CRC", () => {
     const { board, chip } = rig();
-    const io = new I2C({ hz: 100000, address: 0x62 });
+    const io = new I2C({ data: 21, clock: 22, hz: 100000, address: 0x62 });
     io.write(Uint8Array.of(0x21, 0xb1));
     assert.throws(() => io.write(Uint8Array.of(0x36, 0x82)), BusError, "serial number refused while measuring");
     io.write(Uint8Array.of(0xec, 0x05));

@@ -223,11 +223,12 @@ describe("SEN5x driver with the SEN5x emulator", () => {
       });
 
       it("knownModel with running: the next wake's driver reads the module without asking its name again", () => {
-        const { chip, open } = rig(model);
+        const { board, chip, open } = rig(model);
         const first = open();
         assert.ok(first.name.startsWith(model === "SEN66" ? "SEN66" : "SEN5"), first.name);
         assert.ok(waitSample(first, 1500));
-        // The next boot: a fresh driver on the running module.
+        // The next boot: a fresh driver on the running module (the last wake's bus handle went with the reset).
+        board.booting(true);
         const before = chip.commandLog.length;
         const warm = new SEN5x({ sensor: { io: I2C, data: 21, clock: 22, hz: 100000 }, model, running: "all", knownModel: true });
         assert.equal(warm.name, model);
@@ -238,6 +239,7 @@ describe("SEN5x driver with the SEN5x emulator", () => {
         assert.ok(!chip.commandLog.slice(before).includes(0xd014), "no product-name read");
         assert.equal(chip.mode, "all", "left running");
         // Without it the same boot reads the name: a module of another model is still refused then.
+        warm.close();
         const again = chip.commandLog.length;
         new SEN5x({ sensor: { io: I2C, data: 21, clock: 22, hz: 100000 }, model, running: "all" });
         assert.equal(chip.commandLog[again], 0xd014);
@@ -386,7 +388,7 @@ describe("SEN5x driver with the SEN5x emulator", () => {
 
     it("the emulator enforces SEN66 timing: stop takes 1000 ms, cleaning blocks a start, no RHT/gas-only mode", () => {
       const { board } = rig("SEN66");
-      const io = new I2C({ hz: 100000, address: 0x6b });
+      const io = new I2C({ data: 21, clock: 22, hz: 100000, address: 0x6b });
       io.write(Uint8Array.of(0x00, 0x21));
       board.clock.advance(50);
       io.write(Uint8Array.of(0x01, 0x04));

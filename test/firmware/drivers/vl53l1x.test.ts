@@ -4,6 +4,7 @@ import I2C from "embedded:io/i2c";
 import Time from "time";
 import Timer from "timer";
 import { Board, setCurrentBoard } from "../../../simulator/src/core/board.ts";
+import { probe } from "./bus-probe.ts";
 import { Rng } from "../../../simulator/src/core/rng.ts";
 import { Vl53l1x as Emulator, type Vl53l1xFault, type Vl53l1xOptions as EmulatorOptions, type Vl53l1xTarget } from "../../../simulator/src/devices/vl53l1x.ts";
 import VL53L1X, { type Vl53l1xConfig, type Vl53l1xDistanceMode } from "../../../firmware/src/drivers/vl53l1x.ts";
@@ -27,13 +28,11 @@ function open(config: Vl53l1xConfig & { bootTimeoutMs?: number } = {}): VL53L1X 
 
 /** Reads registers straight off the bus, as a logic analyser would see them. */
 function peek(reg: number, count: number): number[] {
-  const bus = new I2C({ data: 21, clock: 22, hz: 400000, address: 0x29 });
-  bus.write(Uint8Array.of(reg >> 8, reg & 0xff), false);
-  return Array.from(new Uint8Array(bus.read(count)));
+  return probe(0x29, Uint8Array.of(reg >> 8, reg & 0xff), count);
 }
 
 function poke(reg: number, ...bytes: number[]): void {
-  new I2C({ data: 21, clock: 22, hz: 400000, address: 0x29 }).write(Uint8Array.of(reg >> 8, reg & 0xff, ...bytes));
+  probe(0x29, Uint8Array.of(reg >> 8, reg & 0xff, ...bytes));
 }
 
 /** Ranging accuracy allowed by the tests: ±(25 mm + 2 %). */
