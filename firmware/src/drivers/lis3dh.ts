@@ -38,6 +38,7 @@
  */
 import Timer from "timer";
 import { SensorError, busError, onBus } from "./sensor-error.ts";
+import { initOrRelease } from "./bus-handle.ts";
 
 /** The parts of an ECMA-419 I2C instance this driver uses. */
 export interface I2CIO {
@@ -222,17 +223,11 @@ export default class Lis3dh {
     };
     if (s.port !== undefined) open.port = s.port;
     this.#io = new s.io(open);
-    try {
+    initOrRelease(this.#io, () => {
       const id = this.#waitBoot(options.bootTimeoutMs ?? 20);
       if (id !== WHO_AM_I) throw new SensorError("id", `LIS3DH: WHO_AM_I 0x${id.toString(16)}, expected 0x33`);
       this.#configure(options, options.configured === true);
-    } catch (e) {
-      // Moddable keeps one instance per address open: release it (without a word to a chip that may not answer),
-      // or a retry in this wake gets "duplicate address".
-      this.#io?.close();
-      this.#io = undefined;
-      throw e;
-    }
+    });
   }
 
   /**

@@ -24,6 +24,7 @@ import Timer from "timer";
 import Time from "time";
 import { SensorError } from "./sensor-error.ts";
 import { putWord, sensirionCrc8 } from "./sensirion-crc.ts";
+import { initOrRelease } from "./bus-handle.ts";
 
 /** An ECMA-419 I2C instance, as much of it as the driver uses. */
 export interface I2CInstance {
@@ -167,15 +168,7 @@ export default class SCD41 {
       clock: bag.clock,
       port: bag.port,
     });
-    try {
-      this.#init(options);
-    } catch (e) {
-      // Moddable keeps one instance per address open: release it (without a word to a chip that may not answer),
-      // or a retry in this wake gets "duplicate address".
-      this.#io?.close();
-      this.#io = undefined;
-      throw e;
-    }
+    initOrRelease(this.#io, () => this.#init(options));
   }
 
   #init(options: Scd41Options): void {

@@ -27,6 +27,7 @@ import Timer from "timer";
 import Time from "time";
 import { SensorError } from "./sensor-error.ts";
 import { putWord, sensirionCrc8 } from "./sensirion-crc.ts";
+import { initOrRelease } from "./bus-handle.ts";
 
 /** An ECMA-419 I2C instance, as much of it as the driver uses. */
 interface I2CInstance {
@@ -195,7 +196,7 @@ export default class SEN5x {
       clock: bag.clock,
       port: bag.port,
     });
-    try {
+    initOrRelease(this.#io, () => {
       if (options.knownModel) {
         this.#productName = model;
       } else {
@@ -206,13 +207,7 @@ export default class SEN5x {
       }
       if (options.running !== undefined) this.#chipMode = options.running;
       this.configure({ mode: options.running ?? "all", ...options });
-    } catch (e) {
-      // Moddable keeps one instance per address open: release it (without a word to a chip that may not answer),
-      // or a retry in this wake gets "duplicate address".
-      this.#io?.close();
-      this.#io = undefined;
-      throw e;
-    }
+    });
   }
 
   /** The model this driver talks to. */

@@ -34,6 +34,7 @@
 import Time from "time";
 import Timer from "timer";
 import { SensorError, onBus } from "./sensor-error.ts";
+import { initOrRelease } from "./bus-handle.ts";
 
 /** The parts of an ECMA-419 I2C instance this driver uses. */
 export interface I2CIO {
@@ -121,15 +122,7 @@ export default class Vl53l1x {
     };
     if (s.port !== undefined) open.port = s.port;
     this.#io = new s.io(open);
-    try {
-      this.#init(options);
-    } catch (e) {
-      // Moddable keeps one instance per address open: release it (without a word to a chip that may not answer),
-      // or a retry in this wake gets "duplicate address".
-      this.#io?.close();
-      this.#io = undefined;
-      throw e;
-    }
+    initOrRelease(this.#io, () => this.#init(options));
   }
 
   #init(options: Vl53l1xOptions): void {
