@@ -116,20 +116,20 @@ export class RxQueue {
   }
 
   /**
-   * Drops the bytes that arrived by `nowMs` beyond the first `capacity` still unread: a FIFO that
-   * nothing read from filled up, and the hardware discards what comes into a full FIFO. Returns how many.
+   * How many bytes have arrived by `nowMs`, at most `capacity`: those beyond the first `capacity`
+   * still unread came into a full FIFO, which the hardware discards, so they are dropped here.
    */
-  overflow(nowMs: number, capacity: number): number {
+  arrived(nowMs: number, capacity: number): number {
     const head = this.head;
     const tail = this.#tail;
+    const times = this.times;
     let n = 0;
-    while (head + n < tail && this.times[head + n] <= nowMs) n++;
-    if (n <= capacity) return 0;
-    const lost = n - capacity;
+    while (head + n < tail && times[head + n] <= nowMs) n++;
+    if (n <= capacity) return n;
     this.times.copyWithin(head + capacity, head + n, tail);
     this.bytes.copyWithin(head + capacity, head + n, tail);
-    this.#tail = tail - lost;
-    return lost;
+    this.#tail = tail - (n - capacity);
+    return capacity;
   }
 
   /** Drops the bytes that arrived by `nowMs`. */
@@ -172,8 +172,8 @@ export class Board {
   powerOnMs: number | undefined;
   /** Virtual time the boot in progress (or the last) started: Moddable's `Time.ticks` counts from it, as esp_timer does from each boot. */
   bootStartMs = 0;
-  /** I2C targets open in this boot, as `data:clock:address` (Moddable refuses a second instance of one). */
-  readonly openI2c = new Set<string>();
+  /** I2C targets open in this boot, as (data·256 + clock)·128 + address (Moddable refuses a second instance of one). */
+  readonly openI2c = new Set<number>();
   /** Deep-sleep request from the firmware: wake time in virtual ms, or undefined. */
   sleepUntilMs: number | undefined;
   /** Power cuts so far: state in RTC memory (retained words, the ULP's counts) belongs to one power-on. */

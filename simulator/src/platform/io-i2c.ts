@@ -12,7 +12,7 @@ type Buffer = ArrayBuffer | ArrayBufferView;
 export default class I2C {
   readonly #board: Board;
   readonly #address: number;
-  readonly #key: string;
+  readonly #key: number;
   /** The boot that opened it: a handle kept past a deep sleep closes nothing of a later boot's. */
   readonly #boot: number;
   #closed = false;
@@ -25,7 +25,7 @@ export default class I2C {
     if (!(options.hz > 0)) throw new RangeError("invalid hz");
     this.#board = currentBoard();
     this.#address = options.address;
-    this.#key = `${options.data}:${options.clock}:${options.address}`;
+    this.#key = (options.data * 256 + options.clock) * 128 + options.address;
     this.#boot = this.#board.bootSerial;
     if (this.#board.openI2c.has(this.#key)) throw new RangeError("duplicate address");
     this.#board.openI2c.add(this.#key);

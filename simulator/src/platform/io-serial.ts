@@ -52,14 +52,11 @@ export default class Serial {
     if (this.#closed) throw new Error("serial closed");
     const rx = this.#rx();
     if (!rx) return undefined;
-    const now = this.#board.clock.nowMs;
-    rx.overflow(now, UART_FIFO_BYTES);
-    const { times, bytes, head } = rx;
+    const available = rx.arrived(this.#board.clock.nowMs, UART_FIFO_BYTES);
+    const { bytes, head } = rx;
     const into = typeof what === "object" ? what : undefined;
-    const room = into ? into.byteLength : typeof what === "number" ? what : UART_FIFO_BYTES;
-    const max = room < rx.length ? room : rx.length;
-    let n = 0;
-    while (n < max && times[head + n] <= now) n++;
+    const room = into ? into.byteLength : typeof what === "number" ? what : available;
+    const n = room < available ? room : available;
     if (n === 0) return undefined;
     let out: Uint8Array;
     let buffer: ArrayBuffer | undefined;
