@@ -174,6 +174,8 @@ export class Board {
   bootStartMs = 0;
   /** I2C targets open in this boot, as (data·256 + clock)·128 + address (Moddable refuses a second instance of one). */
   readonly openI2c = new Set<number>();
+  /** GPIOs a serial port or digital pin holds in this boot, with the boot that took them (Moddable refuses a pin in use). */
+  readonly pinsInUse = new Map<number, number>();
   /** Deep-sleep request from the firmware: wake time in virtual ms, or undefined. */
   sleepUntilMs: number | undefined;
   /** Power cuts so far: state in RTC memory (retained words, the ULP's counts) belongs to one power-on. */
@@ -239,6 +241,7 @@ export class Board {
       this.bootStartMs = this.clock.nowMs;
       // A deep sleep resets the chip: nothing the last boot opened is open.
       this.openI2c.clear();
+      this.pinsInUse.clear();
     }
   }
 
@@ -259,4 +262,15 @@ export function setCurrentBoard(board: Board | undefined): void {
 export function currentBoard(): Board {
   if (!current) throw new Error("no simulated board is current: call setCurrentBoard() first");
   return current;
+}
+
+/** Takes GPIO `pin` for an IO instance of this boot; throws "in use" if another holds it (Moddable's builtinIsPinFree). */
+export function claimPin(board: Board, pin: number): void {
+  if (board.pinsInUse.has(pin)) throw new Error(`pin ${pin} in use`);
+  board.pinsInUse.set(pin, board.bootSerial);
+}
+
+/** Gives `pin` back, unless a later boot's instance holds it now. */
+export function releasePin(board: Board, pin: number, boot: number): void {
+  if (board.pinsInUse.get(pin) === boot) board.pinsInUse.delete(pin);
 }

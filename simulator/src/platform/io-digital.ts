@@ -1,5 +1,5 @@
 /** Simulator stand-in for `embedded:io/digital`: pin levels live on the current board. */
-import { currentBoard, type Board } from "../core/board.ts";
+import { claimPin, currentBoard, releasePin, type Board } from "../core/board.ts";
 
 /** One GPIO, `new Digital({ pin, mode })`. */
 export default class Digital {
@@ -12,11 +12,16 @@ export default class Digital {
   readonly #board: Board;
   readonly #pin: number;
   readonly #mode: number;
+  readonly #boot: number;
+  #closed = false;
 
   constructor(options: { pin: number; mode: number }) {
     this.#board = currentBoard();
     this.#pin = options.pin;
     this.#mode = options.mode;
+    this.#boot = this.#board.bootSerial;
+    // Moddable: "in use" for a pin another instance holds (until it is closed or the chip resets).
+    claimPin(this.#board, options.pin);
     if (!this.#board.pins.has(this.#pin)) this.#board.pins.set(this.#pin, options.mode === Digital.InputPullUp ? 1 : 0);
   }
 
@@ -31,5 +36,8 @@ export default class Digital {
     this.#board.pins.set(this.#pin, value ? 1 : 0);
   }
 
-  close(): void {}
+  close(): void {
+    if (!this.#closed) releasePin(this.#board, this.#pin, this.#boot);
+    this.#closed = true;
+  }
 }

@@ -6,7 +6,7 @@
  * write that does not fit the transmit FIFO's free space throws "output full" (it drains at the baud
  * rate), and the UART starts empty when it is opened (what arrived before, while the CPU slept, is gone).
  */
-import { currentBoard, type Board } from "../core/board.ts";
+import { claimPin, currentBoard, releasePin, type Board } from "../core/board.ts";
 import { bytesView } from "./bytes.ts";
 
 type Buffer = ArrayBuffer | ArrayBufferView;
@@ -20,6 +20,9 @@ export default class Serial {
   readonly #port: number;
   readonly #baud: number;
   #closed = false;
+  /** The GPIOs it holds, and the boot that took them. */
+  readonly #pins: number[] = [];
+  readonly #boot: number;
   /** When the transmit FIFO will have shifted out what was written (virtual ms). */
   #txDrainedMs = 0;
   readonly resolution = 8;
@@ -27,6 +30,13 @@ export default class Serial {
   constructor(options: { receive?: number; transmit?: number; baud: number; port?: number; format?: "number" | "buffer" }) {
     if (!(options.baud > 0)) throw new RangeError("invalid baud");
     this.#board = currentBoard();
+    this.#boot = this.#board.bootSerial;
+    // Moddable: "in use" for a pin another instance holds (until it is closed or the chip resets).
+    for (const pin of [options.transmit, options.receive]) {
+      if (pin === undefined || this.#pins.includes(pin)) continue;
+      claimPin(this.#board, pin);
+      this.#pins.push(pin);
+    }
     this.#port = options.port ?? 1;
     this.#baud = options.baud;
     this.#rx()?.dropUntil(this.#board.clock.nowMs);
@@ -89,6 +99,7 @@ export default class Serial {
   }
 
   close(): void {
+    if (!this.#closed) for (const pin of this.#pins) releasePin(this.#board, pin, this.#boot);
     this.#closed = true;
   }
 }
