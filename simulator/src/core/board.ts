@@ -264,9 +264,12 @@ export function currentBoard(): Board {
   return current;
 }
 
-/** Takes GPIO `pin` for an IO instance of this boot; throws "in use" if another holds it (Moddable's builtinIsPinFree). */
-export function claimPin(board: Board, pin: number): void {
-  if (board.pinsInUse.has(pin)) throw new Error(`pin ${pin} in use`);
+/**
+ * Takes GPIO `pin` for an IO instance of this boot; throws "in use" if another holds it (Moddable's
+ * builtinIsPinFree), as the class does: Digital a RangeError, Serial a plain Error.
+ */
+export function claimPin(board: Board, pin: number, error: new (message: string) => Error = Error): void {
+  if (board.pinsInUse.has(pin)) throw new error(`pin ${pin} in use`);
   board.pinsInUse.set(pin, board.bootSerial);
 }
 

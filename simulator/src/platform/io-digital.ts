@@ -21,7 +21,7 @@ export default class Digital {
     this.#mode = options.mode;
     this.#boot = this.#board.bootSerial;
     // Moddable: "in use" for a pin another instance holds (until it is closed or the chip resets).
-    claimPin(this.#board, options.pin);
+    claimPin(this.#board, options.pin, RangeError);
     if (!this.#board.pins.has(this.#pin)) this.#board.pins.set(this.#pin, options.mode === Digital.InputPullUp ? 1 : 0);
   }
 
