@@ -192,8 +192,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const allTruth: GroundTruthEvent[] = sortTruth(shardTruth ?? []).filter((g) => isAnswerable(g.kind));
   const truth: GroundTruthEvent[] = allTruth.filter((g) => g.startMs >= 0 && g.startMs < endMs);
   // The coordinator's copy of the world tells a false alarm near a threshold from one far from any (a few windows, not a rescore).
-  const cityNode = new Map(city.nodes.map((n) => [n.id, n]));
-  const near = (nodeId: string, fromMs: number, toMs: number) => (cityNode.get(nodeId)?.nearEvents(fromMs, toMs) ?? []).map((e) => ({ nodeId, ...e }));
+  const near = (nodeId: string, fromMs: number, toMs: number) => (city.node(nodeId)?.nearEvents(fromMs, toMs) ?? []).map((e) => ({ nodeId, ...e }));
   const { detections, falseAlarms } = scoreAlarms(truth, allTruth, alarmsOf, epoch, near);
 
   const summaries: NodeSummary[] = facts.map((n) => {
