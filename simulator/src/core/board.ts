@@ -172,10 +172,11 @@ export class Board {
   powerOnMs: number | undefined;
   /** Virtual time the boot in progress (or the last) started: Moddable's `Time.ticks` counts from it, as esp_timer does from each boot. */
   bootStartMs = 0;
-  /** I2C targets open in this boot, as (data·256 + clock)·128 + address (Moddable refuses a second instance of one). */
-  readonly openI2c = new Set<number>();
-  /** GPIOs a serial port or digital pin holds in this boot, with the boot that took them (Moddable refuses a pin in use). */
-  readonly pinsInUse = new Map<number, number>();
+  /**
+   * What open IO instances hold in this boot, with the boot that took it: GPIOs (a serial port's or a
+   * digital pin's, key = pin) and I2C targets (key = `i2cKey`). Moddable refuses a second holder.
+   */
+  readonly held = new Map<number, number>();
   /** Deep-sleep request from the firmware: wake time in virtual ms, or undefined. */
   sleepUntilMs: number | undefined;
   /** Power cuts so far: state in RTC memory (retained words, the ULP's counts) belongs to one power-on. */
@@ -236,13 +237,11 @@ export class Board {
   /** Marks the start (true) or end of a boot (`NodeHost`). */
   booting(on: boolean): void {
     this.bootSerial = on ? ++this.#boots : 0;
-    if (on && this.powerOnMs === undefined) this.powerOnMs = this.clock.nowMs;
-    if (on) {
-      this.bootStartMs = this.clock.nowMs;
-      // A deep sleep resets the chip: nothing the last boot opened is open.
-      this.openI2c.clear();
-      this.pinsInUse.clear();
-    }
+    if (!on) return;
+    this.powerOnMs ??= this.clock.nowMs;
+    this.bootStartMs = this.clock.nowMs;
+    // A deep sleep resets the chip: nothing the last boot opened is open.
+    this.held.clear();
   }
 
   /** Connects a pulse source to a pin. */
@@ -264,16 +263,19 @@ export function currentBoard(): Board {
   return current;
 }
 
-/**
- * Takes GPIO `pin` for an IO instance of this boot; throws "in use" if another holds it (Moddable's
- * builtinIsPinFree), as the class does: Digital a RangeError, Serial a plain Error.
- */
-export function claimPin(board: Board, pin: number, error: new (message: string) => Error = Error): void {
-  if (board.pinsInUse.has(pin)) throw new error(`pin ${pin} in use`);
-  board.pinsInUse.set(pin, board.bootSerial);
+/** The `held` key of an I2C target: above every GPIO number, one per data pin, clock pin and address. */
+export function i2cKey(data: number, clock: number, address: number): number {
+  return 256 + (data * 256 + clock) * 128 + address;
 }
 
-/** Gives `pin` back, unless a later boot's instance holds it now. */
-export function releasePin(board: Board, pin: number, boot: number): void {
-  if (board.pinsInUse.get(pin) === boot) board.pinsInUse.delete(pin);
+/** Takes `key` for an IO instance of this boot and returns the boot; throws `error` if another instance holds it. */
+export function hold(board: Board, key: number, error: () => Error): number {
+  if (board.held.has(key)) throw error();
+  board.held.set(key, board.bootSerial);
+  return board.bootSerial;
+}
+
+/** Gives `key` back, unless a later boot's instance holds it now. */
+export function release(board: Board, key: number, boot: number): void {
+  if (board.held.get(key) === boot) board.held.delete(key);
 }

@@ -1,5 +1,5 @@
 /** Simulator stand-in for `embedded:io/digital`: pin levels live on the current board. */
-import { claimPin, currentBoard, releasePin, type Board } from "../core/board.ts";
+import { currentBoard, hold, release, type Board } from "../core/board.ts";
 
 /** One GPIO, `new Digital({ pin, mode })`. */
 export default class Digital {
@@ -19,9 +19,8 @@ export default class Digital {
     this.#board = currentBoard();
     this.#pin = options.pin;
     this.#mode = options.mode;
-    this.#boot = this.#board.bootSerial;
-    // Moddable: "in use" for a pin another instance holds (until it is closed or the chip resets).
-    claimPin(this.#board, options.pin, RangeError);
+    // Moddable: "in use" (a RangeError here) for a pin another instance holds, until it is closed or the chip resets.
+    this.#boot = hold(this.#board, options.pin, () => new RangeError(`pin ${options.pin} in use`));
     if (!this.#board.pins.has(this.#pin)) this.#board.pins.set(this.#pin, options.mode === Digital.InputPullUp ? 1 : 0);
   }
 
@@ -37,7 +36,7 @@ export default class Digital {
   }
 
   close(): void {
-    if (!this.#closed) releasePin(this.#board, this.#pin, this.#boot);
+    if (!this.#closed) release(this.#board, this.#pin, this.#boot);
     this.#closed = true;
   }
 }

@@ -3,7 +3,7 @@
  * As Moddable's ESP32 I2C (modules/io/i2c/esp32/_i2c.c), it needs `data`, `clock` and `address`, and refuses a
  * second open instance for the same pins and address ("duplicate address") until the first is closed.
  */
-import { BusError, currentBoard, type Board } from "../core/board.ts";
+import { BusError, currentBoard, hold, i2cKey, release, type Board } from "../core/board.ts";
 import { bytesView } from "./bytes.ts";
 
 type Buffer = ArrayBuffer | ArrayBufferView;
@@ -25,10 +25,8 @@ export default class I2C {
     if (!(options.hz > 0)) throw new RangeError("invalid hz");
     this.#board = currentBoard();
     this.#address = options.address;
-    this.#key = (options.data * 256 + options.clock) * 128 + options.address;
-    this.#boot = this.#board.bootSerial;
-    if (this.#board.openI2c.has(this.#key)) throw new RangeError("duplicate address");
-    this.#board.openI2c.add(this.#key);
+    this.#key = i2cKey(options.data, options.clock, options.address);
+    this.#boot = hold(this.#board, this.#key, () => new RangeError("duplicate address"));
   }
 
   get format(): "buffer" {
@@ -66,7 +64,7 @@ export default class I2C {
 
   /** Releases the bus. */
   close(): void {
-    if (!this.#closed && this.#board.bootSerial === this.#boot) this.#board.openI2c.delete(this.#key);
+    if (!this.#closed) release(this.#board, this.#key, this.#boot);
     this.#closed = true;
   }
 }

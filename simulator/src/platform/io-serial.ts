@@ -6,7 +6,7 @@
  * write that does not fit the transmit FIFO's free space throws "output full" (it drains at the baud
  * rate), and the UART starts empty when it is opened (what arrived before, while the CPU slept, is gone).
  */
-import { claimPin, currentBoard, releasePin, type Board } from "../core/board.ts";
+import { currentBoard, hold, release, type Board } from "../core/board.ts";
 import { bytesView } from "./bytes.ts";
 
 type Buffer = ArrayBuffer | ArrayBufferView;
@@ -34,7 +34,7 @@ export default class Serial {
     // Moddable: "in use" for a pin another instance holds (until it is closed or the chip resets).
     for (const pin of [options.transmit, options.receive]) {
       if (pin === undefined || this.#pins.includes(pin)) continue;
-      claimPin(this.#board, pin);
+      hold(this.#board, pin, () => new Error(`pin ${pin} in use`));
       this.#pins.push(pin);
     }
     this.#port = options.port ?? 1;
@@ -99,7 +99,7 @@ export default class Serial {
   }
 
   close(): void {
-    if (!this.#closed) for (const pin of this.#pins) releasePin(this.#board, pin, this.#boot);
+    if (!this.#closed) for (const pin of this.#pins) release(this.#board, pin, this.#boot);
     this.#closed = true;
   }
 }
