@@ -178,27 +178,28 @@ export function wakePins(): number[] {
 
 /** Simulation control: the battery was disconnected. RTC memory is lost and the next boot is a power-on. */
 export function powerCut(board: Board = currentBoard()): void {
-  board.retained = undefined;
-  board.powerCuts++; // the ULP's pulse count and everything else in RTC memory is gone
-  board.ulp = undefined; // and the ULP stops with the power
-  board.wokeByUlp = false;
-  board.sleepUntilMs = undefined;
+  loseRtcMemory(board, "power-on");
   // The RTC and the system time restart at the next power-on: the clock counts from it, and wall time is unset.
   board.powerOnMs = undefined;
   board.wallOffsetMs = undefined;
-  states.set(board, { reason: "power-on", ext0: undefined, ext1: undefined, untilMs: Number.POSITIVE_INFINITY });
 }
 
 /**
  * Simulation control: a reset other than a deep-sleep wake (watchdog, panic,
  * software restart, brown-out). ESP-IDF's bootloader reloads RTC_DATA_ATTR
- * memory on these, so the retained bytes are gone as after a power cut.
+ * memory on these, so the retained bytes are gone as after a power cut; the
+ * RTC timer, and the system time ESP-IDF keeps on it, run on.
  */
 export function resetBoard(reason: Exclude<ResetReason, "deep-sleep">, board: Board = currentBoard()): void {
-  const { powerOnMs, wallOffsetMs } = board;
-  powerCut(board);
-  // The RTC timer, and the system time ESP-IDF keeps on it, run on through every reset but a power-on.
-  board.powerOnMs = powerOnMs;
-  board.wallOffsetMs = wallOffsetMs;
-  state(board).reason = reason;
+  loseRtcMemory(board, reason);
+}
+
+/** What every reset but a deep-sleep wake loses: RTC memory, the ULP program, the wake request; the next boot reports `reason`. */
+function loseRtcMemory(board: Board, reason: ResetReason): void {
+  board.retained = undefined;
+  board.powerCuts++; // the ULP's pulse count and everything else in RTC memory is gone
+  board.ulp = undefined; // and the ULP stops with the power
+  board.wokeByUlp = false;
+  board.sleepUntilMs = undefined;
+  states.set(board, { reason, ext0: undefined, ext1: undefined, untilMs: Number.POSITIVE_INFINITY });
 }
