@@ -210,7 +210,7 @@ export class AtLineReader {
  * writes straight into that FIFO and throws "output full" for a write that does not fit, and it reports
  * no free space, so a longer command goes in chunks, each after the last one's wire time.
  */
-export const TX_CHUNK_BYTES = 64;
+const TX_CHUNK_BYTES = 64;
 
 /** Builds AT command lines in one preallocated buffer and writes them to the port. */
 export class AtCommandWriter {

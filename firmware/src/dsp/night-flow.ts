@@ -14,7 +14,7 @@ import { INT32_MAX, addSat32, divTrunc } from "./q.ts";
 
 const STATE_WORDS = 8;
 /** Longest bucket (s): an hour, the utilities' continuous-flow unit; it divides every whole-hour window edge. */
-export const MAX_BUCKET_S = 3600;
+const MAX_BUCKET_S = 3600;
 
 /** Seconds per day; times of day are 0..86399. */
 export const DAY_S = 86400;
