@@ -43,8 +43,8 @@ describe("simulator CLI: --workers", function () {
   });
 
   it("--exact-collisions: confirmed uplinks lost to collisions in a storm's burst are retransmitted; it needs one thread", async () => {
-    // Many drains rising at once in a cloudburst: a burst of confirmed alarms and minute readings. The nodes
-    // were switched on within 10 s, so their RTCs, and the level nodes' sampling grids on them, line up.
+    // Many drains rising at once in a cloudburst: a burst of confirmed alarms and minute readings from nodes
+    // switched on within 10 s (their grids have their own phases, but the storm reaches them all at once).
     const s = { ...loadScenario("flash-flood"), storms: [{ startH: 1, durationH: 1.5, peakMmH: 60 }] };
     const epochs = await runScenario(s, { days: 0.15, nodes: 150, bootSpreadMs: 10_000 });
     const exact = await runScenario(s, { days: 0.15, nodes: 150, exactCollisions: true, bootSpreadMs: 10_000 });

@@ -1,7 +1,8 @@
 /**
  * One boot of a fill-level node: run a wake of `LevelNode` and go to deep
- * sleep, with the LIS3DH INT1 line armed as an ext0 wake when the node asks for
- * it. The board's main builds the hardware and the runtime and calls this last.
+ * sleep, a pseudo-random delay later than the node asked (wake-timing.ts), with
+ * the LIS3DH INT1 line armed as an ext0 wake when the node asks for it. The
+ * board's main builds the hardware and the runtime and calls this last.
  *
  * Nothing escapes: a wake that throws (a bug, an unexpected driver error) still
  * ends in deep sleep, FALLBACK_SLEEP_MS long, so the node can never stay awake
@@ -11,6 +12,7 @@
 import { deepSleep, type DeepSleepOptions } from "native:sleep";
 import { FALLBACK_SLEEP_MS, LevelNode, type BinDetector, type LevelHardware, type LevelVariant } from "./level-node.ts";
 import type { NodeRuntime } from "../runtime.ts";
+import { jitteredSleepMs } from "../wake-timing.ts";
 
 /** What a boot asked for (on the board `deepSleep` never returns; the simulator and tests read this). */
 export interface LevelBoot {
@@ -28,7 +30,7 @@ export function bootLevel(hw: LevelHardware, rt: NodeRuntime, variant: LevelVari
   let error: unknown;
   try {
     const node = new LevelNode(hw, rt, variant, binDetector);
-    sleepMs = node.cycle();
+    sleepMs = jitteredSleepMs(node.cycle(), rt);
     arm = node.armMotionWake;
   } catch (e) {
     error = e;

@@ -16,7 +16,9 @@
  *   (water at the full line); tipped/upright if an accelerometer is fitted;
  *   a sample every DRAIN_PERIOD_S, every DRAIN_FAST_PERIOD_S while the level
  *   rises at more than half the rapid-rise threshold or a rapid rise is active.
- * Both: obstruction, sensorFault/sensorRecovered.
+ * Both: obstruction, sensorFault/sensorRecovered. The sample grid is shifted
+ * by a phase drawn at the cold start (wake-timing.ts), so nodes switched on
+ * together do not sample and report in the same seconds.
  *
  * Plausibility (a rejected reading is counted as a "range" fault of the
  * distance sensor and never becomes a fill; OBSTRUCTION_RUN consecutive
@@ -96,6 +98,7 @@ import { ReportSchedule } from "../report-schedule.ts";
 import { RetainedState } from "../retained-state.ts";
 import type { NodeRuntime } from "../runtime.ts";
 import { encodeStatus, wireResetReason } from "../status.ts";
+import { drawPhaseS, nextGridS } from "../wake-timing.ts";
 
 /** Anything with the distance part of the A02YYUW/VL53L1X sample shape; throws SensorError on a failed read. */
 export interface DistanceSensor {
@@ -229,7 +232,8 @@ const W_FULL = 19;
 const W_GOOD_RUN = 20;
 const W_PREV_MM = 21; // the previous wake's reading (accepted or not), −1 none
 const W_PREV2_MM = 22; // the reading before that, −1 none
-const W_DSP = 23;
+const W_PHASE_S = 23; // the sampling grid's phase (wake-timing.ts), drawn at the cold start
+const W_DSP = 24;
 
 // W_FLAGS bits.
 const F_OBSTRUCTION = 1;
@@ -324,7 +328,7 @@ export class LevelNode {
       : new RateOfChange({ windowS: BIN_RATE_WINDOW_S, capacity: BIN_RATE_CAPACITY, minSpanS: 1800 });
     const words = W_DSP + ReportSchedule.stateWords + this.#faults.stateWords + this.#full.stateWords + this.#rapid.stateWords + this.#rate.stateWords;
     // The layout tag changes with the variant (rate capacity) and with this file's word map.
-    this.#state = new RetainedState(0x4c560002 + (variant === "drain" ? 0x100 : 0), words);
+    this.#state = new RetainedState(0x4c560003 + (variant === "drain" ? 0x100 : 0), words);
     this.#w = this.#state.words;
   }
 
@@ -410,6 +414,7 @@ export class LevelNode {
     w[W_ACC_MM] = -1;
     w[W_CAND_MM] = -1;
     w[W_PREV_MM] = -1;
+    w[W_PHASE_S] = drawPhaseS(this.#rt);
     w[W_PREV2_MM] = -1;
     w[W_REP_FILL] = -2; // never reported
     w[W_REP_FLAGS] = -1;
@@ -462,7 +467,7 @@ export class LevelNode {
       const fast = this.#rapid.active || (this.#rate.available && this.#rate.perHour >= threshold >> 1);
       period = fast ? DRAIN_FAST_PERIOD_S : DRAIN_PERIOD_S;
     }
-    const grid = now - (now % period) + period;
+    const grid = nextGridS(now, period, this.#w[W_PHASE_S]);
     if (this.#confirm && now + CONFIRM_S < grid - CONFIRM_S / 2) return now + CONFIRM_S;
     return grid;
   }

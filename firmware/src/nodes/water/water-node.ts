@@ -21,7 +21,10 @@
  * counter, or a board without the ULP program) the node wakes every
  * WATER_WAKE_S = 60 s instead, within every Hall preset's wrap limit (182–232
  * s). Alarms other than bursts (leak, noPulse, sensor faults) go out at the
- * wake after the minute that raised them, up to 15 minutes later.
+ * wake after the minute that raised them, up to 15 minutes later. The wakes
+ * fall on the node's own phase (wake-timing.ts: its own minute of the 15, its
+ * own second of the minute, its own moment in the ten minutes after the hour
+ * in privacy mode), so meters switched on together do not report together.
  *
  * Decisions (each raises its alarm once per crossing and reports the crossing
  * back with its "cleared" counterpart; alarms go at once, kind "alarm"):
@@ -102,6 +105,7 @@ import { RetainedState } from "../retained-state.ts";
 import { ReportSchedule } from "../report-schedule.ts";
 import { encodeStatus, wireResetReason } from "../status.ts";
 import type { NodeRuntime } from "../runtime.ts";
+import { drawPhaseS, nextGridS } from "../wake-timing.ts";
 import { DiscreteLaplace, DLAP_STATE_WORDS } from "./discrete-laplace.ts";
 import { MODEL_CLEAR_WINDOWS, MODEL_CONTEXT_WINDOWS, MODEL_LEAK, MODEL_RAISE_WINDOWS, WaterLeakModel } from "./leak-model.ts";
 
@@ -194,8 +198,12 @@ export function nightBucketS(k: { readonly ml: number; readonly pulses: number }
   return HOUR_S;
 }
 
-const LAYOUT = 0x57545202; // "WTR" v2 (v1 had the night monitor without flow buckets)
-const LAYOUT_MODEL = 0x57545302; // v2 followed by the model's window features
+const LAYOUT = 0x57545203; // "WTR" v3 (v2 had no wake phase, v1 the night monitor without flow buckets)
+const LAYOUT_MODEL = 0x57545303; // v3 followed by the model's window features
+/** W_ULP_MINUTE wraps at a multiple of every ULP wake cadence (1..15 minutes), so the phase survives the wrap. */
+const ULP_MINUTE_WRAP = 360360;
+/** In privacy mode the node's hours begin up to this long after the wall clock's (its phase), so a fleet's meters do not all release their totals at the hour. */
+export const PRIVACY_RELEASE_SPREAD_S = 600;
 // Retained words (the DSP blocks, counters and noise table follow W_FIXED).
 const W_BOOT_S = 0; // RTC s of the cold start (uptime)
 const W_RESET_REASON = 1; // wire reset reason of the cold start
@@ -216,7 +224,9 @@ const W_TOTAL_L = 15; // meter total, whole litres …
 const W_TOTAL_REM = 16; // … and mL 0..999
 const W_FLASH_L = 17; // total at the last flash write
 const W_FLASH_REM = 18;
-const W_FIXED = 19;
+const W_PHASE_S = 19; // the wake grids' phase (wake-timing.ts), drawn at the cold start
+const W_ULP_MINUTE = 20; // ULP minutes ended since the cold start, mod ULP_MINUTE_WRAP
+const W_FIXED = 21;
 
 const F_BURST = 1;
 const F_NO_PULSE = 2;
@@ -319,7 +329,7 @@ export class WaterNode {
 
     // Report.
     if (c.privacy === 1) {
-      const hour = divTrunc(tod, HOUR_S);
+      const hour = divTrunc(timeOfDay(local - this.#releaseShiftS()), HOUR_S);
       if (w[W_HOUR_KEY] < 0) {
         w[W_HOUR_KEY] = hour;
         w[W_HOUR_START_S] = now;
@@ -329,11 +339,12 @@ export class WaterNode {
         w[W_HOUR_START_S] = now;
         w[W_HOUR_ACC] = 0;
       }
-    } else if (this.#schedule.intervalDue(now, c.intervalS)) {
+    } else if (this.#schedule.intervalDue(this.#slot(now), c.intervalS)) {
+      const slot = this.#slot(now);
       const flags = this.#flagWord();
-      const send = w[W_VOL_ACC] !== 0 || flags !== w[W_LAST_FLAGS] || this.#schedule.heartbeatDue(now, c.heartbeatS);
+      const send = w[W_VOL_ACC] !== 0 || flags !== w[W_LAST_FLAGS] || this.#schedule.heartbeatDue(slot, c.heartbeatS);
       if (send) this.#reading(flags);
-      this.#schedule.checked(now, send);
+      this.#schedule.checked(slot, send);
     }
     if (this.#statusWanted || w[W_LAST_STATUS] < 0 || now - w[W_LAST_STATUS] >= STATUS_EVERY_S) this.#status(now);
 
@@ -344,7 +355,25 @@ export class WaterNode {
     this.#save(end);
     if (this.#rebootAtS >= 0) return Math.max(1, this.#rebootAtS - end) * 1000;
     if (this.#hw.ulp) return this.#ulpSleep(this.#hw.ulp, local + (end - now));
-    return (WATER_WAKE_S - (end % WATER_WAKE_S)) * 1000;
+    return (nextGridS(end, WATER_WAKE_S, w[W_PHASE_S]) - end) * 1000;
+  }
+
+  /**
+   * The wake's slot for the reporting schedule: without the ULP, the minute of the node's grid the wake
+   * belongs to, so the sleep's jitter (wake-timing.ts) neither lets the interval drift nor shortens it.
+   * The ULP's wakes fall on minute ends, unjittered.
+   */
+  #slot(now: number): number {
+    if (this.#hw.ulp) return now;
+    let into = (now - this.#w[W_PHASE_S]) % WATER_WAKE_S;
+    if (into < 0) into += WATER_WAKE_S;
+    // Just after power-on the slot may start before the RTC did; the schedule takes negative times as "never".
+    return now >= into ? now - into : 0;
+  }
+
+  /** How far the node's privacy hours start after the wall clock's, s. */
+  #releaseShiftS(): number {
+    return this.#w[W_PHASE_S] % PRIVACY_RELEASE_SPREAD_S;
   }
 
   // ---- the ULP's minute ring ----
@@ -360,6 +389,7 @@ export class WaterNode {
       meter.rebase(ulp.minuteStart(), ulp.msIntoMinute());
       return;
     }
+    this.#w[W_ULP_MINUTE] = (this.#w[W_ULP_MINUTE] + ended) % ULP_MINUTE_WRAP;
     const n = ended < RING_WORDS ? ended : RING_WORDS;
     let first = 0;
     if (ended > n) {
@@ -398,14 +428,20 @@ export class WaterNode {
     const c = this.#config;
     const watching = (w[W_FLAGS] & F_BURST) !== 0 || w[W_BURST_RUN_S] > 0;
     const perInterval = divTrunc(c.intervalS, 60);
-    const minutes = watching ? 1 : perInterval < 1 ? 1 : perInterval < ULP_WAKE_MINUTES ? perInterval : ULP_WAKE_MINUTES;
+    const cadence = watching ? 1 : perInterval < 1 ? 1 : perInterval < ULP_WAKE_MINUTES ? perInterval : ULP_WAKE_MINUTES;
+    // The ULP wakes the CPU at the end of a minute: wake on the node's own minute of the cadence (its phase),
+    // so meters switched on together do not report at the same minute's end.
+    let late = (w[W_ULP_MINUTE] - divTrunc(w[W_PHASE_S], 60)) % cadence;
+    if (late < 0) late += cadence;
+    const minutes = cadence - late;
     // A minute over the threshold: flow > burstFlowMlMin ⇔ pulses × ml > burstFlowMlMin × pulsesPerMl (the driver's exact K).
     const k = this.#hw.meter.mlPerPulse;
     const burst = Math.floor((c.burstFlowMlMin * k.pulses) / k.ml) + 1;
     ulp.wakeOn({ minutes, burstPulses: burst > 0xffff ? 0xffff : burst });
     let ms = minutes * MINUTE_MS - ulp.msIntoMinute() + MINUTE_MS;
     if (c.privacy === 1) {
-      const toHour = (HOUR_S - (((local % HOUR_S) + HOUR_S) % HOUR_S)) * 1000;
+      const release = local - this.#releaseShiftS();
+      const toHour = (HOUR_S - (((release % HOUR_S) + HOUR_S) % HOUR_S)) * 1000;
       if (toHour < ms) ms = toHour;
     }
     return ms > 0 ? ms : 1000;
@@ -424,6 +460,7 @@ export class WaterNode {
     w[W_LAST_FLAGS] = -1;
     w[W_VALVE] = -1;
     w[W_HOUR_KEY] = -1;
+    w[W_PHASE_S] = drawPhaseS(this.#rt);
     w[W_LAST_DROPPED] = this.#rt.link.dropped();
     if (this.#config.privacy === 1) w[W_FLAGS] |= F_PRIVACY;
     // The meter total from flash; the driver counts on from the counter as it finds it.
