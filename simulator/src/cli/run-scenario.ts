@@ -22,9 +22,10 @@ const HOUR = 3_600_000;
 /**
  * First boots spread over a quarter of an hour, the longest default reporting
  * interval: nodes installed at different times report at different phases of
- * their interval. (All switched on in the same minute, as in a district-wide
- * power restoration, their quarter-hour reports would collide every time;
- * `bootSpreadMs` can model that.)
+ * their interval. (All switched on in the same minute, as a batch on
+ * installation day, their joins and first messages collide; after that the
+ * firmware's phases and jitter, firmware/src/nodes/wake-timing.ts, keep their
+ * reports apart. A scenario's `bootSpreadS`, or `bootSpreadMs`, models that.)
  */
 const DEFAULT_BOOT_SPREAD_MS = 15 * 60_000;
 const DAY = 24 * HOUR;
@@ -43,7 +44,7 @@ export interface RunOptions {
   progress?: (fraction: number) => void;
   /** Frames starting earlier than this many minutes into the run are left out of `RunResult.load` (the joins). */
   warmupMin?: number;
-  /** First boots spread evenly over this many ms (default 15 min: see DEFAULT_BOOT_SPREAD_MS). */
+  /** First boots spread evenly over this many ms (default: the scenario's `bootSpreadS`, else 15 min: see DEFAULT_BOOT_SPREAD_MS). */
   bootSpreadMs?: number;
   /**
    * Worker threads to spread the nodes over (default 1: all in this thread).
@@ -78,7 +79,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const days = options.days ?? scenario.days;
   const region = options.region ?? scenario.region;
   const epoch = new VirtualClock().epochUnixMs;
-  const params: RunParams = { seed, days, region, ...(options.engine === "xs" ? { engine: "xs" as const } : {}), ...(options.exactCollisions ? { exactCollisions: true } : {}), ...(options.nodes === undefined ? {} : { nodes: options.nodes }), bootSpreadMs: options.bootSpreadMs ?? DEFAULT_BOOT_SPREAD_MS, ...(options.out ? { render: true } : {}) };
+  const params: RunParams = { seed, days, region, ...(options.engine === "xs" ? { engine: "xs" as const } : {}), ...(options.exactCollisions ? { exactCollisions: true } : {}), ...(options.nodes === undefined ? {} : { nodes: options.nodes }), bootSpreadMs: options.bootSpreadMs ?? (scenario.bootSpreadS === undefined ? DEFAULT_BOOT_SPREAD_MS : scenario.bootSpreadS * 1000), ...(options.out ? { render: true } : {}) };
   // The coordinator's copy of the world: positions and gateways (each shard builds its own, and scores its nodes' ground truth).
   const world = buildWorld(scenario, params);
   const { city, gateways } = world;

@@ -28,6 +28,12 @@ export interface Scenario {
   /** Data rate every node uses (ADR off); default DR4 (SF8) in EU868-like regions, DR1 in US915. */
   dataRate?: number;
   /**
+   * First boots spread evenly over this many seconds (default 900: nodes
+   * installed over a quarter of an hour). 60 is a batch switched on in one
+   * minute on installation day; 0, all in the same instant.
+   */
+  bootSpreadS?: number;
+  /**
    * Build options of the firmware per node type, as a manifest's `config`
    * sets them (manifests/<type>/manifest.json): the water meter fitted and the
    * leak detector, the level node's distance sensor and bin detector.
@@ -100,6 +106,7 @@ export const SCENARIO_SCHEMA = {
       },
     },
     dataRate: { type: "integer", minimum: 0, maximum: 15 },
+    bootSpreadS: { type: "number", minimum: 0, maximum: 86400 },
     firmware: {
       type: "object",
       additionalProperties: false,
