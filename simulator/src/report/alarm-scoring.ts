@@ -103,7 +103,8 @@ export function scoreAlarms(truth: readonly GroundTruthEvent[], allTruth: readon
 }
 
 function answers(a: ScoredAlarm, kind: string): boolean {
-  return !a.clear && ANSWERS[kind].includes(a.event);
+  // Kinds no alarm answers (away) can come with the accuracy-lowered truth: they answer nothing.
+  return !a.clear && (ANSWERS[kind]?.includes(a.event) ?? false);
 }
 
 function within(a: ScoredAlarm, g: GroundTruthEvent): boolean {
