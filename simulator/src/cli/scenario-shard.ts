@@ -30,6 +30,7 @@ import { SimNetwork, type DeliveryLine, type EpochBatch } from "../network/netwo
 import { SimNode, type ModemModel, type NodeType } from "../fleet/sim-node.ts";
 import { Fleet, type FleetEvent } from "../fleet/run-fleet.ts";
 import { ReadingsFormatter } from "../report/readings-writer.ts";
+import { MAX_EARLY_MS } from "../report/alarm-scoring.ts";
 import { XsEngine, XsFleet, type XsFigures, type XsNode } from "../fleet/xs-node.ts";
 import { Rng } from "../core/rng.ts";
 import type { Scenario } from "./scenario.ts";
@@ -341,7 +342,12 @@ export class ShardRun {
     // Each shard scores its own nodes' world, in parallel with the others (a month of a district's air is seconds of
     // work); the days `primeTruth` scored ahead are only merged here.
     this.#finished = true;
-    const truth = this.#indexes.flatMap((i) => nodeTruth(this.#city.nodes[i], 0, this.#endMs));
+    // A water node's noPulse may come days before its event (counted from the meter's last pulse), so its truth
+    // reaches past the run by the longest early allowance; for the others' 15 minutes it is not worth the work.
+    const truth = this.#indexes.flatMap((i) => {
+      const node = this.#city.nodes[i];
+      return nodeTruth(node, 0, this.#endMs + (node.kind === "water" ? MAX_EARLY_MS : 0));
+    });
     return { events: last.events, lines: [...last.lines, ...this.network.finalize().uplinks], facts: this.facts(), truth, ...(this.#xs ? { xs: this.#xs.figures } : {}) };
   }
 

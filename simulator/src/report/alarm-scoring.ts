@@ -4,6 +4,7 @@
  * alarms claimed something that did not happen.
  */
 import type { Detection, FalseAlarm, GroundTruthEvent } from "./run-data.ts";
+import { DEFAULT_NO_FLOW_H } from "../world/water-demand.ts";
 
 const HOUR = 3_600_000;
 
@@ -14,6 +15,7 @@ const ANSWERS: { [truthKind: string]: string[] } = {
   pmSpike: ["pmSpike"],
   leak: ["leak"],
   burst: ["burst"],
+  noFlow: ["noPulse"],
   full: ["full"],
   collection: ["emptied"],
   tipped: ["tipped"],
@@ -32,6 +34,7 @@ const ENDS: { [truthKind: string]: string[] } = {
   pmSpike: ["pmNormal"],
   leak: ["leakCleared"],
   burst: ["burstCleared"],
+  noFlow: ["pulseResumed"],
   full: ["fullCleared"],
   tipped: ["upright"],
   lidOpen: ["lidClosed"],
@@ -43,7 +46,14 @@ const CLAIMS = new Set(Object.values(ANSWERS).flat());
 /** How long after a ground-truth event ends an alarm still counts as detecting it (a leak is judged at the next night). */
 const GRACE_MS: { [kind: string]: number } = { leak: 30 * HOUR, collection: 2 * HOUR, full: 2 * HOUR };
 /** How long before an event starts an alarm already counts (the world's thresholds and the node's differ). */
-const EARLY_MS = 15 * 60_000;
+const EARLY_MS: { [kind: string]: number } = {
+  // Any time after the household left: the node counts from its meter's last pulse, which came up to a pulse's
+  // volume of use before they left (hours, on a 10 L output), so it may raise noPulse that much before the truth's 72 h.
+  noFlow: DEFAULT_NO_FLOW_H * HOUR,
+};
+const DEFAULT_EARLY_MS = 15 * 60_000;
+/** The longest early allowance: an event starting that long after a run can still answer an alarm in it. */
+export const MAX_EARLY_MS = Math.max(DEFAULT_EARLY_MS, ...Object.values(EARLY_MS));
 /** The longest grace, so that a window around an alarm holds every event that could answer it. */
 const MAX_GRACE_MS = Math.max(HOUR, ...Object.values(GRACE_MS));
 
@@ -95,7 +105,7 @@ export function scoreAlarms(truth: readonly GroundTruthEvent[], allTruth: readon
   for (const [nodeId, alarms] of alarmsOf) {
     for (const a of alarms) {
       if (a.clear || !CLAIMS.has(a.event) || allTruth.some((g) => g.nodeId === nodeId && within(a, g))) continue;
-      const nearBy = near?.(nodeId, a.atMs - MAX_GRACE_MS, a.atMs + EARLY_MS + 1).some((g) => within(a, g)) ?? false;
+      const nearBy = near?.(nodeId, a.atMs - MAX_GRACE_MS, a.atMs + MAX_EARLY_MS + 1).some((g) => within(a, g)) ?? false;
       falseAlarms.push({ nodeId, event: a.event, atMs: epoch + a.atMs, ...(nearBy ? { near: true } : {}) });
     }
   }
@@ -108,7 +118,7 @@ function answers(a: ScoredAlarm, kind: string): boolean {
 }
 
 function within(a: ScoredAlarm, g: GroundTruthEvent): boolean {
-  return answers(a, g.kind) && a.atMs >= g.startMs - EARLY_MS && a.atMs <= g.endMs + (GRACE_MS[g.kind] ?? HOUR);
+  return answers(a, g.kind) && a.atMs >= g.startMs - (EARLY_MS[g.kind] ?? DEFAULT_EARLY_MS) && a.atMs <= g.endMs + (GRACE_MS[g.kind] ?? HOUR);
 }
 
 /** The node's answering alarm still in force when `g` began (raised before it, not ended since), if any. */

@@ -67,9 +67,13 @@ function ascending(values: Iterable<number>): number[] {
   return [...values].filter(Number.isFinite).sort((a, b) => a - b);
 }
 
-/** Detection latencies (ms, ascending) of the detected events, leaving out those held from an earlier alarm. */
+/**
+ * Detection latencies (ms, ascending) of the detected events, leaving out those held from an earlier alarm.
+ * An alarm that came before the event began, within its early allowance (a noPulse counted from a pulse
+ * before the household left), detected it without delay: 0.
+ */
 export function detectionLatenciesMs(ds: readonly Detection[]): number[] {
-  return ascending(ds.filter((d) => d.detectedAtMs !== null && !d.held).map((d) => (d.detectedAtMs as number) - d.truthStartMs));
+  return ascending(ds.filter((d) => d.detectedAtMs !== null && !d.held).map((d) => Math.max(0, (d.detectedAtMs as number) - d.truthStartMs)));
 }
 
 /** A run's planner figures: per node and type, delivery, airtime, battery and detection by event kind. */

@@ -25,7 +25,7 @@ import { DEFAULT_DRAIN_THRESHOLDS, Drain, type DrainOptions, type DrainThreshold
 import type { GroundTruthKind, TruthEvent } from "./intervals.ts";
 import { clamp, lognormal, uniform } from "./random.ts";
 import { usAqi } from "../../../firmware/src/dsp/aqi.ts";
-import { WaterDemand, type WaterDemandOptions } from "./water-demand.ts";
+import { DEFAULT_NO_FLOW_H, WaterDemand, type WaterDemandOptions } from "./water-demand.ts";
 import { Weather, type WeatherOptions } from "./weather.ts";
 
 export type NodeKind = "air" | "water" | "bin" | "drain";
@@ -83,12 +83,15 @@ export interface CityCounts {
 export interface CityThresholds extends AirThresholds, DrainThresholds {
   /** Bin fill counted as full, % (default 80). */
   fullPct: number;
+  /** Hours without water counted as a meter gone quiet (noFlow; default 72, the firmware's noPulseH). */
+  noFlowH: number;
 }
 
 export const DEFAULT_CITY_THRESHOLDS: Readonly<CityThresholds> = Object.freeze({
   ...DEFAULT_AIR_THRESHOLDS,
   ...DEFAULT_DRAIN_THRESHOLDS,
   fullPct: 80,
+  noFlowH: DEFAULT_NO_FLOW_H,
 });
 
 // Lower PM2.5 and PM10 breakpoints of the US AQI categories, µg/m³ (EPA 2024; dsp/aqi.ts).
@@ -156,7 +159,7 @@ export interface GroundTruthEvent extends TruthEvent {
 }
 
 const KIND_ORDER: readonly GroundTruthKind[] = [
-  "co2High", "aqiUnhealthy", "pmSpike", "leak", "burst", "away", "full", "collection", "tipped", "lidOpen", "rapidRise", "flood", "obstruction",
+  "co2High", "aqiUnhealthy", "pmSpike", "leak", "burst", "away", "noFlow", "full", "collection", "tipped", "lidOpen", "rapidRise", "flood", "obstruction",
 ];
 const DRAIN_STEP_M = 25;
 const DRAIN_SPACING_M = 60;
@@ -205,7 +208,7 @@ export class City {
     const nodes: CityNode[] = [];
     const th = this.thresholds;
     for (let i = 0; i < (counts.air ?? 0); i++) nodes.push(this.#airNode(nodeId("air", i), options, th));
-    for (let i = 0; i < (counts.water ?? 0); i++) nodes.push(this.#waterNode(nodeId("water", i), options));
+    for (let i = 0; i < (counts.water ?? 0); i++) nodes.push(this.#waterNode(nodeId("water", i), options, th));
     for (let i = 0; i < (counts.bin ?? 0); i++) nodes.push(this.#binNode(nodeId("bin", i), options, th));
     const drainSpots = this.#drainSpots(counts.drain ?? 0);
     for (let i = 0; i < drainSpots.length; i++) nodes.push(this.#drainNode(nodeId("drain", i), drainSpots[i], options, th));
@@ -307,12 +310,12 @@ export class City {
     return { id, kind: "air", setting, position: { x: pos.x, y: pos.y, z }, model, events: (a, b) => model.events(a, b, th), nearEvents: (a, b) => model.events(a, b, near) };
   }
 
-  #waterNode(id: string, o: CityOptions): WaterNode {
+  #waterNode(id: string, o: CityOptions, th: CityThresholds): WaterNode {
     const r = this.#rng.fork(`${id}:place`);
     const pos = this.#blockPoint(r, false);
     const model = new WaterDemand({ ...o.water, seed: this.#rng.fork(id), calendar: this.calendar });
     // A pulse count has no reading error to speak of: no tolerance band.
-    return { id, kind: "water", position: { x: pos.x, y: pos.y, z: 0.5 }, model, events: (a, b) => model.events(a, b), nearEvents: (a, b) => model.events(a, b) };
+    return { id, kind: "water", position: { x: pos.x, y: pos.y, z: 0.5 }, model, events: (a, b) => model.events(a, b, th.noFlowH), nearEvents: (a, b) => model.events(a, b, th.noFlowH) };
   }
 
   #binNode(id: string, o: CityOptions, th: CityThresholds): BinNode {

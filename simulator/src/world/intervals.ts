@@ -16,7 +16,7 @@ export interface Interval {
 /** What a node's ground truth can say happened (the alarms the firmware should raise). */
 export type GroundTruthKind =
   | "co2High" | "aqiUnhealthy" | "pmSpike"
-  | "leak" | "burst" | "away"
+  | "leak" | "burst" | "away" | "noFlow"
   | "full" | "collection" | "tipped" | "lidOpen"
   | "rapidRise" | "flood" | "obstruction";
 
@@ -28,7 +28,7 @@ export interface TruthEvent extends Interval {
    * peak US AQI; pmSpike peak added PM2.5 µg/m³; leak and burst L/min; full
    * peak fill %; collection fill % before emptying; tipped tilt degrees;
    * lidOpen lid angle degrees; rapidRise peak rate %/h; flood ponded volume L;
-   * obstruction distance mm. Absent for away.
+   * obstruction distance mm. Absent for away and noFlow.
    */
   magnitude?: number;
 }

@@ -38,6 +38,9 @@ import { clamp, lognormal, poisson, rngOf, uniform, type SeedLike } from "./rand
 
 export type WaterUseKind = "toilet" | "shower" | "tap" | "washer" | "dishwasher";
 
+/** Hours without water that make a noFlow event (the firmware's default noPulseH). */
+export const DEFAULT_NO_FLOW_H = 72;
+
 /** One use of water: a constant flow over [startMs, endMs). */
 export interface WaterUse extends Interval {
   kind: WaterUseKind;
@@ -449,12 +452,37 @@ export class WaterDemand {
     return { leaks: this.leaks(fromMs, toMs), bursts: this.bursts(fromMs, toMs), away: this.away(fromMs, toMs) };
   }
 
-  /** Ground-truth events in [fromMs, toMs): leak and burst (magnitude L/min) and away. */
-  events(fromMs: number, toMs: number): TruthEvent[] {
+  /**
+   * Times the meter has seen no water for `quietMs` already, overlapping [fromMs, toMs): each stretch of an
+   * absence without a leak or burst that lasts longer, from `quietMs` after it began to its end. (At home a
+   * household uses water every day, so only absences can be that quiet.) A meter installed at `sinceMs`
+   * counts from then.
+   */
+  noFlow(fromMs: number, toMs: number, quietMs: number, sinceMs = Number.NEGATIVE_INFINITY): Interval[] {
+    const out: Interval[] = [];
+    for (const a of this.away(fromMs - quietMs, toMs)) {
+      const flowing = mergeIntervals([...this.leaks(a.startMs, a.endMs), ...this.bursts(a.startMs, a.endMs)]);
+      let start = Math.max(a.startMs, sinceMs);
+      for (const f of [...flowing, { startMs: a.endMs, endMs: a.endMs }]) {
+        const end = Math.min(f.startMs, a.endMs);
+        if (end - start > quietMs && overlaps({ startMs: start + quietMs, endMs: end }, fromMs, toMs)) out.push({ startMs: start + quietMs, endMs: end });
+        if (f.endMs > start) start = f.endMs;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Ground-truth events in [fromMs, toMs): leak and burst (magnitude L/min), away, and noFlow (no water
+   * for `noFlowH` hours: what the node's noPulse alarm reports at its default noPulseH), counted from the
+   * meter's installation at 0, when the simulated nodes are switched on.
+   */
+  events(fromMs: number, toMs: number, noFlowH = DEFAULT_NO_FLOW_H): TruthEvent[] {
     const out: TruthEvent[] = [];
     for (const l of this.leaks(fromMs, toMs)) out.push({ kind: "leak", startMs: l.startMs, endMs: l.endMs, magnitude: l.flowLMin });
     for (const b of this.bursts(fromMs, toMs)) out.push({ kind: "burst", startMs: b.startMs, endMs: b.endMs, magnitude: b.flowLMin });
     for (const a of this.away(fromMs, toMs)) out.push({ kind: "away", startMs: a.startMs, endMs: a.endMs });
+    for (const q of this.noFlow(fromMs, toMs, noFlowH * HOUR_MS, 0)) out.push({ kind: "noFlow", startMs: q.startMs, endMs: q.endMs });
     return out;
   }
 }

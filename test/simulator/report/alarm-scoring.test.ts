@@ -51,6 +51,24 @@ describe("alarm scoring", () => {
     assert.deepEqual(r.falseAlarms.map((f) => f.atMs - EPOCH), [8 * H]);
   });
 
+  it("noPulse answers a meter gone quiet, counted from the last pulse: any time after the household left, not before", () => {
+    // The household left at 100 h and came back at 220 h: the truth is 72 h without water, from 172 h.
+    const quiet = truth("noFlow", 172 * H, 220 * H);
+    // Its last 10 L pulse was 16 h before it left, so the node's 72 h ran out at 156 h.
+    const r = score([quiet], [alarm("noPulse", 156 * H), alarm("pulseResumed", 221 * H)]);
+    assert.equal(r.detections[0].detectedAtMs, EPOCH + 156 * H + 5_000);
+    assert.deepEqual(r.falseAlarms, []);
+    assert.deepEqual(detectionLatenciesMs(r.detections), [0], "early within the allowance: no delay");
+    // Raised before the household left: a false alarm, though still in force when the event begins (held, as for any kind).
+    const early = score([quiet], [alarm("noPulse", 99 * H)]);
+    assert.equal(early.detections[0].held, true);
+    assert.deepEqual(early.falseAlarms.map((f) => f.event), ["noPulse"]);
+    assert.equal(score([quiet], [alarm("noPulse", 99 * H), alarm("pulseResumed", 99.5 * H)]).detections[0].detectedAtMs, null);
+    // Other kinds keep their 15 minutes (a collection, which nothing holds).
+    assert.equal(score([truth("collection", 10 * H, 10 * H + MIN)], [alarm("emptied", 10 * H - 20 * MIN)]).detections[0].detectedAtMs, null);
+    assert.notEqual(score([truth("collection", 10 * H, 10 * H + MIN)], [alarm("emptied", 10 * H - 10 * MIN)]).detections[0].detectedAtMs, null);
+  });
+
   it("events reported once are never held: a collection long after an emptying is missed", () => {
     const r = score([truth("collection", 1 * H, 1 * H + MIN), truth("collection", 30 * H, 30 * H + MIN)], [alarm("emptied", 1 * H + 3 * MIN)]);
     assert.deepEqual(r.detections.map((d) => d.detectedAtMs !== null), [true, false]);
@@ -91,8 +109,8 @@ describe("alarm scoring", () => {
     };
     const r = scoreAlarms([], [], new Map([["n", alarms]]), EPOCH, near);
     assert.deepEqual(r.falseAlarms.map((f) => [f.event, (f.atMs - EPOCH) / H, f.near ?? false]), [["pmSpike", 2, true], ["pmSpike", 9, false], ["co2High", 12, false]]);
-    // Each window reaches back over the longest grace (a leak's 30 h) and 15 min ahead.
-    assert.deepEqual(asked[0], [2 * H - 30 * H, 2 * H + 15 * MIN + 1]);
+    // Each window reaches back over the longest grace (a leak's 30 h) and ahead over the longest early allowance (noFlow's 72 h).
+    assert.deepEqual(asked[0], [2 * H - 30 * H, 2 * H + 72 * H + 1]);
     assert.ok(score([], alarms).falseAlarms.every((f) => f.near === undefined));
   });
 });

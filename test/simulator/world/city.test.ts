@@ -92,7 +92,7 @@ describe("world: city", function () {
       kinds.set(e.kind, (kinds.get(e.kind) ?? 0) + 1);
       assert.ok(e.endMs > from && e.startMs < to && e.endMs > e.startMs);
       const n = city.node(e.nodeId)!;
-      const allowed = { air: ["co2High", "aqiUnhealthy", "pmSpike"], water: ["leak", "burst", "away"], bin: ["full", "collection", "tipped", "lidOpen"], drain: ["rapidRise", "full", "flood", "obstruction"] }[n.kind];
+      const allowed = { air: ["co2High", "aqiUnhealthy", "pmSpike"], water: ["leak", "burst", "away", "noFlow"], bin: ["full", "collection", "tipped", "lidOpen"], drain: ["rapidRise", "full", "flood", "obstruction"] }[n.kind];
       assert.ok(allowed.includes(e.kind), `${e.kind} on ${n.kind}`);
     }
     console.log(`      ${events.length} events in 21 days: ${[...kinds].map(([k, v]) => `${k} ${v}`).join(", ")}`);

@@ -120,8 +120,48 @@ describe("world: water demand", () => {
     for (let t = away.startMs + 2 * HOUR_MS; t < away.endMs; t += 10 * SECOND_MS) assert.equal(w.flowLMin(t), 0);
     assert.equal(w.uses(away.startMs + HOUR_MS, away.endMs).length, 0);
     assert.ok(w.uses(away.endMs, away.endMs + DAY_MS).length > 5);
-    const kinds = w.events(0, 20 * DAY_MS).map((e) => e.kind);
-    assert.deepEqual(kinds.sort(), ["away", "burst", "leak"]);
+    const events = w.events(0, 20 * DAY_MS);
+    assert.deepEqual(events.map((e) => e.kind).sort(), ["away", "burst", "leak", "noFlow"]);
+    // No water from the day the household left: 72 h of it is a meter gone quiet, until they come back.
+    const quiet = events.find((e) => e.kind === "noFlow")!;
+    assert.deepEqual([quiet.startMs, quiet.endMs], [away.startMs + 72 * HOUR_MS, away.endMs]);
+    assert.deepEqual(w.events(0, 20 * DAY_MS, 200).filter((e) => e.kind === "noFlow"), [], "an absence shorter than the quiet time");
+  });
+
+  it("noFlow: stretches of an absence without a leak or burst, from the quiet time after they began", () => {
+    const H = HOUR_MS;
+    const away = { startMs: 2 * DAY_MS, endMs: 12 * DAY_MS };
+    // A leak from day 5 to day 6 and a burst on day 9 split the absence into three quiet stretches: 3 d, 3 d and 3 d − 2 h.
+    const leak = { startMs: 5 * DAY_MS, endMs: 6 * DAY_MS, flowLMin: 0.05 };
+    const burst = { startMs: 9 * DAY_MS, endMs: 9 * DAY_MS + 2 * H, flowLMin: 30 };
+    const w = new WaterDemand({ seed: 8, randomIncidents: false, leaks: [leak], bursts: [burst], away: [away] });
+    const spans = (q: number) => w.noFlow(0, 20 * DAY_MS, q * H).map((i) => [i.startMs / H, i.endMs / H]);
+    assert.deepEqual(spans(48), [[48 + 48, 120], [144 + 48, 216], [218 + 48, 288]]);
+    assert.deepEqual(spans(71), [[48 + 71, 120], [144 + 71, 216]]);
+    assert.deepEqual(spans(72), []);
+    // Asked for a window, it gives the events overlapping it, whole, even when their quiet time began before it.
+    assert.deepEqual(w.noFlow(100 * H, 110 * H, 48 * H).map((i) => [i.startMs / H, i.endMs / H]), [[96, 120]]);
+    assert.deepEqual(w.noFlow(121 * H, 190 * H, 48 * H), []);
+    // A meter installed during the absence counts from its installation.
+    assert.deepEqual(w.noFlow(0, 20 * DAY_MS, 48 * H, 60 * H).map((i) => [i.startMs / H, i.endMs / H])[0], [60 + 48, 120]);
+    assert.deepEqual(w.noFlow(0, 20 * DAY_MS, 48 * H, 96 * H).map((i) => i.startMs / H)[0], 144 + 48);
+  });
+
+  it("noFlow: the meter sees no water at all through each event and the quiet time before it", () => {
+    let found = 0;
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1e6 }), (seed) => {
+        const w = new WaterDemand({ seed, awayPerYear: 40, leaksPerYear: 6, burstsPerYear: 6 });
+        for (const q of w.noFlow(0, 120 * DAY_MS, 48 * HOUR_MS)) {
+          found++;
+          assert.ok(q.endMs > q.startMs);
+          // Uses under way when the household left may run for a few minutes into the absence.
+          for (let t = q.startMs - 47 * HOUR_MS; t < q.endMs; t += 5 * MINUTE_MS) assert.equal(w.flowLMin(t), 0, `flow at ${t} in ${JSON.stringify(q)}`);
+        }
+      }),
+      { numRuns: 25 },
+    );
+    assert.ok(found > 50, `${found} quiet stretches checked`);
   });
 
   it("integrates to the same volume as the flow it reports", () => {
