@@ -8,7 +8,7 @@
  *
  * Two parts. A node on a sampling grid shifts the grid by a phase drawn from
  * the hardware RNG at its cold start and kept in RTC memory (`drawPhaseS`,
- * `nextGridS`). Every node adds a fresh delay to each timed deep sleep
+ * `gridAfter`). Every node adds a fresh delay to each timed deep sleep
  * (`jitteredSleepMs`), so two nodes that drew close phases do not meet at
  * every period either. Both only ever make a wake later, never earlier, so no
  * schedule check misses its time.
@@ -38,9 +38,14 @@ export function drawPhaseS(rng: Rng): number {
   return (rng.random() >>> 0) % PHASE_RANGE_S;
 }
 
-/** The first instant after `nowS` on the grid of `periodS` shifted by `phaseS` (all in RTC seconds). */
-export function nextGridS(nowS: number, periodS: number, phaseS: number): number {
-  let into = (nowS - phaseS) % periodS;
-  if (into < 0) into += periodS;
-  return nowS - into + periodS;
+/** The last instant at or before `t` on the grid of `period` shifted by `phase` (any one unit: RTC s, ULP minutes). */
+export function gridAtOrBefore(t: number, period: number, phase: number): number {
+  let into = (t - phase) % period;
+  if (into < 0) into += period;
+  return t - into;
+}
+
+/** The first instant after `t` on the grid of `period` shifted by `phase`. */
+export function gridAfter(t: number, period: number, phase: number): number {
+  return gridAtOrBefore(t, period, phase) + period;
 }

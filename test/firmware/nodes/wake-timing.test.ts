@@ -1,7 +1,7 @@
 /** The phase and jitter that keep a fleet's wakes apart (firmware/src/nodes/wake-timing.ts). */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { MAX_JITTER_MS, PHASE_RANGE_S, drawPhaseS, jitterSpanMs, jitteredSleepMs, nextGridS } from "../../../firmware/src/nodes/wake-timing.ts";
+import { MAX_JITTER_MS, PHASE_RANGE_S, drawPhaseS, gridAfter, gridAtOrBefore, jitterSpanMs, jitteredSleepMs } from "../../../firmware/src/nodes/wake-timing.ts";
 
 /** A runtime whose RNG returns the given 32-bit words in turn. */
 function rngOf(...words: number[]): { random(): number } {
@@ -56,18 +56,22 @@ describe("wake timing", () => {
     );
   });
 
-  it("grid: the next instant after now on the shifted grid, at most a period away", () => {
+  it("grid: the slot a time falls in, and the next one, at most a period away", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 2 ** 31 - 4000 }), fc.constantFrom(60, 300, 900, 3600), fc.integer({ min: 0, max: PHASE_RANGE_S - 1 }), (now, period, phase) => {
-        const next = nextGridS(now, period, phase);
-        assert.ok(next > now && next - now <= period, `${now} ${period} ${phase} → ${next}`);
+      fc.property(fc.integer({ min: -4000, max: 2 ** 31 - 4000 }), fc.constantFrom(1, 7, 15, 60, 300, 900, 3600), fc.integer({ min: 0, max: PHASE_RANGE_S - 1 }), (t, period, phase) => {
+        const slot = gridAtOrBefore(t, period, phase);
+        const next = gridAfter(t, period, phase);
+        assert.ok(slot <= t && t - slot < period, `${t} ${period} ${phase} → ${slot}`);
+        assert.equal(next, slot + period);
+        assert.ok(next > t && next - t <= period);
         assert.equal((((next - phase) % period) + period) % period, 0);
       }),
     );
     // Phase 0 is the unshifted grid the level node used before phases.
-    for (const now of [0, 1, 899, 900, 901, 123_456]) assert.equal(nextGridS(now, 900, 0), now - (now % 900) + 900);
-    assert.equal(nextGridS(0, 900, 17), 17);
-    assert.equal(nextGridS(17, 900, 17), 917);
-    assert.equal(nextGridS(10, 300, 3599), 299);
+    for (const now of [0, 1, 899, 900, 901, 123_456]) assert.equal(gridAfter(now, 900, 0), now - (now % 900) + 900);
+    assert.equal(gridAfter(0, 900, 17), 17);
+    assert.equal(gridAfter(17, 900, 17), 917);
+    assert.equal(gridAfter(10, 300, 3599), 299);
+    assert.equal(gridAtOrBefore(10, 60, 43), -17);
   });
 });

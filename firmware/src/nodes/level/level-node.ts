@@ -98,7 +98,7 @@ import { ReportSchedule } from "../report-schedule.ts";
 import { RetainedState } from "../retained-state.ts";
 import type { NodeRuntime } from "../runtime.ts";
 import { encodeStatus, wireResetReason } from "../status.ts";
-import { drawPhaseS, nextGridS } from "../wake-timing.ts";
+import { drawPhaseS, gridAfter } from "../wake-timing.ts";
 
 /** Anything with the distance part of the A02YYUW/VL53L1X sample shape; throws SensorError on a failed read. */
 export interface DistanceSensor {
@@ -467,7 +467,7 @@ export class LevelNode {
       const fast = this.#rapid.active || (this.#rate.available && this.#rate.perHour >= threshold >> 1);
       period = fast ? DRAIN_FAST_PERIOD_S : DRAIN_PERIOD_S;
     }
-    const grid = nextGridS(now, period, this.#w[W_PHASE_S]);
+    const grid = gridAfter(now, period, this.#w[W_PHASE_S]);
     if (this.#confirm && now + CONFIRM_S < grid - CONFIRM_S / 2) return now + CONFIRM_S;
     return grid;
   }

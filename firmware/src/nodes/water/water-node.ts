@@ -105,7 +105,7 @@ import { RetainedState } from "../retained-state.ts";
 import { ReportSchedule } from "../report-schedule.ts";
 import { encodeStatus, wireResetReason } from "../status.ts";
 import type { NodeRuntime } from "../runtime.ts";
-import { drawPhaseS, nextGridS } from "../wake-timing.ts";
+import { drawPhaseS, gridAfter, gridAtOrBefore } from "../wake-timing.ts";
 import { DiscreteLaplace, DLAP_STATE_WORDS } from "./discrete-laplace.ts";
 import { MODEL_CLEAR_WINDOWS, MODEL_CONTEXT_WINDOWS, MODEL_LEAK, MODEL_RAISE_WINDOWS, WaterLeakModel } from "./leak-model.ts";
 
@@ -339,12 +339,14 @@ export class WaterNode {
         w[W_HOUR_START_S] = now;
         w[W_HOUR_ACC] = 0;
       }
-    } else if (this.#schedule.intervalDue(this.#slot(now), c.intervalS)) {
+    } else {
       const slot = this.#slot(now);
-      const flags = this.#flagWord();
-      const send = w[W_VOL_ACC] !== 0 || flags !== w[W_LAST_FLAGS] || this.#schedule.heartbeatDue(slot, c.heartbeatS);
-      if (send) this.#reading(flags);
-      this.#schedule.checked(slot, send);
+      if (this.#schedule.intervalDue(slot, c.intervalS)) {
+        const flags = this.#flagWord();
+        const send = w[W_VOL_ACC] !== 0 || flags !== w[W_LAST_FLAGS] || this.#schedule.heartbeatDue(slot, c.heartbeatS);
+        if (send) this.#reading(flags);
+        this.#schedule.checked(slot, send);
+      }
     }
     if (this.#statusWanted || w[W_LAST_STATUS] < 0 || now - w[W_LAST_STATUS] >= STATUS_EVERY_S) this.#status(now);
 
@@ -355,7 +357,7 @@ export class WaterNode {
     this.#save(end);
     if (this.#rebootAtS >= 0) return Math.max(1, this.#rebootAtS - end) * 1000;
     if (this.#hw.ulp) return this.#ulpSleep(this.#hw.ulp, local + (end - now));
-    return (nextGridS(end, WATER_WAKE_S, w[W_PHASE_S]) - end) * 1000;
+    return (gridAfter(end, WATER_WAKE_S, w[W_PHASE_S]) - end) * 1000;
   }
 
   /**
@@ -365,10 +367,9 @@ export class WaterNode {
    */
   #slot(now: number): number {
     if (this.#hw.ulp) return now;
-    let into = (now - this.#w[W_PHASE_S]) % WATER_WAKE_S;
-    if (into < 0) into += WATER_WAKE_S;
+    const slot = gridAtOrBefore(now, WATER_WAKE_S, this.#w[W_PHASE_S]);
     // Just after power-on the slot may start before the RTC did; the schedule takes negative times as "never".
-    return now >= into ? now - into : 0;
+    return slot < 0 ? 0 : slot;
   }
 
   /** How far the node's privacy hours start after the wall clock's, s. */
@@ -431,9 +432,7 @@ export class WaterNode {
     const cadence = watching ? 1 : perInterval < 1 ? 1 : perInterval < ULP_WAKE_MINUTES ? perInterval : ULP_WAKE_MINUTES;
     // The ULP wakes the CPU at the end of a minute: wake on the node's own minute of the cadence (its phase),
     // so meters switched on together do not report at the same minute's end.
-    let late = (w[W_ULP_MINUTE] - divTrunc(w[W_PHASE_S], 60)) % cadence;
-    if (late < 0) late += cadence;
-    const minutes = cadence - late;
+    const minutes = gridAfter(w[W_ULP_MINUTE], cadence, divTrunc(w[W_PHASE_S], 60)) - w[W_ULP_MINUTE];
     // A minute over the threshold: flow > burstFlowMlMin ⇔ pulses × ml > burstFlowMlMin × pulsesPerMl (the driver's exact K).
     const k = this.#hw.meter.mlPerPulse;
     const burst = Math.floor((c.burstFlowMlMin * k.pulses) / k.ml) + 1;
