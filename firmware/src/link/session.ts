@@ -968,6 +968,8 @@ export class LoRaWanLink implements LinkPort {
       this.stats.airtimeUs += spent;
     }
     if (downlink) {
+      // In the clock the node runs on (`nowMs`, the RTC on a board), not link time: the node compares it with its own.
+      downlink.atS = Math.floor(this.#nowMs() / 1000);
       if (!out.confirmed) this.#fair.recordDownlink(end);
       this.stats.downlinks++;
       if (this.#downlinks.length >= MAX_DOWNLINKS) this.#downlinks.shift();

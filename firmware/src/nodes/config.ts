@@ -131,9 +131,10 @@ const NODE_COMMANDS: { [command: string]: string } = {
 /**
  * Applies one downlink atomically: either every setting of the command changes,
  * or none does. Writes the config ack into `ack` and returns its length; fills `effects`.
+ * `waitedS`: seconds since the downlink arrived, by which a setTime is put forward.
  */
 export function applyDownlink(
-  config: NodeConfig, nodeType: string, port: number, bytes: Uint8Array, ack: Uint8Array, effects: DownlinkEffects,
+  config: NodeConfig, nodeType: string, port: number, bytes: Uint8Array, ack: Uint8Array, effects: DownlinkEffects, waitedS = 0,
 ): number {
   effects.status = false;
   effects.rebootDelayS = -1;
@@ -151,7 +152,7 @@ export function applyDownlink(
     } else if (cmd === "requestStatus") {
       effects.status = d.what === 0;
     } else if (cmd === "setTime") {
-      effects.setTimeS = d.unixTimeS as number;
+      effects.setTimeS = (d.unixTimeS as number) + waitedS;
     } else if (cmd === "reboot") {
       effects.rebootDelayS = d.delayS as number;
     } else if (cmd === "setPrivacy") {

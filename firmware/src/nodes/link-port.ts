@@ -7,6 +7,17 @@ export type MessageKind = "routine" | "alarm" | "status" | "ack";
 export interface LinkDownlink {
   port: number;
   bytes: Uint8Array;
+  /**
+   * RTC seconds when it arrived (the end of the exchange that brought it); absent: now. A node applies
+   * downlinks at the start of the wake after the one that received them, so a setTime is put forward by the
+   * sleep in between.
+   */
+  atS?: number;
+}
+
+/** Seconds from a downlink's arrival to RTC second `nowS` (0 when unknown). */
+export function sinceArrivalS(d: LinkDownlink, nowS: number): number {
+  return d.atS === undefined || nowS < d.atS ? 0 : nowS - d.atS;
 }
 
 /** The link as the node application sees it. */

@@ -31,7 +31,7 @@ export interface RadioConfig {
   dataRate: number;
 }
 
-const LINK_LAYOUT = 0x4c4e4b02; // "LNK" v2: v1 plus the downlink stash
+const LINK_LAYOUT = 0x4c4e4b03; // "LNK" v3: v2 (v1 plus the downlink stash) with each downlink's arrival time
 /**
  * The modem remembers its session while the MCU sleeps, and stays in
  * low-power mode until it is spoken to; the driver is told both at each boot
@@ -45,7 +45,8 @@ const MODEM_ASLEEP = 2;
  * Downlinks received during a flush, kept for the next boot: the node apps
  * take downlinks at the start of a wake, but the link holds what it received
  * in RAM only, which deep sleep clears. Word 1 counts them; each slot is a
- * word (port | length << 8) and DOWNLINK_BYTES bytes. Longer downlinks are
+ * word (port | length << 8), the RTC second it arrived (so a setTime can be
+ * put forward by the sleep) and DOWNLINK_BYTES bytes. Longer downlinks are
  * cut (no command is longer than 11 bytes, so the app answers "malformed");
  * beyond DOWNLINK_SLOTS in one wake, later ones are dropped. A power cut
  * loses them: no config ack tells the operator to send the command again.
@@ -53,7 +54,7 @@ const MODEM_ASLEEP = 2;
 const STASH_WORD = 1;
 const DOWNLINK_SLOTS = 3;
 const DOWNLINK_BYTES = 16;
-const SLOT_WORDS = 1 + DOWNLINK_BYTES / 4;
+const SLOT_WORDS = 2 + DOWNLINK_BYTES / 4;
 const KEPT_WORDS = STASH_WORD + 1 + DOWNLINK_SLOTS * SLOT_WORDS;
 
 /** A LinkPort for a node that has no keys yet: it senses and acts locally, and says why nothing is sent. */
@@ -122,8 +123,8 @@ class KeptLink implements LinkPort {
       const length = (w[at] >> 8) & 0xff;
       if (port < 1 || length > DOWNLINK_BYTES) continue;
       const bytes = new Uint8Array(length);
-      for (let k = 0; k < length; k++) bytes[k] = (w[at + 1 + (k >> 2)] >>> ((k & 3) * 8)) & 0xff;
-      this.#kept.push({ port, bytes });
+      for (let k = 0; k < length; k++) bytes[k] = (w[at + 2 + (k >> 2)] >>> ((k & 3) * 8)) & 0xff;
+      this.#kept.push({ port, bytes, atS: w[at + 1] });
     }
     this.#stashed = w[base] !== 0;
     w[base] = 0;
@@ -201,8 +202,9 @@ class KeptLink implements LinkPort {
       const at = base + 1 + n * SLOT_WORDS;
       const length = d.bytes.length < DOWNLINK_BYTES ? d.bytes.length : DOWNLINK_BYTES;
       w[at] = (d.port & 0xff) | (length << 8);
-      for (let k = 0; k < SLOT_WORDS - 1; k++) w[at + 1 + k] = 0;
-      for (let k = 0; k < length; k++) w[at + 1 + (k >> 2)] |= d.bytes[k] << ((k & 3) * 8);
+      w[at + 1] = d.atS ?? Math.floor(rtcMs() / 1000);
+      for (let k = 0; k < SLOT_WORDS - 2; k++) w[at + 2 + k] = 0;
+      for (let k = 0; k < length; k++) w[at + 2 + (k >> 2)] |= d.bytes[k] << ((k & 3) * 8);
     }
     w[base] = n;
     if (!link || !modem) {

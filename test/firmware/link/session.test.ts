@@ -180,12 +180,18 @@ describe("link session against a scripted modem", () => {
   it("hands received downlinks to takeDownlink in order, in the same wake", () => {
     const rig = new LinkRig({ seed: 18 });
     rig.modem.downlinks.push({ port: 20, bytes: Uint8Array.of(0, 0x03, 0x84), rssi: -90, snr: 5 });
+    let afterMs = 0;
     const got = rig.wake((link) => {
       link.submit(4, waterReading(1), 11, "routine");
       link.flush();
+      afterMs = rig.nowMs;
       return [link.takeDownlink(), link.takeDownlink()];
     });
-    assert.deepEqual(got[0], { port: 20, bytes: Uint8Array.of(0, 0x03, 0x84) });
+    const { atS, ...rest } = got[0]!;
+    assert.deepEqual(rest, { port: 20, bytes: Uint8Array.of(0, 0x03, 0x84) });
+    // Stamped with the second, on the link's `nowMs` clock (the RTC on a board), the exchange that brought it ended.
+    const rtcS = Math.floor(afterMs / 1000);
+    assert.ok(atS !== undefined && atS <= rtcS && atS >= rtcS - 10, `arrived at RTC ${atS} s, flush ended at ${rtcS} s`);
     assert.equal(got[1], undefined);
   });
 

@@ -5,6 +5,7 @@ import { SimNode } from "../../../simulator/src/fleet/sim-node.ts";
 import { PROVISION_DOMAIN, eraseKeys } from "../../../firmware/src/link/provisioning.ts";
 import { setCurrentBoard } from "../../../simulator/src/core/board.ts";
 import { QUEUE_DOMAIN } from "../../../firmware/src/link/uplink-queue.ts";
+import { encodeDownlink } from "../../../codecs/src/index.ts";
 
 /** A flash domain that counts its reads. */
 class CountingDomain extends Map<string, string | boolean | number | ArrayBuffer> {
@@ -78,5 +79,29 @@ describe("nodes/wiring: the boot path builds the LoRaWAN link only when a wake n
     const windows = awake.filter((ms) => ms >= 60_000).length;
     assert.ok(windows >= 20, `${windows} of 40 boots ran the unprovisioned console window`);
     assert.ok(awake[0] < 60_000, "the first boot after the erase still started from warm link words");
+  });
+
+  it("a setTime kept for the next boot sets the clock as of its arrival, not of the wake that applies it", () => {
+    const network = new SimNetwork({ region: "EU868", seed: "wiring-time", channel: { lossProbability: 0, shadowingSdDb: 0, fadingSdDb: 0 } });
+    const node = new SimNode({ type: "air", id: "air-1", seed: 9, network, position: { x: 0, y: 50 } });
+    while (node.board.clock.nowMs < 3_600_000) node.step();
+    assert.equal(node.board.wallOffsetMs, undefined, "the clock starts unsynced");
+    // The application stamps the time it sends; the server holds the downlink for the node's next uplink.
+    const stampMs = network.server.epochUnixMs + 3_600_000;
+    const r = encodeDownlink({ data: { command: "setTime", unixTimeS: stampMs / 1000 } });
+    network.server.enqueueDownlink(node.devEui, { fPort: r.fPort!, bytes: Uint8Array.from(r.bytes!) });
+    let arrivedMs = -1;
+    // Steady air sends nothing until the 6 h heartbeat: the downlink waits hours for it.
+    while (node.board.wallOffsetMs === undefined && node.board.clock.nowMs < 10 * 3_600_000) {
+      node.step();
+      const sent = network.server.log.find((e) => e.kind === "downlink" && e.atMs > 3_600_000);
+      if (sent && arrivedMs < 0) arrivedMs = sent.atMs;
+    }
+    assert.ok(arrivedMs > 0 && node.board.wallOffsetMs !== undefined, "the downlink arrived and was applied");
+    // The node set its clock a wake (5 min) after the downlink arrived, as if the stamp were the time of the arrival:
+    // to within the stamp's whole seconds and the exchange's RX windows (the node knows the arrival as the exchange's end).
+    const expectedOffset = stampMs - arrivedMs;
+    const error = node.board.wallOffsetMs! - expectedOffset;
+    assert.ok(Math.abs(error) < 4_000, `clock off by ${error} ms`);
   });
 });

@@ -21,6 +21,7 @@ import { RetainedState } from "../retained-state.ts";
 import { ReportSchedule } from "../report-schedule.ts";
 import { encodeStatus, wireResetReason } from "../status.ts";
 import type { NodeRuntime } from "../runtime.ts";
+import { sinceArrivalS } from "../link-port.ts";
 
 /**
  * The sensors an air node may carry, as factories: the node opens them after
@@ -396,7 +397,7 @@ export class AirNode {
   #downlinks(now: number): void {
     const rt = this.#rt;
     for (let d = rt.link.takeDownlink(); d; d = rt.link.takeDownlink()) {
-      const n = applyDownlink(this.#config, "air", d.port, d.bytes, this.#buf, this.#effects);
+      const n = applyDownlink(this.#config, "air", d.port, d.bytes, this.#buf, this.#effects, sinceArrivalS(d, now));
       rt.link.submit(11, this.#buf, n, "ack");
       this.#thresholds();
       if (this.#effects.setTimeS >= 0) rt.setUnixS(this.#effects.setTimeS);

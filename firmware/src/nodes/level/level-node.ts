@@ -97,6 +97,7 @@ import { FaultCounters } from "../fault-counters.ts";
 import { ReportSchedule } from "../report-schedule.ts";
 import { RetainedState } from "../retained-state.ts";
 import type { NodeRuntime } from "../runtime.ts";
+import { sinceArrivalS } from "../link-port.ts";
 import { encodeStatus, wireResetReason } from "../status.ts";
 import { drawPhaseS, gridAfter } from "../wake-timing.ts";
 
@@ -483,7 +484,7 @@ export class LevelNode {
       const d = rt.link.takeDownlink();
       if (!d) break;
       any = true;
-      const n = applyDownlink(this.#config, "level", d.port, d.bytes, this.#ack, this.#effects);
+      const n = applyDownlink(this.#config, "level", d.port, d.bytes, this.#ack, this.#effects, sinceArrivalS(d, this.#startS));
       if (n > 0) rt.link.submit(11, this.#ack, Math.min(n, rt.link.maxPayload()), "ack");
       if (this.#effects.status) status = true;
       if (this.#effects.setTimeS >= 0) rt.setUnixS(this.#effects.setTimeS);

@@ -105,6 +105,7 @@ import { RetainedState } from "../retained-state.ts";
 import { ReportSchedule } from "../report-schedule.ts";
 import { encodeStatus, wireResetReason } from "../status.ts";
 import type { NodeRuntime } from "../runtime.ts";
+import { sinceArrivalS } from "../link-port.ts";
 import { drawPhaseS, gridAfter, gridAtOrBefore } from "../wake-timing.ts";
 import { DiscreteLaplace, DLAP_STATE_WORDS } from "./discrete-laplace.ts";
 import { MODEL_CLEAR_WINDOWS, MODEL_CONTEXT_WINDOWS, MODEL_LEAK, MODEL_RAISE_WINDOWS, WaterLeakModel } from "./leak-model.ts";
@@ -800,7 +801,7 @@ export class WaterNode {
       const nightEnd = c.nightEndH;
       const leakFlow = c.leakFlowMlMin;
       const ack = this.#buf.subarray(0, Math.min(this.#buf.length, rt.link.maxPayload()));
-      const n = applyDownlink(c, "water", d.port, d.bytes, ack, e);
+      const n = applyDownlink(c, "water", d.port, d.bytes, ack, e, sinceArrivalS(d, now));
       if (n > 0) rt.link.submit(11, this.#buf, n, "ack");
       if (c.configSeq === seq) continue;
       // Applied. Thresholds take effect now; a new night window or bucket keeps the statistics gathered so far.
