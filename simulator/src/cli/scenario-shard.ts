@@ -31,6 +31,7 @@ import { SimNode, type ModemModel, type NodeType } from "../fleet/sim-node.ts";
 import { Fleet, type FleetEvent } from "../fleet/run-fleet.ts";
 import { ReadingsFormatter } from "../report/readings-writer.ts";
 import { MAX_EARLY_MS } from "../report/alarm-scoring.ts";
+import { clockSync } from "../network/clock-sync.ts";
 import { XsEngine, XsFleet, type XsFigures, type XsNode } from "../fleet/xs-node.ts";
 import { Rng } from "../core/rng.ts";
 import type { Scenario } from "./scenario.ts";
@@ -187,8 +188,9 @@ function buildNetwork(scenario: Scenario, params: RunParams, gateways: readonly 
     epochs: !params.exactCollisions,
     channel: { referenceLossDb: 100, referenceDistanceM: 40, pathLossExponent: 3.0, shadowingSdDb: 4, fadingSdDb: 2 },
     gateways: gateways.map((g) => ({ id: g.id, position: { x: g.x, y: g.y, z: 25 }, region, antennaGainDbi: 3 })),
-    // The run reads the server's application events and delivery reports, not its log.
-    server: { logLimit: 0 },
+    // The run reads the server's application events and delivery reports, not its log. The application answers
+    // a node's clockUnsynced with setTime, as the firmware's deployments expect (unless the scenario says not to).
+    server: { logLimit: 0, ...(scenario.syncClocks === false ? {} : { application: clockSync() }) },
   });
   for (const o of scenario.outages ?? []) network.addOutage({ fromMs: o.startH * HOUR, toMs: (o.startH + o.durationH) * HOUR });
   return network;

@@ -34,6 +34,11 @@ export interface Scenario {
    */
   bootSpreadS?: number;
   /**
+   * Whether the application answers a node's `clockUnsynced` with setTime at once (default true: what the
+   * firmware expects of a deployment; false: every node runs on its RTC's hours, as without an application).
+   */
+  syncClocks?: boolean;
+  /**
    * Build options of the firmware per node type, as a manifest's `config`
    * sets them (manifests/<type>/manifest.json): the water meter fitted and the
    * leak detector, the level node's distance sensor and bin detector.
@@ -107,6 +112,7 @@ export const SCENARIO_SCHEMA = {
     },
     dataRate: { type: "integer", minimum: 0, maximum: 15 },
     bootSpreadS: { type: "number", minimum: 0, maximum: 86400 },
+    syncClocks: { type: "boolean" },
     firmware: {
       type: "object",
       additionalProperties: false,

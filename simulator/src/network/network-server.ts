@@ -79,6 +79,24 @@ export interface NetworkServerOptions {
   decoder?: (input: UplinkInput) => DecodeResult;
   /** Entries kept in `log` (oldest dropped; default 10 000; 0: no log, which a fleet run does not read). */
   logLimit?: number;
+  /**
+   * An application fast enough to answer an uplink in its own RX windows (The Things Stack leaves applications
+   * that chance with its 5 s RX1 delay): called with each decoded uplink before the server picks its downlink. A
+   * downlink it returns replaces any queued on the same FPort (the queue's "replace"), then goes in this reply if it fits.
+   */
+  application?: (uplink: ApplicationUplink) => QueuedDownlink | undefined;
+}
+
+/** What `NetworkServerOptions.application` sees of an uplink. */
+export interface ApplicationUplink {
+  devEui: string;
+  fPort: number;
+  /** The payload formatter's output (absent when it reported errors). */
+  decoded: { [key: string]: unknown } | undefined;
+  /** When the reply's RX1 window opens (Unix ms): what a time stamp sent in it should say. */
+  rx1AtUnixMs: number;
+  /** Downlinks already queued for the device. */
+  queued: readonly QueuedDownlink[];
 }
 
 /** One copy of an uplink as a gateway heard it. */
@@ -226,9 +244,10 @@ export class NetworkServer {
   readonly epochUnixMs: number;
   readonly applicationId: string;
   readonly log: ServerLogEntry[] = [];
-  readonly #o: Required<Omit<NetworkServerOptions, "region" | "netId" | "epochUnixMs" | "applicationId" | "decoder" | "cfListHz">> & {
+  readonly #o: Required<Omit<NetworkServerOptions, "region" | "netId" | "epochUnixMs" | "applicationId" | "decoder" | "cfListHz" | "application">> & {
     cfListHz: readonly number[];
     decoder: (input: UplinkInput) => DecodeResult;
+    application: NetworkServerOptions["application"];
   };
   readonly #devices = new Map<string, DeviceState>();
   readonly #byAddr = new Map<number, string>();
@@ -260,6 +279,7 @@ export class NetworkServer {
       devNonceRule: o.devNonceRule ?? "counter",
       decoder: o.decoder ?? decodeUplink,
       logLimit: o.logLimit ?? 10_000,
+      application: o.application,
     };
   }
 
@@ -447,9 +467,12 @@ export class NetworkServer {
       if (f.fPort === 0) this.#deviceMac(d, f.payload, endMs);
       if (f.adr && this.#o.adr) this.#adr(d, s, copies, endMs);
       const confirmed = f.mType === "confirmed-up";
+      const app = f.fPort !== undefined && f.fPort > 0;
+      const decoded = app ? this.#o.decoder({ bytes: Array.from(f.payload), fPort: f.fPort!, recvTime: isoTime(this.epochUnixMs + endMs) }) : undefined;
+      if (decoded && this.#o.application) this.#answer(d, s, f.fPort!, decoded, endMs);
       const downlink = this.#reply(d, s, copies, endMs, confirmed, f.adrAckReq, book);
       this.#note(endMs, "uplink", d.reg.devEui, () => `FCnt ${fCnt} port ${f.fPort ?? "-"}`);
-      if (f.fPort !== undefined && f.fPort > 0) this.#emit(d, s, f.fPort, fCnt, f.payload, confirmed, copies, endMs);
+      if (decoded) this.#emit(d, s, f.fPort!, fCnt, f.payload, confirmed, copies, endMs, decoded);
       return { status: "accepted", devEui: d.reg.devEui, fCnt, downlink };
     }
     return this.#reject(endMs, "mic", d.reg.devEui);
@@ -596,10 +619,20 @@ export class NetworkServer {
     this.#recentNext = this.#recentNext + 1 === RECENT_KEPT ? 0 : this.#recentNext + 1;
   }
 
-  #emit(d: DeviceState, s: ServerSession, fPort: number, fCnt: number, payload: Uint8Array, confirmed: boolean, copies: GatewayCopy[], endMs: number): void {
+  /** Lets the application answer this uplink: its downlink replaces any queued on the same FPort. */
+  #answer(d: DeviceState, s: ServerSession, fPort: number, decoded: DecodeResult, endMs: number): void {
+    const data = decoded.errors.length === 0 && decoded.data ? (decoded.data as { [key: string]: unknown }) : undefined;
+    const a = this.#o.application!({ devEui: d.reg.devEui, fPort, decoded: data, rx1AtUnixMs: this.epochUnixMs + endMs + s.rxDelayMs, queued: d.queue });
+    if (!a) return;
+    const item = { fPort: a.fPort, bytes: Uint8Array.from(a.bytes) };
+    const at = d.queue.findIndex((q) => q.fPort === a.fPort);
+    if (at >= 0) d.queue[at] = item;
+    else d.queue.push(item);
+  }
+
+  #emit(d: DeviceState, s: ServerSession, fPort: number, fCnt: number, payload: Uint8Array, confirmed: boolean, copies: GatewayCopy[], endMs: number, decoded: DecodeResult): void {
     const receivedAt = isoTime(this.epochUnixMs + endMs);
     const c = copies[0];
-    const decoded = this.#o.decoder({ bytes: Array.from(payload), fPort, recvTime: receivedAt });
     if (decoded.errors.length) this.#note(endMs, "decode-error", d.reg.devEui, decoded.errors.join("; "));
     const event: UplinkEvent = {
       end_device_ids: {

@@ -52,7 +52,7 @@ describe("simulator CLI: scenarios", function () {
   });
 
   it("an invalid scenario file gets messages naming each field and problem", () => {
-    const bad = { name: "x", seed: -1, days: 0, region: "EU433", nodes: { air: 1.5, water: 0, bin: 0 }, colour: "red", bootSpreadS: -60, firmware: { water: { leakDetector: "ai" }, level: { laser: true } } };
+    const bad = { name: "x", seed: -1, days: 0, region: "EU433", nodes: { air: 1.5, water: 0, bin: 0 }, colour: "red", bootSpreadS: -60, syncClocks: "yes", firmware: { water: { leakDetector: "ai" }, level: { laser: true } } };
     const errors = scenarioErrors(bad);
     const text = errors.join("\n");
     assert.match(text, /seed: must be >= 0/);
@@ -62,6 +62,7 @@ describe("simulator CLI: scenarios", function () {
     assert.match(text, /nodes\.drain: required/);
     assert.match(text, /colour: unknown field/);
     assert.match(text, /bootSpreadS: must be >= 0/);
+    assert.match(text, /syncClocks: must be boolean/);
     assert.match(text, /firmware\.water\.leakDetector: must be one of night, model/);
     assert.match(text, /firmware\.level\.laser: unknown field/);
     const dir = mkdtempSync(join(tmpdir(), "scenario-"));

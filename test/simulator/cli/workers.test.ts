@@ -45,7 +45,9 @@ describe("simulator CLI: --workers", function () {
   it("--exact-collisions: confirmed uplinks lost to collisions in a storm's burst are retransmitted; it needs one thread", async () => {
     // Many drains rising at once in a cloudburst: a burst of confirmed alarms and minute readings from nodes
     // switched on within 10 s (their grids have their own phases, but the storm reaches them all at once).
-    const s = { ...loadScenario("flash-flood"), storms: [{ startH: 1, durationH: 1.5, peakMmH: 60 }] };
+    // Without the application's setTime answers: under epochs the server answers frames later judged lost, so that run
+    // would carry more answers, and more config acks, than the exact one, which is not what this compares.
+    const s = { ...loadScenario("flash-flood"), syncClocks: false, storms: [{ startH: 1, durationH: 1.5, peakMmH: 60 }] };
     const epochs = await runScenario(s, { days: 0.15, nodes: 150, bootSpreadMs: 10_000 });
     const exact = await runScenario(s, { days: 0.15, nodes: 150, exactCollisions: true, bootSpreadMs: 10_000 });
     assert.ok((epochs.summary.network.lostByReason.collision ?? 0) > 20, "the burst caused no collisions");

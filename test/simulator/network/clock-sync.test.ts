@@ -1,0 +1,73 @@
+/** The application answering clockUnsynced with setTime (simulator/src/network/clock-sync.ts), through a real node and modem. */
+import assert from "node:assert/strict";
+import { SimNetwork } from "../../../simulator/src/network/network.ts";
+import { SimNode } from "../../../simulator/src/fleet/sim-node.ts";
+import { CLOCK_ANSWER_WAIT_MS, clockSync } from "../../../simulator/src/network/clock-sync.ts";
+import type { ApplicationUplink } from "../../../simulator/src/network/network-server.ts";
+import { decodeDownlink, encodeDownlink } from "../../../codecs/src/index.ts";
+
+const H = 3_600_000;
+
+function setTimeOf(bytes: Uint8Array): number {
+  const r = decodeDownlink({ bytes: [...bytes], fPort: 26 });
+  return (r.data as { unixTimeS: number }).unixTimeS;
+}
+
+describe("simulator: the application's clock answer", () => {
+  it("a water node that reports clockUnsynced gets the time in the reply to that uplink, right to the RX window", () => {
+    const answers: ApplicationUplink[] = [];
+    const answer = clockSync();
+    const network = new SimNetwork({
+      region: "EU868", seed: "clock", channel: { lossProbability: 0, shadowingSdDb: 0, fadingSdDb: 0 },
+      server: { application: (u) => { answers.push(u); return answer(u); } },
+    });
+    const node = new SimNode({ type: "water", id: "water-1", seed: 3, network, position: { x: 0, y: 60 }, environment: { flowLMin: (t) => (t % H < 120_000 ? 5 : 0) } });
+    while (node.board.wallOffsetMs === undefined && node.board.clock.nowMs < 2 * H) node.step();
+    assert.notEqual(node.board.wallOffsetMs, undefined, "the node's clock was set");
+    // Virtual 0 is the server's epoch: the node's wall clock should read epoch + virtual time, to within the stamp's
+    // whole second, RX1 against RX2, and the node's seconds of arrival.
+    const error = node.board.wallOffsetMs! - network.server.epochUnixMs;
+    assert.ok(Math.abs(error) < 3_000, `the node's clock is off by ${error} ms`);
+    assert.equal(network.server.queued(node.devEui).length, 0, "the answer went in the reply");
+    // Synced, the node says so, and the application sends nothing more.
+    const before = answers.length;
+    while (node.board.clock.nowMs < 12 * H) node.step();
+    const later = answers.slice(before);
+    assert.ok(later.length > 5, `${later.length} uplinks after the sync`);
+    assert.ok(later.every((u) => u.decoded?.clockUnsynced !== true), "clockUnsynced after the sync");
+    assert.equal(network.server.queued(node.devEui).length, 0);
+  });
+
+  it("answers clockUnsynced once an hour per node, and stamps afresh a setTime still queued", () => {
+    const answer = clockSync();
+    const T = 1_767_571_203_400;
+    const uplink = (devEui: string, atMs: number, decoded: { [k: string]: unknown } | undefined, queued: { fPort: number; bytes: Uint8Array }[] = []): ApplicationUplink =>
+      ({ devEui, fPort: 4, decoded, rx1AtUnixMs: atMs, queued });
+    assert.equal(answer(uplink("a", T, { clockUnsynced: false })), undefined);
+    assert.equal(answer(uplink("a", T, undefined)), undefined);
+    const a = answer(uplink("a", T, { clockUnsynced: true }))!;
+    assert.equal(a.fPort, 26);
+    assert.equal(setTimeOf(a.bytes), 1_767_571_203);
+    // The node applies it at its next wake; until then its uplinks still say unsynced, and are not answered again.
+    assert.equal(answer(uplink("a", T + 60_000, { clockUnsynced: true })), undefined);
+    assert.notEqual(answer(uplink("b", T + 60_000, { clockUnsynced: true })), undefined, "another node");
+    assert.notEqual(answer(uplink("a", T + CLOCK_ANSWER_WAIT_MS, { clockUnsynced: true })), undefined, "an hour on, still unsynced");
+    // An old stamp still in the queue (no window for it yet) is replaced by one for this reply, even from a node now synced.
+    const old = Uint8Array.from(encodeDownlink({ data: { command: "setTime", unixTimeS: 1_767_000_000 } }).bytes!);
+    const b = answer(uplink("a", T + 2 * CLOCK_ANSWER_WAIT_MS + 600, { clockUnsynced: false }, [{ fPort: 26, bytes: old }]))!;
+    assert.equal(setTimeOf(b.bytes), 1_767_578_404);
+  });
+
+  it("the server puts the answer in place of a queued downlink on its FPort, ahead of its reply", () => {
+    const network = new SimNetwork({
+      region: "EU868", seed: "clock-2", channel: { lossProbability: 0, shadowingSdDb: 0, fadingSdDb: 0 },
+      server: { application: clockSync() },
+    });
+    const node = new SimNode({ type: "air", id: "air-1", seed: 4, network, position: { x: 0, y: 40 } });
+    const stale = encodeDownlink({ data: { command: "setTime", unixTimeS: 1_700_000_000 } });
+    network.server.enqueueDownlink(node.devEui, { fPort: 26, bytes: Uint8Array.from(stale.bytes!) });
+    while (node.board.wallOffsetMs === undefined && node.board.clock.nowMs < 2 * H) node.step();
+    const error = node.board.wallOffsetMs! - network.server.epochUnixMs;
+    assert.ok(Math.abs(error) < 3_000, `the node's clock is off by ${error} ms: the stale stamp went out`);
+  });
+});
