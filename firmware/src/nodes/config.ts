@@ -118,6 +118,8 @@ export interface DownlinkEffects {
   rebootDelayS: number;
   /** Wall clock to set (Unix seconds), or −1. */
   setTimeS: number;
+  /** The command changed a setting (thresholds, interval, alarms, privacy, valve), not only asked for an action (time, status, reboot). */
+  settingsChanged: boolean;
 }
 
 const NODE_COMMANDS: { [command: string]: string } = {
@@ -139,6 +141,7 @@ export function applyDownlink(
   effects.status = false;
   effects.rebootDelayS = -1;
   effects.setTimeS = -1;
+  effects.settingsChanged = false;
   const parsed = parseDownlink(bytes, port, true);
   let result = parsed.result;
   const cmd = parsed.data.command as string | undefined;
@@ -146,6 +149,7 @@ export function applyDownlink(
   if (result === "applied") {
     const d = parsed.data as { [k: string]: number | boolean | string };
     if (cmd === "setAlarms") {
+      effects.settingsChanged = true;
       let mask = 0;
       for (let i = 0; i < ALARM_BITS.length; i++) if (d[ALARM_BITS[i]] === true) mask |= 1 << i;
       config.alarms = mask;
@@ -156,11 +160,14 @@ export function applyDownlink(
     } else if (cmd === "reboot") {
       effects.rebootDelayS = d.delayS as number;
     } else if (cmd === "setPrivacy") {
+      effects.settingsChanged = true;
       config.privacy = d.enabled ? 1 : 0;
       config.epsilonCenti = d.epsilonCenti as number;
     } else if (cmd === "setValve") {
+      effects.settingsChanged = true;
       config.valveCommand = d.valve as number;
     } else {
+      effects.settingsChanged = true;
       for (const key in d) {
         if (key === "command") continue;
         const k = key as keyof NodeConfig;

@@ -65,7 +65,7 @@ describe("link downlinks into the node configuration", () => {
     });
     const config = defaultConfig("water");
     const ack = new Uint8Array(51);
-    const effects: DownlinkEffects = { status: false, rebootDelayS: -1, setTimeS: -1 };
+    const effects: DownlinkEffects = { status: false, rebootDelayS: -1, setTimeS: -1, settingsChanged: false };
     let received = 0;
     let applied = 0;
     let refused = 0;
@@ -102,6 +102,8 @@ describe("link downlinks into the node configuration", () => {
             }
           }
           assert.ok(n > 0 && n <= 51);
+          // Only a command that sets something (not time, status or reboot) says settings changed, so detectors keep their runs.
+          assert.equal(effects.settingsChanged, ok && ![25, 26, 27].includes(d.port), `downlink ${received} (port ${d.port}): settingsChanged`);
           // The config ack goes back through the link.
           assert.equal(link.submit(11, ack, n, "ack"), true);
         }

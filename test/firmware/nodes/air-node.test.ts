@@ -170,3 +170,32 @@ describe("air node: a month in the simulator core", function () {
     }
   });
 });
+
+describe("air node: a setTime between two wakes above the CO2 threshold does not restart the alarm's debounce", () => {
+  it("co2High comes at the second wake above 5000 ppm with a setTime applied at it, as without", () => {
+    const co2At = (withSetTime: boolean) => {
+      const clock = new VirtualClock();
+      const board = new Board(clock, 12);
+      const rng = new Rng(7);
+      const from = 2 * H;
+      const air = (): AirEnvironment => ({ ...CLEAN_AIR, co2Ppm: clock.nowMs >= from ? 5000 : 430, pm25: 5, pm10: 8, pm1: 3, pm4: 6 });
+      board.attachI2C(0x62, new Scd41Emulator({ rng: rng.fork("scd41"), environment: air, clock }));
+      board.attachI2C(0x69, new Sen5xEmulator({ rng: rng.fork("sen55"), environment: air, clock, model: "SEN55" }));
+      const link = new RecordingLink(clock, 51);
+      const host = new NodeHost(board, () => bootAir({
+        scd41: () => new SCD41({ sensor: { io: I2C, data: 21, clock: 22, hz: 100000 }, mode: "single-shot" }),
+        sen5x: (running) => new SEN5x({ sensor: { io: I2C, data: 21, clock: 22, hz: 100000 }, model: "SEN55", running: running ? "all" : undefined, knownModel: running }),
+      }, platformRuntime(link, () => 3600)));
+      // Run to just after the first wake that measures 5000 ppm (one run of the two the alarm needs).
+      while (!host.boots.some((b) => b.atMs >= from + 6_000)) host.runUntil(clock.nowMs + 60_000);
+      if (withSetTime) link.downlinks.push({ port: 26, bytes: Uint8Array.from(encodeDownlink({ data: { command: "setTime", unixTimeS: 1767571200 } }).bytes) });
+      host.runUntil(from + 4 * AIR_WAKE_S * 1000);
+      const wakes = host.boots.filter((b) => b.atMs >= from).map((b) => b.atMs);
+      const alarm = link.ofType("airAlarm").find((m) => m.data!.event === "co2High");
+      assert.ok(alarm, "no co2High");
+      return wakes.findIndex((t) => t > alarm.atMs) - 1;
+    };
+    assert.equal(co2At(false), 1, "without a downlink: the second wake above");
+    assert.equal(co2At(true), 1, "with a setTime applied at the second wake");
+  });
+});

@@ -94,7 +94,7 @@ export class AirNode {
   readonly #state: RetainedState;
   readonly #w: Int32Array;
   readonly #buf = new Uint8Array(51);
-  readonly #effects: DownlinkEffects = { status: false, rebootDelayS: -1, setTimeS: -1 };
+  readonly #effects: DownlinkEffects = { status: false, rebootDelayS: -1, setTimeS: -1, settingsChanged: false };
   #aqiPm25 = -1;
   #aqiPm10 = -1;
   #aqi = 0;
@@ -399,7 +399,8 @@ export class AirNode {
     for (let d = rt.link.takeDownlink(); d; d = rt.link.takeDownlink()) {
       const n = applyDownlink(this.#config, "air", d.port, d.bytes, this.#buf, this.#effects, sinceArrivalS(d, now));
       rt.link.submit(11, this.#buf, n, "ack");
-      this.#thresholds();
+      // Reconfiguring restarts the detectors' debounce runs: only for a command that changed settings (not a setTime).
+      if (this.#effects.settingsChanged) this.#thresholds();
       if (this.#effects.setTimeS >= 0) rt.setUnixS(this.#effects.setTimeS);
       if (this.#effects.rebootDelayS >= 0) this.rebootAtS = now + this.#effects.rebootDelayS;
       if (this.#effects.status) this.#statusWanted = true;

@@ -302,7 +302,7 @@ export class LevelNode {
   readonly #ack = new Uint8Array(64);
   readonly #readings = new Int32Array(DISTANCE_SAMPLES);
   readonly #rec: IntRecord = {};
-  readonly #effects: DownlinkEffects = { status: false, rebootDelayS: -1, setTimeS: -1 };
+  readonly #effects: DownlinkEffects = { status: false, rebootDelayS: -1, setTimeS: -1, settingsChanged: false };
   #config!: NodeConfig;
   #startS = 0;
   #sensorName: string;
@@ -479,14 +479,14 @@ export class LevelNode {
   #downlinks(): boolean {
     const rt = this.#rt;
     let status = false;
-    let any = false;
+    let changed = false;
     for (let i = 0; i < 8; i++) {
       const d = rt.link.takeDownlink();
       if (!d) break;
-      any = true;
       const n = applyDownlink(this.#config, "level", d.port, d.bytes, this.#ack, this.#effects, sinceArrivalS(d, this.#startS));
       if (n > 0) rt.link.submit(11, this.#ack, Math.min(n, rt.link.maxPayload()), "ack");
       if (this.#effects.status) status = true;
+      if (this.#effects.settingsChanged) changed = true;
       if (this.#effects.setTimeS >= 0) rt.setUnixS(this.#effects.setTimeS);
       if (this.#effects.rebootDelayS >= 0) {
         // No restart call reaches the app: a reboot restarts the application state
@@ -496,8 +496,8 @@ export class LevelNode {
         this.coldStart = true;
       }
     }
-    // Reconfiguring restarts the debounce runs, so only after a downlink.
-    if (any) this.#configureDetectors();
+    // Reconfiguring restarts the debounce runs, so only after a downlink that changed settings (not a setTime).
+    if (changed) this.#configureDetectors();
     return status;
   }
 

@@ -268,7 +268,7 @@ export class WaterNode {
   /** Counts of the ULP's minute ring taken at this wake. */
   readonly #ring = new Int32Array(RING_WORDS);
   readonly #rec: IntRecord = {};
-  readonly #effects: DownlinkEffects = { status: false, rebootDelayS: -1, setTimeS: -1 };
+  readonly #effects: DownlinkEffects = { status: false, rebootDelayS: -1, setTimeS: -1, settingsChanged: false };
   #cold = false;
   #statusWanted = false;
   #rebootAtS = -1;
@@ -804,8 +804,9 @@ export class WaterNode {
       const n = applyDownlink(c, "water", d.port, d.bytes, ack, e, sinceArrivalS(d, now));
       if (n > 0) rt.link.submit(11, this.#buf, n, "ack");
       if (c.configSeq === seq) continue;
-      // Applied. Thresholds take effect now; a new night window or bucket keeps the statistics gathered so far.
-      this.#leak.configure(this.#leakOptions());
+      // Applied. New thresholds take effect now (reconfiguring restarts the leak detector's run, so only then); a new
+      // night window or bucket keeps the statistics gathered so far.
+      if (e.settingsChanged) this.#leak.configure(this.#leakOptions());
       if (c.nightStartH !== nightStart || c.nightEndH !== nightEnd || c.leakFlowMlMin !== leakFlow) {
         const keep = new Int32Array(this.#night.stateWords);
         this.#night.save(keep, 0);
