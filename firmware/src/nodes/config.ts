@@ -114,7 +114,7 @@ export function alarmEnabled(config: NodeConfig, name: string): boolean {
 export interface DownlinkEffects {
   /** Send a status uplink. */
   status: boolean;
-  /** Reboot after this many seconds (−1: no reboot). */
+  /** Reboot after this many seconds from now (−1: no reboot): the command's delay less the time since it arrived. */
   rebootDelayS: number;
   /** Wall clock to set (Unix seconds), or −1. */
   setTimeS: number;
@@ -133,7 +133,7 @@ const NODE_COMMANDS: { [command: string]: string } = {
 /**
  * Applies one downlink atomically: either every setting of the command changes,
  * or none does. Writes the config ack into `ack` and returns its length; fills `effects`.
- * `waitedS`: seconds since the downlink arrived, by which a setTime is put forward.
+ * `waitedS`: seconds since the downlink arrived, by which a setTime is put forward and a reboot's delay shortened.
  */
 export function applyDownlink(
   config: NodeConfig, nodeType: string, port: number, bytes: Uint8Array, ack: Uint8Array, effects: DownlinkEffects, waitedS = 0,
@@ -158,7 +158,8 @@ export function applyDownlink(
     } else if (cmd === "setTime") {
       effects.setTimeS = (d.unixTimeS as number) + waitedS;
     } else if (cmd === "reboot") {
-      effects.rebootDelayS = d.delayS as number;
+      const left = (d.delayS as number) - waitedS;
+      effects.rebootDelayS = left > 0 ? left : 0;
     } else if (cmd === "setPrivacy") {
       effects.settingsChanged = true;
       config.privacy = d.enabled ? 1 : 0;

@@ -9,6 +9,9 @@ import { ALARM_BITS } from "../../../codecs/src/downlinks.ts";
 import type { ModemDownlink } from "../../../firmware/src/drivers/lora-modem.ts";
 import { applyDownlink, defaultConfig, type DownlinkEffects, type NodeConfig } from "../../../firmware/src/nodes/config.ts";
 import { Rng } from "../../../simulator/src/core/rng.ts";
+import { encodeDownlink } from "../../../codecs/src/index.ts";
+import { Board, setCurrentBoard } from "../../../simulator/src/core/board.ts";
+import { VirtualClock } from "../../../simulator/src/core/clock.ts";
 import { LinkRig, waterReading } from "./harness.ts";
 
 /** Settings each command may change (config keys), besides configSeq. */
@@ -115,5 +118,26 @@ describe("link downlinks into the node configuration", () => {
     const acks = rig.modem.delivered.filter((d) => d.port === 11).length;
     console.log(`      10000 downlinks: ${applied} applied, ${refused} refused; ${acks} config acks delivered`);
     assert.ok(acks >= 9990);
+  });
+});
+
+describe("applyDownlink: commands applied a sleep after they arrived", () => {
+  // The configuration is saved to flash: a board's.
+  before(() => setCurrentBoard(new Board(new VirtualClock(), 5)));
+  const apply = (command: { [k: string]: unknown }, waitedS: number) => {
+    const r = encodeDownlink({ data: command });
+    const effects: DownlinkEffects = { status: false, rebootDelayS: -1, setTimeS: -1, settingsChanged: false };
+    const n = applyDownlink(defaultConfig("air"), "air", r.fPort!, Uint8Array.from(r.bytes!), new Uint8Array(51), effects, waitedS);
+    assert.ok(n > 0);
+    return effects;
+  };
+
+  it("a setTime is put forward, and a reboot's delay counts from the arrival", () => {
+    assert.equal(apply({ command: "setTime", unixTimeS: 1_767_571_200 }, 0).setTimeS, 1_767_571_200);
+    assert.equal(apply({ command: "setTime", unixTimeS: 1_767_571_200 }, 900).setTimeS, 1_767_572_100);
+    assert.equal(apply({ command: "reboot", delayS: 600 }, 0).rebootDelayS, 600);
+    assert.equal(apply({ command: "reboot", delayS: 600 }, 240).rebootDelayS, 360);
+    assert.equal(apply({ command: "reboot", delayS: 60 }, 300).rebootDelayS, 0, "overdue: at once");
+    assert.equal(apply({ command: "requestStatus", what: "status" }, 300).status, true);
   });
 });
