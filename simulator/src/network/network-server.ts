@@ -467,12 +467,13 @@ export class NetworkServer {
       if (f.fPort === 0) this.#deviceMac(d, f.payload, endMs);
       if (f.adr && this.#o.adr) this.#adr(d, s, copies, endMs);
       const confirmed = f.mType === "confirmed-up";
-      const app = f.fPort !== undefined && f.fPort > 0;
-      const decoded = app ? this.#o.decoder({ bytes: Array.from(f.payload), fPort: f.fPort!, recvTime: isoTime(this.epochUnixMs + endMs) }) : undefined;
+      // Decoded before the reply is picked, so that the application can answer in it.
+      const receivedAt = f.fPort !== undefined && f.fPort > 0 ? isoTime(this.epochUnixMs + endMs) : undefined;
+      const decoded = receivedAt ? this.#o.decoder({ bytes: Array.from(f.payload), fPort: f.fPort!, recvTime: receivedAt }) : undefined;
       if (decoded && this.#o.application) this.#answer(d, s, f.fPort!, decoded, endMs);
       const downlink = this.#reply(d, s, copies, endMs, confirmed, f.adrAckReq, book);
       this.#note(endMs, "uplink", d.reg.devEui, () => `FCnt ${fCnt} port ${f.fPort ?? "-"}`);
-      if (decoded) this.#emit(d, s, f.fPort!, fCnt, f.payload, confirmed, copies, endMs, decoded);
+      if (decoded) this.#emit(d, s, f.fPort!, fCnt, f.payload, confirmed, copies, endMs, decoded, receivedAt!);
       return { status: "accepted", devEui: d.reg.devEui, fCnt, downlink };
     }
     return this.#reject(endMs, "mic", d.reg.devEui);
@@ -630,8 +631,7 @@ export class NetworkServer {
     else d.queue.push(item);
   }
 
-  #emit(d: DeviceState, s: ServerSession, fPort: number, fCnt: number, payload: Uint8Array, confirmed: boolean, copies: GatewayCopy[], endMs: number, decoded: DecodeResult): void {
-    const receivedAt = isoTime(this.epochUnixMs + endMs);
+  #emit(d: DeviceState, s: ServerSession, fPort: number, fCnt: number, payload: Uint8Array, confirmed: boolean, copies: GatewayCopy[], endMs: number, decoded: DecodeResult, receivedAt: string): void {
     const c = copies[0];
     if (decoded.errors.length) this.#note(endMs, "decode-error", d.reg.devEui, decoded.errors.join("; "));
     const event: UplinkEvent = {
