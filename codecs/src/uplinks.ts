@@ -12,7 +12,7 @@ const flags: Field[] = [
   bool("sensorFault", "a sensor failed (CRC, timeout, NACK) since the last report"),
   bool("lowBattery", "battery below the low-battery threshold"),
   bool("queueOverflow", "the uplink queue dropped routine readings since the last report"),
-  bool("clockUnsynced", "the node's wall clock has not been set"),
+  bool("clockUnsynced", "the node's wall clock is unset (a water node says so again a day after the last setTime): answer with setTime"),
 ];
 
 const temperature = (name: string, key: string, doc: string) => int(name, key, 11, -400, 850, "°C", doc, { scale: 10, absent: true });

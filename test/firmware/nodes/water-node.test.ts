@@ -18,7 +18,7 @@ import PulseFlow, { type PulseCountConstructor, type PulseCountOpenOptions } fro
 import type { MessageKind } from "../../../firmware/src/nodes/link-port.ts";
 import { jitterSpanMs } from "../../../firmware/src/nodes/wake-timing.ts";
 import { bootWater } from "../../../firmware/src/nodes/water/boot.ts";
-import { FLASH_STEP_ML, PRIVACY_MAX_L, PRIVACY_RELEASE_SPREAD_S, TOTAL_DOMAIN, TOTAL_KEY, WATER_WAKE_S } from "../../../firmware/src/nodes/water/water-node.ts";
+import { CLOCK_RESYNC_S, FLASH_STEP_ML, PRIVACY_MAX_L, PRIVACY_RELEASE_SPREAD_S, TOTAL_DOMAIN, TOTAL_KEY, WATER_WAKE_S } from "../../../firmware/src/nodes/water/water-node.ts";
 import { platformRuntime } from "../../../firmware/src/nodes/runtime.ts";
 import { encodeDownlink } from "../../../codecs/src/index.ts";
 
@@ -337,14 +337,18 @@ describe("water node: a month in the simulator core", function () {
     assert.equal(acks[3].configSeq, (acks[1].configSeq as number) + 1);
     // The status asked for came within a wake.
     assert.ok(link.ofType("status").some((m) => m.atMs >= EV.requestStatus && m.atMs <= EV.requestStatus + WAKE));
-    // Before setTime the node ran on RTC hours and said so; after it, never, until the battery swap took the time.
+    // Before setTime the node ran on RTC hours and said so; after it, not for a day (CLOCK_RESYNC_S). Then it asks
+    // again (this script's application does not answer), keeping its clock, until the battery swap took the time.
     const readings = link.ofType("waterReading");
     const unsynced = (from: number, to: number) => readings.filter((m) => m.atMs > from && m.atMs < to).map((m) => m.data!.clockUnsynced);
+    const dayOn = CLOCK_RESYNC_S * S + 20 * MIN;
     assert.equal(readings[0].data!.clockUnsynced, true);
-    assert.ok(unsynced(EV.setTime + WAKE, EV.powerCut.at).every((u) => u === false), "clockUnsynced after setTime");
+    assert.ok(unsynced(EV.setTime + WAKE, EV.setTime + CLOCK_RESYNC_S * S).every((u) => u === false), "clockUnsynced within a day of setTime");
+    const stale = unsynced(EV.setTime + dayOn, EV.powerCut.at);
+    assert.ok(stale.length > 0 && stale.every((u) => u === true), "a day after setTime the node asks again");
     const lostTime = unsynced(EV.powerCut.at, EV.resync);
     assert.ok(lostTime.length > 0 && lostTime.every((u) => u === true), "the swap lost the time");
-    assert.ok(unsynced(EV.resync + WAKE, DAYS * D).every((u) => u === false), "clockUnsynced after the second setTime");
+    assert.ok(unsynced(EV.resync + WAKE, EV.resync + CLOCK_RESYNC_S * S).every((u) => u === false), "clockUnsynced within a day of the second setTime");
   });
 
   it("routine readings only when something changed or the heartbeat is due; a status every day and after a cold start", () => {

@@ -4,6 +4,7 @@ import { SimNetwork } from "../../../simulator/src/network/network.ts";
 import { SimNode } from "../../../simulator/src/fleet/sim-node.ts";
 import { CLOCK_ANSWER_WAIT_MS, clockSync } from "../../../simulator/src/network/clock-sync.ts";
 import type { ApplicationUplink } from "../../../simulator/src/network/network-server.ts";
+import { CLOCK_RESYNC_S } from "../../../firmware/src/nodes/water/water-node.ts";
 import { decodeDownlink, encodeDownlink } from "../../../codecs/src/index.ts";
 
 const H = 3_600_000;
@@ -36,6 +37,26 @@ describe("simulator: the application's clock answer", () => {
     assert.ok(later.length > 5, `${later.length} uplinks after the sync`);
     assert.ok(later.every((u) => u.decoded?.clockUnsynced !== true), "clockUnsynced after the sync");
     assert.equal(network.server.queued(node.devEui).length, 0);
+  });
+
+  it("a water node asks again a day after the last setTime (CLOCK_RESYNC_S), and is answered again", () => {
+    const given: number[] = [];
+    const answer = clockSync();
+    const network = new SimNetwork({
+      region: "EU868", seed: "clock-3", channel: { lossProbability: 0, shadowingSdDb: 0, fadingSdDb: 0 },
+      server: { application: (u) => { const a = answer(u); if (a) given.push(u.rx1AtUnixMs); return a; } },
+    });
+    const node = new SimNode({ type: "water", id: "water-2", seed: 6, network, position: { x: 0, y: 60 }, environment: { flowLMin: (t) => (t % H < 120_000 ? 5 : 0) } });
+    while (node.board.clock.nowMs < 3 * 24 * H) node.step();
+    // At the first reading, then a day after each setTime the node applied (a wake after it arrived).
+    // (An answer can wait in the queue for a later uplink, freshly stamped at each: the day counts from its arrival.)
+    const at = given.map((g) => ((g - network.server.epochUnixMs) / H).toFixed(2)).join(", ");
+    assert.ok(given.length >= 3, `setTimes at ${at} h`);
+    const gaps = given.slice(1).map((g, i) => g - given[i]);
+    assert.ok(gaps.every((g) => g >= CLOCK_RESYNC_S * 1000), `setTimes at ${at} h: one sooner than a day after the last`);
+    assert.ok(gaps.some((g) => g < CLOCK_RESYNC_S * 1000 + H), `setTimes at ${at} h: none a day after the last`);
+    const error = node.board.wallOffsetMs! - network.server.epochUnixMs;
+    assert.ok(Math.abs(error) < 3_000, `the node's clock is off by ${error} ms`);
   });
 
   it("answers clockUnsynced once an hour per node, and stamps afresh a setTime still queued", () => {

@@ -29,8 +29,9 @@
  * Decisions (each raises its alarm once per crossing and reports the crossing
  * back with its "cleared" counterpart; alarms go at once, kind "alarm"):
  * - leak: the minimum flow of the last complete night window (nightStartH ..
- *   nightEndH, local wall-clock hours; RTC hours while the clock is unsynced,
- *   with clockUnsynced set) is above leakFlowMlMin, or the flow has not
+ *   nightEndH, local wall-clock hours; RTC hours while the clock is unset,
+ *   with clockUnsynced set, which the node also sets a day after its last
+ *   setTime to have it set again) is above leakFlowMlMin, or the flow has not
  *   dropped to zero for 24 h (NightFlowMonitor). It clears after a complete
  *   night whose minimum is at most leakFlowMlMin / 2 while the flow is not in
  *   an unbroken 24-hour run. A night is judged when it ends, so a leak that
@@ -199,12 +200,19 @@ export function nightBucketS(k: { readonly ml: number; readonly pulses: number }
   return HOUR_S;
 }
 
-const LAYOUT = 0x57545203; // "WTR" v3 (v2 had no wake phase, v1 the night monitor without flow buckets)
-const LAYOUT_MODEL = 0x57545303; // v3 followed by the model's window features
+const LAYOUT = 0x57545204; // "WTR" v4 (v3 did not keep when the clock was set, v2 had no wake phase, v1 no flow buckets)
+const LAYOUT_MODEL = 0x57545304; // v4 followed by the model's window features
 /** W_ULP_MINUTE wraps at a multiple of every ULP wake cadence (1..15 minutes), so the phase survives the wrap. */
 const ULP_MINUTE_WRAP = 360360;
 /** In privacy mode the node's hours begin up to this long after the wall clock's (its phase), so a fleet's meters do not all release their totals at the hour. */
 export const PRIVACY_RELEASE_SPREAD_S = 600;
+/**
+ * A day after its last setTime the node says clockUnsynced again, so that the application (which answers that
+ * flag with setTime) sets it again: the ESP32 keeps time in deep sleep on its internal RC oscillator, which
+ * drifts with temperature (ESP-IDF recommends a 32 kHz crystal for accurate sleep time; field reports give
+ * 0.6 %, some 9 minutes a day), and the night window and privacy hours are wall-clock hours.
+ */
+export const CLOCK_RESYNC_S = 86400;
 // Retained words (the DSP blocks, counters and noise table follow W_FIXED).
 const W_BOOT_S = 0; // RTC s of the cold start (uptime)
 const W_RESET_REASON = 1; // wire reset reason of the cold start
@@ -227,7 +235,8 @@ const W_FLASH_L = 17; // total at the last flash write
 const W_FLASH_REM = 18;
 const W_PHASE_S = 19; // the wake grids' phase (wake-timing.ts), drawn at the cold start
 const W_ULP_MINUTE = 20; // ULP minutes ended since the cold start, mod ULP_MINUTE_WRAP
-const W_FIXED = 21;
+const W_CLOCK_SET_S = 21; // RTC s of the last setTime applied, −1 none
+const W_FIXED = 22;
 
 const F_BURST = 1;
 const F_NO_PULSE = 2;
@@ -461,6 +470,7 @@ export class WaterNode {
     w[W_VALVE] = -1;
     w[W_HOUR_KEY] = -1;
     w[W_PHASE_S] = drawPhaseS(this.#rt);
+    w[W_CLOCK_SET_S] = -1;
     w[W_LAST_DROPPED] = this.#rt.link.dropped();
     if (this.#config.privacy === 1) w[W_FLAGS] |= F_PRIVACY;
     // The meter total from flash; the driver counts on from the counter as it finds it.
@@ -728,6 +738,12 @@ export class WaterNode {
     return true;
   }
 
+  /** The wall clock is unset, or was set longer than CLOCK_RESYNC_S ago (or before this state's cold start). */
+  #clockStale(): boolean {
+    const set = this.#w[W_CLOCK_SET_S];
+    return this.#rt.unixS() < 0 || set < 0 || this.#rt.nowS() - set >= CLOCK_RESYNC_S;
+  }
+
   #valveState(): number | undefined {
     if (!this.#hw.valve) return undefined;
     if (this.#overrideActive) return 2;
@@ -742,7 +758,7 @@ export class WaterNode {
     const mv = rt.batteryMv();
     const valve = this.#valveState();
     return (this.#faults.sinceReport > 0 ? 1 : 0) | (mv !== undefined && mv < LOW_BATTERY_MV ? 2 : 0) |
-      (rt.link.dropped() !== w[W_LAST_DROPPED] ? 4 : 0) | (rt.unixS() < 0 ? 8 : 0) |
+      (rt.link.dropped() !== w[W_LAST_DROPPED] ? 4 : 0) | (this.#clockStale() ? 8 : 0) |
       (this.#leak.active ? 16 : 0) | (w[W_FLAGS] & F_BURST ? 32 : 0) | ((valve === undefined ? 0 : valve + 1) << 6);
   }
 
@@ -813,7 +829,10 @@ export class WaterNode {
         this.#night = this.#nightMonitor();
         this.#night.load(keep, 0);
       }
-      if (e.setTimeS >= 0) rt.setUnixS(e.setTimeS);
+      if (e.setTimeS >= 0) {
+        rt.setUnixS(e.setTimeS);
+        this.#w[W_CLOCK_SET_S] = now;
+      }
       if (e.status) this.#statusWanted = true;
       if (e.rebootDelayS >= 0) this.#rebootAtS = now + e.rebootDelayS;
       // setValve: the command is in the configuration now; #driveValve moves the valve this wake.
