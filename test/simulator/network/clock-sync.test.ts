@@ -59,6 +59,31 @@ describe("simulator: the application's clock answer", () => {
     assert.ok(Math.abs(error) < 3_000, `the node's clock is off by ${error} ms`);
   });
 
+  it("a quiet water node's daily resync costs its asking reading and the config ack, not a reading to say it is synced", () => {
+    const answer = clockSync();
+    const uplinks: { atMs: number; type: unknown }[] = [];
+    const given: number[] = [];
+    const network = new SimNetwork({
+      region: "EU868", seed: "clock-4", channel: { lossProbability: 0, shadowingSdDb: 0, fadingSdDb: 0 },
+      server: {
+        application: (u) => {
+          uplinks.push({ atMs: u.rx1AtUnixMs, type: u.decoded?.messageType });
+          const a = answer(u);
+          if (a) given.push(u.rx1AtUnixMs);
+          return a;
+        },
+      },
+    });
+    // Nobody home: no water, so readings come only for the heartbeat (6 h) and for news in the flags.
+    const node = new SimNode({ type: "water", id: "water-3", seed: 8, network, position: { x: 0, y: 60 }, environment: { flowLMin: () => 0 } });
+    while (node.board.clock.nowMs < 3 * 24 * H) node.step();
+    assert.ok(given.length >= 3, `${given.length} setTimes`);
+    for (const t of given.slice(1)) {
+      const after = uplinks.filter((u) => u.atMs > t && u.atMs < t + 2 * H).map((u) => u.type);
+      assert.deepEqual(after, ["configAck"], `within 2 h of the resync at ${((t - network.server.epochUnixMs) / H).toFixed(1)} h`);
+    }
+  });
+
   it("answers clockUnsynced once an hour per node, and stamps afresh a setTime still queued", () => {
     const answer = clockSync();
     const T = 1_767_571_203_400;

@@ -238,6 +238,9 @@ const W_ULP_MINUTE = 20; // ULP minutes ended since the cold start, mod ULP_MINU
 const W_CLOCK_SET_S = 21; // RTC s of the last setTime applied, −1 none
 const W_FIXED = 22;
 
+/** The clockUnsynced bit of a reading's flag word (#flagWord; not a W_FLAGS bit). */
+const FW_CLOCK = 8;
+
 const F_BURST = 1;
 const F_NO_PULSE = 2;
 const F_OVERRIDE = 4;
@@ -353,7 +356,7 @@ export class WaterNode {
       const slot = this.#slot(now);
       if (this.#schedule.intervalDue(slot, c.intervalS)) {
         const flags = this.#flagWord();
-        const send = w[W_VOL_ACC] !== 0 || flags !== w[W_LAST_FLAGS] || this.#schedule.heartbeatDue(slot, c.heartbeatS);
+        const send = w[W_VOL_ACC] !== 0 || this.#flagsNews(flags) || this.#schedule.heartbeatDue(slot, c.heartbeatS);
         if (send) this.#reading(flags);
         this.#schedule.checked(slot, send);
       }
@@ -738,6 +741,16 @@ export class WaterNode {
     return true;
   }
 
+  /**
+   * Whether the flag word differs from the last reading's in a way worth a reading of its own: a clock just set
+   * again is not (the next reading says so), or every daily resync would cost a reading besides its config ack.
+   */
+  #flagsNews(flags: number): boolean {
+    const last = this.#w[W_LAST_FLAGS];
+    if (last < 0) return true;
+    return (flags & ~FW_CLOCK) !== (last & ~FW_CLOCK) || ((flags & FW_CLOCK) !== 0 && (last & FW_CLOCK) === 0);
+  }
+
   /** The wall clock is unset, or was set longer than CLOCK_RESYNC_S ago (or before this state's cold start). */
   #clockStale(): boolean {
     const set = this.#w[W_CLOCK_SET_S];
@@ -758,7 +771,7 @@ export class WaterNode {
     const mv = rt.batteryMv();
     const valve = this.#valveState();
     return (this.#faults.sinceReport > 0 ? 1 : 0) | (mv !== undefined && mv < LOW_BATTERY_MV ? 2 : 0) |
-      (rt.link.dropped() !== w[W_LAST_DROPPED] ? 4 : 0) | (this.#clockStale() ? 8 : 0) |
+      (rt.link.dropped() !== w[W_LAST_DROPPED] ? 4 : 0) | (this.#clockStale() ? FW_CLOCK : 0) |
       (this.#leak.active ? 16 : 0) | (w[W_FLAGS] & F_BURST ? 32 : 0) | ((valve === undefined ? 0 : valve + 1) << 6);
   }
 
@@ -777,7 +790,7 @@ export class WaterNode {
     rec.sensorFault = (flags & 1) !== 0;
     rec.lowBattery = (flags & 2) !== 0;
     rec.queueOverflow = (flags & 4) !== 0;
-    rec.clockUnsynced = (flags & 8) !== 0;
+    rec.clockUnsynced = (flags & FW_CLOCK) !== 0;
     rec.waterTemperatureDeciC = undefined;
     rec.valveState = undefined;
     rec.privacy = undefined;
