@@ -542,6 +542,10 @@ export class LoRaWanLink implements LinkPort {
     return this.#downlinks.shift();
   }
 
+  downlinksWaiting(): number {
+    return this.#downlinks.length;
+  }
+
   queueDepth(): number {
     return this.#queue.routineWaiting() + this.#queue.priorityCount();
   }

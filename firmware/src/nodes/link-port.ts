@@ -34,6 +34,8 @@ export interface LinkPort {
   maxPayload(): number;
   /** Next downlink received for the node, if any. */
   takeDownlink(): LinkDownlink | undefined;
+  /** Downlinks received and not yet taken (after `flush()`: those the next boot will apply). */
+  downlinksWaiting(): number;
   /** Readings waiting to be sent. */
   queueDepth(): number;
   /** Routine readings dropped from a full queue since boot. */

@@ -28,6 +28,17 @@ export function jitterSpanMs(sleepMs: number): number {
   return sleepMs >= MAX_JITTER_MS * 16 ? MAX_JITTER_MS : Math.floor(sleepMs / 16);
 }
 
+/** How soon a node wakes again when its flush received downlinks: it applies them at the start of a wake. */
+export const DOWNLINK_WAKE_MS = 1000;
+
+/**
+ * The deep sleep after a wake: the one the node asked for, or DOWNLINK_WAKE_MS when its link holds downlinks
+ * to apply (a valve command or new thresholds then act within seconds, not a sleep later), jittered.
+ */
+export function nextSleepMs(sleepMs: number, rt: Pick<NodeRuntime, "random" | "link">): number {
+  return jitteredSleepMs(rt.link.downlinksWaiting() > 0 && sleepMs > DOWNLINK_WAKE_MS ? DOWNLINK_WAKE_MS : sleepMs, rt);
+}
+
 /** `sleepMs` plus a pseudo-random delay in [0, jitterSpanMs(sleepMs)]. */
 export function jitteredSleepMs(sleepMs: number, rng: Rng): number {
   return sleepMs + ((rng.random() >>> 0) % (jitterSpanMs(sleepMs) + 1));

@@ -68,6 +68,9 @@ class UnprovisionedLink implements LinkPort {
   takeDownlink(): LinkDownlink | undefined {
     return undefined;
   }
+  downlinksWaiting(): number {
+    return 0;
+  }
   queueDepth(): number {
     return 0;
   }
@@ -172,6 +175,9 @@ class KeptLink implements LinkPort {
   }
   takeDownlink(): LinkDownlink | undefined {
     return this.#kept.shift() ?? this.#link?.takeDownlink();
+  }
+  downlinksWaiting(): number {
+    return this.#kept.length + (this.#link?.downlinksWaiting() ?? 0);
   }
   queueDepth(): number {
     if (this.#link) return this.#link.queueDepth();

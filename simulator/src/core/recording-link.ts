@@ -47,6 +47,10 @@ export class RecordingLink implements LinkPort {
     return this.downlinks.shift();
   }
 
+  downlinksWaiting(): number {
+    return this.downlinks.length;
+  }
+
   queueDepth(): number {
     return 0;
   }

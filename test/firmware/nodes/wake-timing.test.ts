@@ -1,7 +1,7 @@
 /** The phase and jitter that keep a fleet's wakes apart (firmware/src/nodes/wake-timing.ts). */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { MAX_JITTER_MS, PHASE_RANGE_S, drawPhaseS, gridAfter, gridAtOrBefore, jitterSpanMs, jitteredSleepMs } from "../../../firmware/src/nodes/wake-timing.ts";
+import { MAX_JITTER_MS, PHASE_RANGE_S, DOWNLINK_WAKE_MS, drawPhaseS, gridAfter, gridAtOrBefore, jitterSpanMs, jitteredSleepMs, nextSleepMs } from "../../../firmware/src/nodes/wake-timing.ts";
 
 /** A runtime whose RNG returns the given 32-bit words in turn. */
 function rngOf(...words: number[]): { random(): number } {
@@ -44,6 +44,15 @@ describe("wake timing", () => {
     // Seconds 0..29 (the span's last millisecond, 30,000, is one value in 30,001).
     assert.ok(seconds.size >= 30, `${seconds.size} distinct seconds of the 30 s span`);
     assert.ok(late > 420 && late < 580, `${late} of 1,000 in the second half`);
+  });
+
+  it("the next sleep: a second when downlinks wait to be applied, else as asked; jittered either way", () => {
+    const rt = (waiting: number) => ({ random: () => 0, link: { downlinksWaiting: () => waiting } as never });
+    assert.equal(nextSleepMs(300_000, rt(0)), 300_000);
+    assert.equal(nextSleepMs(300_000, rt(2)), DOWNLINK_WAKE_MS);
+    assert.equal(nextSleepMs(500, rt(1)), 500, "never longer than asked");
+    const late = { random: () => 0xffffffff, link: { downlinksWaiting: () => 1 } as never };
+    assert.ok(nextSleepMs(900_000, late) <= DOWNLINK_WAKE_MS + jitterSpanMs(DOWNLINK_WAKE_MS));
   });
 
   it("phase: in [0, PHASE_RANGE_S), from the RNG's word", () => {

@@ -81,7 +81,7 @@ describe("nodes/wiring: the boot path builds the LoRaWAN link only when a wake n
     assert.ok(awake[0] < 60_000, "the first boot after the erase still started from warm link words");
   });
 
-  it("a setTime kept for the next boot sets the clock as of its arrival, not of the wake that applies it", () => {
+  it("a setTime kept for the next boot is applied a second later, setting the clock as of its arrival", () => {
     const network = new SimNetwork({ region: "EU868", seed: "wiring-time", channel: { lossProbability: 0, shadowingSdDb: 0, fadingSdDb: 0 } });
     const node = new SimNode({ type: "air", id: "air-1", seed: 9, network, position: { x: 0, y: 50 } });
     while (node.board.clock.nowMs < 3_600_000) node.step();
@@ -98,8 +98,11 @@ describe("nodes/wiring: the boot path builds the LoRaWAN link only when a wake n
       if (sent && arrivedMs < 0) arrivedMs = sent.atMs;
     }
     assert.ok(arrivedMs > 0 && node.board.wallOffsetMs !== undefined, "the downlink arrived and was applied");
-    // The node set its clock a wake (5 min) after the downlink arrived, as if the stamp were the time of the arrival:
-    // to within the stamp's whole seconds and the exchange's RX windows (the node knows the arrival as the exchange's end).
+    // Holding a downlink, the node sleeps a second (DOWNLINK_WAKE_MS), not its five minutes, and applies it then.
+    const applied = node.host.boots.find((b) => b.atMs > arrivedMs)!;
+    assert.ok(applied.atMs - arrivedMs < 10_000, `applied ${(applied.atMs - arrivedMs) / 1000} s after it arrived`);
+    // It set its clock as if the stamp were the time of the arrival, from the second kept with the downlink in RTC
+    // memory: to within the stamp's whole seconds and the exchange's RX windows.
     const expectedOffset = stampMs - arrivedMs;
     const error = node.board.wallOffsetMs! - expectedOffset;
     assert.ok(Math.abs(error) < 4_000, `clock off by ${error} ms`);

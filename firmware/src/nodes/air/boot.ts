@@ -2,10 +2,10 @@
 import { deepSleep, resetReason } from "native:sleep";
 import { AirNode, type AirHardware } from "./air-node.ts";
 import type { NodeRuntime } from "../runtime.ts";
-import { jitteredSleepMs } from "../wake-timing.ts";
+import { nextSleepMs } from "../wake-timing.ts";
 
-/** Runs one wake of the air node and puts the MCU to sleep, a pseudo-random delay later than it asked (on the board this call does not return). */
+/** Runs one wake of the air node and deep-sleeps as `nextSleepMs` makes of its request: jittered, or a second when downlinks wait (on the board this call does not return). */
 export function bootAir(hw: AirHardware, rt: NodeRuntime): void {
   const node = new AirNode(hw, rt, resetReason());
-  deepSleep(jitteredSleepMs(node.cycle(), rt));
+  deepSleep(nextSleepMs(node.cycle(), rt));
 }

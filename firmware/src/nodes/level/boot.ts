@@ -1,6 +1,7 @@
 /**
  * One boot of a fill-level node: run a wake of `LevelNode` and go to deep
- * sleep, a pseudo-random delay later than the node asked (wake-timing.ts), with
+ * sleep, a pseudo-random delay later than the node asked, or a second when downlinks
+ * wait to be applied (wake-timing.ts nextSleepMs), with
  * the LIS3DH INT1 line armed as an ext0 wake when the node asks for it. The
  * board's main builds the hardware and the runtime and calls this last.
  *
@@ -12,7 +13,7 @@
 import { deepSleep, type DeepSleepOptions } from "native:sleep";
 import { FALLBACK_SLEEP_MS, LevelNode, type BinDetector, type LevelHardware, type LevelVariant } from "./level-node.ts";
 import type { NodeRuntime } from "../runtime.ts";
-import { jitteredSleepMs } from "../wake-timing.ts";
+import { nextSleepMs } from "../wake-timing.ts";
 
 /** What a boot asked for (on the board `deepSleep` never returns; the simulator and tests read this). */
 export interface LevelBoot {
@@ -30,7 +31,7 @@ export function bootLevel(hw: LevelHardware, rt: NodeRuntime, variant: LevelVari
   let error: unknown;
   try {
     const node = new LevelNode(hw, rt, variant, binDetector);
-    sleepMs = jitteredSleepMs(node.cycle(), rt);
+    sleepMs = nextSleepMs(node.cycle(), rt);
     arm = node.armMotionWake;
   } catch (e) {
     error = e;

@@ -3,7 +3,7 @@ import Time from "time";
 import { deepSleep, resetReason } from "native:sleep";
 import { WaterNode, type LeakDetector, type WaterHardware } from "./water-node.ts";
 import type { NodeRuntime } from "../runtime.ts";
-import { jitteredSleepMs } from "../wake-timing.ts";
+import { nextSleepMs } from "../wake-timing.ts";
 
 /** Build-time settings of a water node (the manifest's config). */
 export interface WaterSettings {
@@ -11,10 +11,10 @@ export interface WaterSettings {
   leakDetector?: LeakDetector;
 }
 
-/** Runs one wake of the water node and puts the MCU to sleep, a pseudo-random delay later than it asked (on the board this call does not return). */
+/** Runs one wake of the water node and deep-sleeps as `nextSleepMs` makes of its request: jittered, or a second when downlinks wait (on the board this call does not return). */
 export function bootWater(hw: WaterHardware, rt: NodeRuntime, settings: WaterSettings = {}): void {
   const node = new WaterNode(hw, rt, { resetReason: resetReason(), utcOffsetS: Time.timezone + Time.dst, leakDetector: settings.leakDetector });
-  const ms = jitteredSleepMs(node.cycle(), rt);
+  const ms = nextSleepMs(node.cycle(), rt);
   const o = hw.overrideWake;
   if (o && hw.override && hw.valve) {
     // ext0 is level-triggered: wake on the level the switch is not at now, so turning it either way wakes the node.
