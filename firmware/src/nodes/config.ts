@@ -149,7 +149,6 @@ export function applyDownlink(
   if (result === "applied") {
     const d = parsed.data as { [k: string]: number | boolean | string };
     if (cmd === "setAlarms") {
-      effects.settingsChanged = true;
       let mask = 0;
       for (let i = 0; i < ALARM_BITS.length; i++) if (d[ALARM_BITS[i]] === true) mask |= 1 << i;
       config.alarms = mask;
@@ -161,20 +160,19 @@ export function applyDownlink(
       const left = (d.delayS as number) - waitedS;
       effects.rebootDelayS = left > 0 ? left : 0;
     } else if (cmd === "setPrivacy") {
-      effects.settingsChanged = true;
       config.privacy = d.enabled ? 1 : 0;
       config.epsilonCenti = d.epsilonCenti as number;
     } else if (cmd === "setValve") {
-      effects.settingsChanged = true;
       config.valveCommand = d.valve as number;
     } else {
-      effects.settingsChanged = true;
       for (const key in d) {
         if (key === "command") continue;
         const k = key as keyof NodeConfig;
         config[k] = d[key] as number;
       }
     }
+    // Every applied command but the three that ask for an action sets something.
+    effects.settingsChanged = cmd !== "requestStatus" && cmd !== "setTime" && cmd !== "reboot";
     config.configSeq = (config.configSeq + 1) & 0xff;
     // The sequence number must survive reboots too; downlinks are rare (≤ 10 a day), so one flash write each is cheap.
     saveConfig(config);
