@@ -452,8 +452,7 @@ export class WaterNode {
     ulp.wakeOn({ minutes, burstPulses: burst > 0xffff ? 0xffff : burst });
     let ms = minutes * MINUTE_MS - ulp.msIntoMinute() + MINUTE_MS;
     if (c.privacy === 1) {
-      const release = local - this.#releaseShiftS();
-      const toHour = (HOUR_S - (((release % HOUR_S) + HOUR_S) % HOUR_S)) * 1000;
+      const toHour = (gridAfter(local, HOUR_S, this.#releaseShiftS()) - local) * 1000;
       if (toHour < ms) ms = toHour;
     }
     return ms > 0 ? ms : 1000;
