@@ -97,7 +97,7 @@ export interface Detection {
   kind: string;
   /** The ground-truth event's `startMs`; (nodeId, kind, truthStartMs) names the event. */
   truthStartMs: number;
-  /** When the matching alarm reached the network server (Unix ms), or null if the event was missed. Latency is `detectedAtMs − truthStartMs`. */
+  /** When the matching alarm reached the network server (Unix ms), or null if the event was missed. Latency is `detectedAtMs − truthStartMs`, 0 when the alarm came early (`detectionLatenciesMs`). */
   detectedAtMs: number | null;
   /**
    * The node was still in alarm from an earlier event when this one began (the truth dipped under its
