@@ -663,6 +663,46 @@ describe("level node", function () {
   });
 });
 
+describe("level node: a drain with debris just above the grate, and water that ponds over it", function () {
+  this.timeout(60_000);
+  // Debris caught 60 mm above the full line (inside MARGIN_MM, so the range check passes it) for 14 h: longer
+  // than STALE_S, so a stale anchor would re-anchor onto it. Then a cloudburst lifts the water through the full
+  // line at 120 %/h to 5 % above it (water ponding on the street) for half an hour.
+  const DEBRIS = { from: 1 * H, to: 15 * H };
+  const DEBRIS_MM = DRAIN_FULL - 60;
+  const STORM = 20 * H;
+  const POND = { from: STORM + 55 * MIN, to: STORM + 85 * MIN };
+  const fillAt = (t: number) => ramp(t, STORM, STORM + 55 * MIN, 0.05, 1.05) - ramp(t, POND.to, POND.to + 2 * H, 0, 1);
+  const target = (t: number): A02yyuwTarget =>
+    t >= DEBRIS.from && t < DEBRIS.to ? { distanceMm: DEBRIS_MM, surface: "soft" } : { distanceMm: Math.round(DRAIN_DEPTH - fillAt(t) * DRAIN_SPAN), surface: "water" };
+  let rig: Rig;
+
+  before(() => {
+    rig = new Rig(29, "drain", target);
+    rig.downlink({ command: "setLevelThresholds", fullPct: 80, hysteresisPct: 10, rapidRisePctPerH: 50, tiltDeg: 45, depthMm: DRAIN_DEPTH, fullDistanceMm: DRAIN_FULL });
+    rig.run(STORM + 4 * H);
+  });
+
+  it("reports the debris as an obstruction, never as a fill, a rapid rise or a full drain", () => {
+    const events = rig.alarms().map((m) => `${String(m.data?.event)}@${stamp(m.atMs)}`);
+    only(rig.alarms("obstruction"), { from: DEBRIS.from, to: DEBRIS.from + 3 * DRAIN_PERIOD_S * S + 2 * MIN }, "obstruction");
+    assert.ok(rig.alarms().every((m) => m.atMs >= STORM || m.data?.event === "obstruction"), events.join(", "));
+    const during = rig.link.messages.filter((m) => m.atMs >= DEBRIS.from && m.atMs < DEBRIS.to);
+    assert.ok(during.length > 0 && during.every((m) => m.data?.fillPct === undefined), "no fill while the debris is there");
+    const after = rig.link.messages.find((m) => m.atMs > DEBRIS.to && typeof m.data?.fillPct === "number");
+    assert.ok(after && after.atMs < DEBRIS.to + 45 * MIN && (after.data!.fillPct as number) < 10, "fills resume, at the water's level");
+  });
+
+  it("believes water over the grate that rose through the full line", () => {
+    only(rig.alarms("rapidRise"), { from: STORM, to: POND.from }, "rapidRise");
+    only(rig.alarms("full"), { from: STORM, to: POND.to }, "full");
+    const ponding = rig.link.messages.filter((m) => m.atMs >= POND.from + 2 * MIN && m.atMs < POND.to && typeof m.data?.fillPct === "number");
+    assert.ok(ponding.length > 0 && ponding.every((m) => m.data!.fillPct === 100), JSON.stringify(ponding.map((m) => m.data!.fillPct)));
+    const obstructions = rig.alarms("obstruction").filter((m) => m.atMs >= STORM);
+    assert.deepEqual(obstructions, [], "the pond is not taken for debris");
+  });
+});
+
 describe("level node: an overfull bin with its lid propped open for more than STALE_S", function () {
   this.timeout(60_000);
   // Filled to 97 % by 2 h, the lid propped on the rubbish (30°) from 2 h until the truck comes at 28 h, then 3 %.

@@ -26,6 +26,11 @@
  * - closer than max(BLIND_MM, fullDistanceMm − MARGIN_MM) (something on or
  *   right under the sensor: a leaf, a spider, rubbish against the sensor) or
  *   farther than depthMm + MARGIN_MM;
+ * - drains: closer than the full line (beyond the agreement tolerance)
+ *   unless the last accepted reading was within GRATE_APPROACH of it, whatever
+ *   confirms it: water reaches above the grate only through the full line,
+ *   which the fast cadence samples, while debris caught under the sensor
+ *   appears at once and stays (a stale anchor does not re-anchor onto it);
  * - a jump the container cannot make: bins rise by at most BIN_RISE_STEP per
  *   sample, fall by at most BIN_SMALL_FALL unless the lid or bin moved since
  *   the last accepted reading; drains change by at most DRAIN_MAX_RATE per
@@ -168,6 +173,8 @@ export const EMPTY_STEP = 60;
 /** Fastest plausible drain level change, 0.5 %/h units (600 %/h), and the slack on top, 0.5 % units. */
 export const DRAIN_MAX_RATE = 1200;
 export const DRAIN_SLACK = 10;
+/** How far below the full line (0.5 % units) a drain's last accepted level may be for water above the grate to be believed: one fast period at DRAIN_MAX_RATE plus DRAIN_SLACK. */
+export const GRATE_APPROACH = DRAIN_SLACK + (DRAIN_MAX_RATE * DRAIN_FAST_PERIOD_S) / 3600;
 /**
  * The bin model accepts a reading when its "real" output is at least this (int8,
  * probability (q + 128)/256: about 0.10). Chosen over 0.5 (argmax) and 0.25 on the
@@ -687,6 +694,13 @@ export class LevelNode {
       this.#judgeByModel(now, fill);
       return;
     }
+    if (this.#variant === "drain" && d < c.fullDistanceMm - tolerance(c.fullDistanceMm) && !nearGrate(accMm, c.depthMm, c.fullDistanceMm)) {
+      // Water above the grate spreads over the street, so it gets there only through the full line, which
+      // the fast cadence samples on the way. Anything else that close is under the sensor (a leaf, debris
+      // caught at the grate) and stays put, so neither a confirming reading nor a stale anchor makes it water.
+      this.#reject(false, false);
+      return;
+    }
     const flags = w[W_FLAGS];
     if (accMm < 0) {
       this.#accept(now, fill, false);
@@ -924,6 +938,14 @@ export class LevelNode {
 /** Agreement tolerance around a distance, mm. */
 function tolerance(mm: number): number {
   return Math.max(AGREE_MM, mm >> 5);
+}
+
+/**
+ * Whether a drain's last accepted reading (mm, −1 for none) is close enough to the full line for water to
+ * rise over the grate by the next sample: within what DRAIN_MAX_RATE allows in one DRAIN_FAST_PERIOD_S, plus DRAIN_SLACK.
+ */
+function nearGrate(accMm: number, depthMm: number, fullMm: number): boolean {
+  return accMm >= 0 && fillHalfPercent(accMm, depthMm, fullMm) >= 200 - GRATE_APPROACH;
 }
 
 /** The SensorError fault of `e`, or "none" for anything else. */
