@@ -13,7 +13,8 @@ import { logCode } from "./water-data.ts";
 
 // The node's own constants, so the rules and features below cannot drift from the firmware's.
 export { DRAIN_PERIOD_S as PERIOD_S, CONFIRM_S, BLIND_MM, MARGIN_MM, AGREE_MM, DRAIN_MAX_RATE, DRAIN_SLACK } from "../../../firmware/src/nodes/level/level-node.ts";
-import { DRAIN_PERIOD_S as PERIOD_S, CONFIRM_S, BLIND_MM, MARGIN_MM, AGREE_MM, DRAIN_MAX_RATE, DRAIN_SLACK } from "../../../firmware/src/nodes/level/level-node.ts";
+import { DRAIN_PERIOD_S as PERIOD_S, CONFIRM_S, BLIND_MM, MARGIN_MM, AGREE_MM, DRAIN_MAX_RATE, DRAIN_SLACK, GRATE_APPROACH, STALE_S } from "../../../firmware/src/nodes/level/level-node.ts";
+import { fillHalfPercent } from "../../../firmware/src/dsp/fill.ts";
 export const REAL = 0;
 export const IMPLAUSIBLE = 1;
 export const LEVEL_FEATURES = 8;
@@ -76,26 +77,33 @@ export interface Decisions {
 }
 
 /**
- * The level node's drain plausibility: reject outside
- * [max(BLIND_MM, full − MARGIN_MM), depth + MARGIN_MM]; a change of more than
- * DRAIN_MAX_RATE mm/h (plus DRAIN_SLACK) since the last accepted reading is
- * re-measured CONFIRM_S later and accepted (as the second reading) only if the
- * two agree within AGREE_MM. `marginMm` moves the near bound (the node: MARGIN_MM).
+ * The level node's drain plausibility (level-node.ts `#judge`, drain branch), in its units: reject
+ * outside [max(BLIND_MM, full − marginMm), depth + MARGIN_MM]; with `gratePath`, reject a reading
+ * nearer than the full line (beyond the agreement tolerance) unless the last accepted fill is within
+ * GRATE_APPROACH of the full line; accept the first reading and any after STALE_S; a fill step beyond
+ * DRAIN_SLACK + DRAIN_MAX_RATE·Δt (0.5 % units, Δt capped at 10 h) is re-measured CONFIRM_S later and
+ * the second reading is accepted if it passes the same checks and agrees within max(AGREE_MM, mm/32).
  */
-export function thresholdDecisions(r: DrainRun, marginMm = MARGIN_MM): Decisions {
+export function thresholdDecisions(r: DrainRun, options: { marginMm?: number; gratePath?: boolean } = {}): Decisions {
+  const marginMm = options.marginMm ?? MARGIN_MM;
+  const gratePath = options.gratePath ?? true;
   const accepted: boolean[] = [];
   const reportedMm: number[] = [];
   let acc = -1;
   let accT = 0;
   const lo = Math.max(BLIND_MM, r.fullDistanceMm - marginMm);
   const hi = r.depthMm + MARGIN_MM;
+  const fill = (mm: number) => fillHalfPercent(mm, r.depthMm, r.fullDistanceMm);
+  const plausible = (mm: number) =>
+    mm >= lo && mm <= hi && !(gratePath && mm < r.fullDistanceMm - tolerance(r.fullDistanceMm) && !(acc >= 0 && fill(acc) >= 200 - GRATE_APPROACH));
   for (const w of r.wakes) {
-    let ok = w.medianMm >= lo && w.medianMm <= hi;
+    let ok = plausible(w.medianMm);
     let value = w.medianMm;
-    if (ok && acc >= 0) {
-      const allowed = Math.floor((DRAIN_MAX_RATE * (w.tMs - accT)) / 3600_000) + DRAIN_SLACK;
-      if (Math.abs(w.medianMm - acc) > allowed) {
-        ok = Math.abs(w.confirmMm - w.medianMm) <= AGREE_MM && w.confirmMm >= lo && w.confirmMm <= hi;
+    const dtS = Math.floor((w.tMs - accT) / 1000);
+    if (ok && acc >= 0 && dtS <= STALE_S) {
+      const allowed = DRAIN_SLACK + Math.trunc((Math.min(dtS, 36000) * DRAIN_MAX_RATE) / 3600);
+      if (Math.abs(fill(w.medianMm) - fill(acc)) > allowed) {
+        ok = Math.abs(w.confirmMm - w.medianMm) <= tolerance(w.medianMm) && plausible(w.confirmMm);
         value = w.confirmMm;
       }
     }
@@ -107,6 +115,11 @@ export function thresholdDecisions(r: DrainRun, marginMm = MARGIN_MM): Decisions
     }
   }
   return { accepted, reportedMm };
+}
+
+/** The level node's agreement tolerance around a distance, mm. */
+function tolerance(mm: number): number {
+  return Math.max(AGREE_MM, mm >> 5);
 }
 
 /** What the distance features read of a run: each wake's median and spread, and the full line (drains and bins alike). */

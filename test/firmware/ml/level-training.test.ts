@@ -13,13 +13,21 @@ describe("ml training: drain level plausibility (real / implausible reading)", f
     r = trainLevel(small);
   });
 
-  it("simulated wakes hold both labels; the node's rules reject an out-of-range reading", () => {
+  it("simulated wakes hold both labels; the node's rules reject an out-of-range reading, and one above the grate not reached through the full line", () => {
     const run = simulateDrain(303, 3);
     assert.ok(run.wakes.some((w) => w.label === REAL) && run.wakes.some((w) => w.label === IMPLAUSIBLE));
     const d = thresholdDecisions(run);
+    let accMm = -1;
+    let aboveGrate = 0;
     run.wakes.forEach((w, i) => {
       if (w.medianMm < run.fullDistanceMm - 100) assert.equal(d.accepted[i], false);
+      if (w.medianMm < run.fullDistanceMm - 20 && (accMm < 0 || accMm > run.fullDistanceMm + 200)) {
+        aboveGrate++;
+        assert.equal(d.accepted[i], false, `wake ${i}: ${w.medianMm} mm after ${accMm} mm`);
+      }
+      if (d.accepted[i]) accMm = d.reportedMm[i];
     });
+    assert.ok(aboveGrate > 0, "the run has readings above the grate to judge");
     assert.deepEqual([-300, -1, 0, 1, 300].map(signedCode), [95, 128, 128, 128, 161]);
   });
 
@@ -36,7 +44,9 @@ describe("ml training: drain level plausibility (real / implausible reading)", f
   it("the committed models/level.ts reports fewer wrong fills than the node's rules on unseen drains", () => {
     const runs = [304, 305, 306, 307].map((s) => simulateDrain(s, 10));
     const c = compareLevel(shippedLevel, runs);
-    assert.ok(c.model.acceptedWrong < c.tight.acceptedWrong && c.tight.acceptedWrong <= c.threshold.acceptedWrong, JSON.stringify(c));
+    assert.ok(c.model.acceptedWrong < c.tight.acceptedWrong && c.model.acceptedWrong < c.threshold.acceptedWrong, JSON.stringify(c));
+    // Debris over the water is most of what the earlier rules took for water.
+    assert.ok(c.threshold.acceptedWrong < c.before.acceptedWrong && c.tight.acceptedWrong < c.before.acceptedWrong, JSON.stringify(c));
     assert.ok(levelDataset(runs).y.length === c.model.wakes);
   });
 });
