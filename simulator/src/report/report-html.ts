@@ -183,7 +183,7 @@ function detectionSection(s: RunSummary, st: FleetStats, maxRows: number): strin
     : `<p>No false alarms.</p>`;
   return (
     `<section id="detections"><h2>Detections</h2>` +
-    `<p>Ground truth (what the city model made happen) against the alarms that reached the network server. Latency runs from the start of the event to the alarm's arrival. An event that began while the node was still in alarm from an earlier one (the truth dipped under its threshold between them, the node's hysteresis held) counts as detected, "already in alarm", with no latency. A false alarm is "near the threshold" when the world crossed it lowered by the sensor's stated accuracy (SCD41 CO2, SEN55 PM, A02YYUW distance), so a reading within that accuracy could claim it.</p>` +
+    `<p>Ground truth (what the city model made happen) against the alarms that reached the network server. Latency runs from the start of the event to the alarm's arrival. An event that began while the node was still in alarm from an earlier one (the truth dipped under its threshold between them, the node's hysteresis held) counts as detected, "already in alarm", with no latency. A false alarm is "near the threshold" when the world crossed it lowered by the sensor's stated accuracy (SCD41 CO2, SEN55 PM, A02YYUW distance), so a reading within that accuracy could claim it (for a drain's rise rate: both ends of its window off by it).</p>` +
     kinds +
     (dets ? `<h3>Ground-truth events</h3>${dets}` : "") +
     `<h3>False alarms</h3>${faTable}</section>`

@@ -116,8 +116,8 @@ export interface FalseAlarm {
   atMs: number;
   /**
    * The world crossed the threshold's tolerance band, lowered by the sensor's stated accuracy (a CO2,
-   * PM or fill reading within its error of the threshold), without crossing the threshold itself: the
-   * sensor's error, not a phantom.
+   * PM or fill reading within its error of the threshold, or a drain's rise whose two ends could be off
+   * by it), without crossing the threshold itself: the sensor's error, not a phantom.
    */
   near?: true;
 }

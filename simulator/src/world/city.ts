@@ -126,6 +126,16 @@ export function nearFullPct(fullPct: number, depthMm: number, fullDistanceMm: nu
   return fullPct - (100 * (10 + 0.003 * distance)) / span;
 }
 
+/**
+ * A drain's rapid-rise threshold (%/h of the span) lowered by what the A02YYUW's stated accuracy,
+ * ±(1 cm + 0.3 %) of the distance, can do to the node's endpoint slope: both ends of the window off
+ * in opposite directions, at the largest distance (`depthMm`).
+ */
+export function nearRapidRisePctPerH(rapidRisePctPerH: number, depthMm: number, fullDistanceMm: number, windowMs: number): number {
+  const errorMm = 2 * (10 + 0.003 * depthMm);
+  return rapidRisePctPerH - ((100 * errorMm) / (depthMm - fullDistanceMm)) * (3_600_000 / windowMs);
+}
+
 export interface CityOptions {
   seed: number | string;
   counts: CityCounts;
@@ -331,7 +341,11 @@ export class City {
   #drainNode(id: string, spot: { x: number; y: number; h: number }, o: CityOptions, th: CityThresholds): DrainNode {
     const r = this.#rng.fork(`${id}:place`);
     const model = new Drain({ catchmentM2: 250 * lognormal(r, 1, 0.3), ...o.drain, seed: this.#rng.fork(id), weather: this.weather });
-    const near = { ...th, fullPct: nearFullPct(th.fullPct, model.depthMm, model.fullDistanceMm) };
+    const near = {
+      ...th,
+      fullPct: nearFullPct(th.fullPct, model.depthMm, model.fullDistanceMm),
+      rapidRisePctPerH: nearRapidRisePctPerH(th.rapidRisePctPerH, model.depthMm, model.fullDistanceMm, th.rateWindowMs),
+    };
     return { id, kind: "drain", elevationM: spot.h, position: { x: spot.x, y: spot.y, z: -0.5 }, model, events: (a, b) => model.events(a, b, th), nearEvents: (a, b) => model.events(a, b, near) };
   }
 

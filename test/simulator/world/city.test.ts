@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { DAY_MS, HOUR_MS } from "../../../simulator/src/world/calendar.ts";
-import { City, DEFAULT_CITY_THRESHOLDS, nearAirThresholds, nearFullPct, type CityNode } from "../../../simulator/src/world/city.ts";
+import { City, DEFAULT_CITY_THRESHOLDS, nearAirThresholds, nearFullPct, nearRapidRisePctPerH, type CityNode } from "../../../simulator/src/world/city.ts";
 
 const time = fc.integer({ min: 0, max: 30 * DAY_MS });
 
@@ -113,6 +113,8 @@ describe("world: city", function () {
     assert.equal(th.aqiFloor, 128);
     // A02YYUW ±(1 cm + 0.3 %) at 360 mm, the 80 % line of a 1200 mm bin full at 150 mm: 11.1 mm of a 1050 mm span.
     assert.ok(Math.abs(nearFullPct(80, 1200, 150) - 78.9448) < 0.0001);
+    // The same at both ends of a drain's 30-minute rate window, 1500 mm deep and full at 300 mm: 29 mm of 1200 mm per half hour.
+    assert.ok(Math.abs(nearRapidRisePctPerH(50, 1500, 300, 30 * 60_000) - 45.1667) < 0.0001);
     const city = new City({ seed: 8, counts: { air: 12, water: 6, bin: 12, drain: 8 }, weather: { storms: [{ startMs: 3 * DAY_MS + 16 * HOUR_MS, durationMs: HOUR_MS, peakMmH: 40 }] } });
     let events = 0;
     let near = 0;
@@ -122,7 +124,7 @@ describe("world: city", function () {
       events += real.length;
       near += band.length;
       for (const e of real) {
-        if (n.kind === "water" || e.kind === "collection" || e.kind === "tipped" || e.kind === "lidOpen" || e.kind === "flood" || e.kind === "obstruction" || e.kind === "rapidRise") {
+        if (n.kind === "water" || e.kind === "collection" || e.kind === "tipped" || e.kind === "lidOpen" || e.kind === "flood" || e.kind === "obstruction") {
           // No band: the same events.
           assert.ok(band.some((b) => b.kind === e.kind && b.startMs === e.startMs && b.endMs === e.endMs), `${n.id} ${e.kind}`);
         } else {
