@@ -41,11 +41,12 @@ export interface Scenario {
   /**
    * Build options of the firmware per node type, as a manifest's `config`
    * sets them (manifests/<type>/manifest.json): the water meter fitted and the
-   * leak detector, the level node's distance sensor and bin detector.
+   * leak detector, the level node's distance sensor, bin detector and the
+   * fall a bin must show to count as emptied (`emptyStepPct`, default 30).
    */
   firmware?: {
     water?: { meter?: "yf-s201" | "yf-b1" | "fs400a" | "reed-1l" | "reed-10l" | "reed-100l" | "reed-1000l"; leakDetector?: "night" | "model" };
-    level?: { distanceSensor?: "a02yyuw" | "vl53l1x"; binDetector?: "rules" | "model" };
+    level?: { distanceSensor?: "a02yyuw" | "vl53l1x"; binDetector?: "rules" | "model"; emptyStepPct?: number };
   };
   /**
    * A capacity sweep: instead of one run, one short run per entry of
@@ -128,7 +129,7 @@ export const SCENARIO_SCHEMA = {
         level: {
           type: "object",
           additionalProperties: false,
-          properties: { distanceSensor: { enum: ["a02yyuw", "vl53l1x"] }, binDetector: { enum: ["rules", "model"] } },
+          properties: { distanceSensor: { enum: ["a02yyuw", "vl53l1x"] }, binDetector: { enum: ["rules", "model"] }, emptyStepPct: { type: "integer", minimum: 5, maximum: 100 } },
         },
       },
     },

@@ -22,7 +22,7 @@ import { loadConfig, type NodeConfig } from "../../../firmware/src/nodes/config.
 import { bootLevel, type LevelBoot } from "../../../firmware/src/nodes/level/boot.ts";
 import { jitterSpanMs } from "../../../firmware/src/nodes/wake-timing.ts";
 import {
-  BIN_PERIOD_S, CONFIRM_S, DRAIN_PERIOD_S, DRAIN_RATE_WINDOW_S, RECOVER_RUN, SETTLE_S, type LevelHardware, type LevelVariant,
+  BIN_PERIOD_S, CONFIRM_S, DRAIN_PERIOD_S, DRAIN_RATE_WINDOW_S, RECOVER_RUN, SETTLE_S, type LevelHardware, type LevelOptions, type LevelVariant,
 } from "../../../firmware/src/nodes/level/level-node.ts";
 import { encodeDownlink } from "../../../codecs/src/index.ts";
 import { powerCut } from "../../../simulator/src/platform/native-sleep.ts";
@@ -50,7 +50,7 @@ class Rig {
   pinWakes = 0;
   readonly #actions: { atMs: number; fn: () => void }[] = [];
 
-  constructor(seed: number, variant: LevelVariant, target: (t: number) => A02yyuwTarget, acceleration?: (t: number) => Lis3dhAcceleration) {
+  constructor(seed: number, variant: LevelVariant, target: (t: number) => A02yyuwTarget, acceleration?: (t: number) => Lis3dhAcceleration, readonly options: LevelOptions = {}) {
     this.board = new Board(this.clock, seed);
     const rng = new Rng(seed);
     this.sonar = new A02yyuw({ clock: this.clock, rng: rng.fork("a02yyuw"), target });
@@ -78,7 +78,7 @@ class Rig {
       hw.accelInt1 = { pin: INT1_PIN, level: 1 };
     }
     const rt = platformRuntime(this.link, () => 3600);
-    this.last = bootLevel(hw, rt, variant);
+    this.last = bootLevel(hw, rt, variant, this.options);
     if (this.last.error) throw this.last.error;
   }
 
@@ -700,6 +700,41 @@ describe("level node: a drain with debris just above the grate, and water that p
     assert.ok(ponding.length > 0 && ponding.every((m) => m.data!.fillPct === 100), JSON.stringify(ponding.map((m) => m.data!.fillPct)));
     const obstructions = rig.alarms("obstruction").filter((m) => m.atMs >= STORM);
     assert.deepEqual(obstructions, [], "the pond is not taken for debris");
+  });
+});
+
+describe("level node: the emptying step (manifest emptyStepPct)", function () {
+  this.timeout(60_000);
+  // A bin 22 % full, collected at 5 h: the truck lifts it, turns it over the hopper and puts it back, 3 % left.
+  const TRUCK = 5 * H;
+  const fillAt = (t: number) => (t < TRUCK + 12 * S ? 0.22 : 0.03);
+  const target = (t: number): A02yyuwTarget =>
+    t >= TRUCK && t < TRUCK + COLLECTION_DURATION ? { distanceMm: 5000, surface: "none" } : { distanceMm: Math.round(BIN_DEPTH - fillAt(t) * BIN_SPAN), surface: "hard" };
+  const acceleration = (t: number): Lis3dhAcceleration => {
+    const c = t - TRUCK;
+    if (c < 0 || c >= COLLECTION_DURATION) return tilted(0);
+    return tilted(c < 12 * S ? ramp(c, 0, 12 * S, 0, 180) : c < 22 * S ? 180 : ramp(c, 22 * S, 30 * S, 180, 0));
+  };
+  const emptied = (options: LevelOptions) => {
+    const rig = new Rig(31, "bin", target, acceleration, options);
+    rig.run(TRUCK + 2 * H);
+    return rig.alarms("emptied");
+  };
+
+  it("by default a 19-point fall with motion is rubbish pressed down, not an emptying", () => {
+    assert.deepEqual(emptied({}).map((m) => stamp(m.atMs)), []);
+    assert.deepEqual(emptied({ emptyStepPct: 20 }).map((m) => stamp(m.atMs)), []);
+  });
+
+  it("a deployment that sets a smaller step hears of the collection", () => {
+    const alarms = emptied({ emptyStepPct: 15 });
+    assert.equal(alarms.length, 1);
+    assert.ok(alarms[0].atMs >= TRUCK && alarms[0].atMs < TRUCK + SETTLE_S * S + CONFIRM_S * S + 2 * POLL_MS, stamp(alarms[0].atMs));
+    assert.ok((alarms[0].data!.fillPct as number) < 6);
+  });
+
+  it("a step outside 5..100 % leaves the default", () => {
+    for (const emptyStepPct of [0, 4, 101, 12.5]) assert.deepEqual(emptied({ emptyStepPct }).map((m) => stamp(m.atMs)), [], String(emptyStepPct));
   });
 });
 

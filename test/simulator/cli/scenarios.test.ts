@@ -51,8 +51,18 @@ describe("simulator CLI: scenarios", function () {
     }
   });
 
+  it("a scenario's firmware.level.emptyStepPct reaches the bins' mc/config: a smaller step reports more collections", async () => {
+    const bins = (emptyStepPct: number) => ({ name: `bins-${emptyStepPct}`, seed: 2026, days: 7, region: "EU868" as const, nodes: { air: 0, water: 0, bin: 12, drain: 0 }, firmware: { level: { emptyStepPct } } });
+    const emptied = async (step: number) => {
+      const r = await runScenario(bins(step), {});
+      return r.summary.nodes.reduce((a, n) => a + (n.alarms ?? []).filter((x) => x.event === "emptied").length, 0);
+    };
+    const [coarse, fine] = [await emptied(30), await emptied(8)];
+    assert.ok(coarse > 0 && fine > coarse, `emptied: ${coarse} at 30 %, ${fine} at 8 %`);
+  });
+
   it("an invalid scenario file gets messages naming each field and problem", () => {
-    const bad = { name: "x", seed: -1, days: 0, region: "EU433", nodes: { air: 1.5, water: 0, bin: 0 }, colour: "red", bootSpreadS: -60, syncClocks: "yes", firmware: { water: { leakDetector: "ai" }, level: { laser: true } } };
+    const bad = { name: "x", seed: -1, days: 0, region: "EU433", nodes: { air: 1.5, water: 0, bin: 0 }, colour: "red", bootSpreadS: -60, syncClocks: "yes", firmware: { water: { leakDetector: "ai" }, level: { laser: true, emptyStepPct: 3 } } };
     const errors = scenarioErrors(bad);
     const text = errors.join("\n");
     assert.match(text, /seed: must be >= 0/);
@@ -65,6 +75,7 @@ describe("simulator CLI: scenarios", function () {
     assert.match(text, /syncClocks: must be boolean/);
     assert.match(text, /firmware\.water\.leakDetector: must be one of night, model/);
     assert.match(text, /firmware\.level\.laser: unknown field/);
+    assert.match(text, /firmware\.level\.emptyStepPct: must be >= 5/);
     const dir = mkdtempSync(join(tmpdir(), "scenario-"));
     const file = join(dir, "bad.json");
     writeFileSync(file, JSON.stringify(bad));

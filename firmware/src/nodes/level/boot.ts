@@ -11,7 +11,7 @@
  * wake starts from the last good one.
  */
 import { deepSleep, type DeepSleepOptions } from "native:sleep";
-import { FALLBACK_SLEEP_MS, LevelNode, type BinDetector, type LevelHardware, type LevelVariant } from "./level-node.ts";
+import { FALLBACK_SLEEP_MS, LevelNode, type LevelHardware, type LevelOptions, type LevelVariant } from "./level-node.ts";
 import type { NodeRuntime } from "../runtime.ts";
 import { nextSleepMs } from "../wake-timing.ts";
 
@@ -24,13 +24,13 @@ export interface LevelBoot {
   error: unknown;
 }
 
-/** Runs one wake and sleeps; `binDetector` picks how a bin judges its readings (manifest `config.binDetector`). */
-export function bootLevel(hw: LevelHardware, rt: NodeRuntime, variant: LevelVariant, binDetector: BinDetector = "rules"): LevelBoot {
+/** Runs one wake and sleeps; `options` are the manifest's build choices (`config.binDetector`, `config.emptyStepPct`). */
+export function bootLevel(hw: LevelHardware, rt: NodeRuntime, variant: LevelVariant, options: LevelOptions = {}): LevelBoot {
   let sleepMs = FALLBACK_SLEEP_MS;
   let arm = false;
   let error: unknown;
   try {
-    const node = new LevelNode(hw, rt, variant, binDetector);
+    const node = new LevelNode(hw, rt, variant, options);
     sleepMs = nextSleepMs(node.cycle(), rt);
     arm = node.armMotionWake;
   } catch (e) {
@@ -43,7 +43,7 @@ export function bootLevel(hw: LevelHardware, rt: NodeRuntime, variant: LevelVari
   }
   const int1 = hw.accelInt1;
   const ext0 = arm && int1 ? { pin: int1.pin, level: int1.level } : undefined;
-  const options: DeepSleepOptions | undefined = ext0 ? { ext0 } : undefined;
-  deepSleep(sleepMs, options);
+  const wake: DeepSleepOptions | undefined = ext0 ? { ext0 } : undefined;
+  deepSleep(sleepMs, wake);
   return { sleepMs, ext0, error };
 }

@@ -39,7 +39,7 @@
  *   motion is only accepted after REANCHOR_RUN agreeing readings (a missed
  *   wake, a failed accelerometer), or when the last accepted reading is older
  *   than STALE_S, and never reports `emptied`. A reading after STALE_S is
- *   accepted whatever it is; with motion, a fall of EMPTY_STEP from the stale
+ *   accepted whatever it is; with motion, a fall of the emptying step from the stale
  *   reading is still an emptying (an overfull bin's propped lid hides the
  *   level until the truck comes).
  *
@@ -49,7 +49,7 @@
  * in dsp/bin-features.ts) per wake with a reading: no confirming re-measure,
  * no re-anchoring and no STALE_S rule (the model sees the age of the last
  * accepted reading); the range check stays in front of it. An accepted fall
- * of EMPTY_STEP or more with motion since the last accepted reading (or blind
+ * of the emptying step or more with motion since the last accepted reading (or blind
  * to motion) is an emptying. Drains always use the rules.
  *
  * Motion: the LIS3DH's INT1 (motion on high-passed data, latched) wakes the
@@ -76,7 +76,8 @@
  * Decisions, one alarm per crossing with its cleared counterpart:
  * - full: fill ≥ fullHalfPct on 2 consecutive accepted samples; cleared at
  *   fill ≤ fullHalfPct − hysteresisHalfPct on 2 samples, or at once by an emptying;
- * - emptied (bins): an accepted fall ≥ EMPTY_STEP with motion since the last
+ * - emptied (bins): an accepted fall ≥ the emptying step (EMPTY_STEP, or the
+ *   manifest's `emptyStepPct`) with motion since the last
  *   accepted reading (or, blind to motion, confirmed by a second reading);
  * - tipped/upright, lidOpen/lidClosed: as above; upright at tilt < tiltDeg − TILT_HYST_DEG;
  * - rapidRise (drains): rate ≥ rapidRiseHalfPctPerH, over a DRAIN_RATE_WINDOW_S
@@ -142,6 +143,14 @@ export type LevelVariant = "bin" | "drain";
 /** How a bin's in-range readings are judged: the rise/fall rules or the int8 plausibility model. */
 export type BinDetector = "rules" | "model";
 
+/** Build options of the level node (the manifest's `config`). */
+export interface LevelOptions {
+  /** How a bin judges its readings (`binDetector`, default "rules"). */
+  binDetector?: BinDetector;
+  /** A bin's fall with motion that counts as an emptying, whole % (`emptyStepPct`, 5..100; default EMPTY_STEP / 2). */
+  emptyStepPct?: number;
+}
+
 /** Sampling period of a bin, s. */
 export const BIN_PERIOD_S = 900;
 /** Sampling period of a drain, s. */
@@ -168,7 +177,11 @@ export const AGREE_MM = 20;
 export const BIN_RISE_STEP = 80;
 /** Largest fall of a bin without motion (settling rubbish), 0.5 % units (10 %). */
 export const BIN_SMALL_FALL = 20;
-/** Fall that counts as an emptying, 0.5 % units (30 %). */
+/**
+ * Fall that counts as an emptying by default, 0.5 % units (30 %). Smaller falls with motion are taken
+ * for rubbish pressed down; a smaller step (`emptyStepPct`) reports more collections of part-full bins
+ * at the cost of more false `emptied` (firmware/src/nodes/README.md has the month's trade-off).
+ */
 export const EMPTY_STEP = 60;
 /** Fastest plausible drain level change, 0.5 %/h units (600 %/h), and the slack on top, 0.5 % units. */
 export const DRAIN_MAX_RATE = 1200;
@@ -292,6 +305,8 @@ export class LevelNode {
   readonly #rt: NodeRuntime;
   readonly #variant: LevelVariant;
   readonly #useModel: boolean;
+  /** A fall with motion at least this large is an emptying, 0.5 % units. */
+  readonly #emptyStep: number;
   /** The bin model, created at the first wake that needs it (its arena is the only allocation). */
   #net: Interpreter | undefined;
   readonly #inputs: BinWakeInputs = {
@@ -325,11 +340,13 @@ export class LevelNode {
   /** Whether this boot started without retained state. */
   coldStart = false;
 
-  constructor(hw: LevelHardware, rt: NodeRuntime, variant: LevelVariant, binDetector: BinDetector = "rules") {
+  constructor(hw: LevelHardware, rt: NodeRuntime, variant: LevelVariant, options: LevelOptions = {}) {
     this.#hw = hw;
     this.#rt = rt;
     this.#variant = variant;
-    this.#useModel = variant === "bin" && binDetector === "model";
+    this.#useModel = variant === "bin" && options.binDetector === "model";
+    const pct = options.emptyStepPct;
+    this.#emptyStep = pct !== undefined && Number.isInteger(pct) && pct >= 5 && pct <= 100 ? pct * 2 : EMPTY_STEP;
     this.#sensorName = hw.distanceSensor ?? "a02yyuw";
     this.#rate = variant === "drain"
       ? new RateOfChange({ windowS: DRAIN_RATE_WINDOW_S, capacity: DRAIN_RATE_CAPACITY, minSpanS: DRAIN_RATE_MIN_SPAN_S })
@@ -708,9 +725,9 @@ export class LevelNode {
     }
     const step = fill - fillHalfPercent(accMm, c.depthMm, c.fullDistanceMm);
     if (now - w[W_ACC_S] > STALE_S) {
-      // Re-anchored whatever it reads; the bin moving and a fall of EMPTY_STEP is still an emptying, as
+      // Re-anchored whatever it reads; the bin moving and a fall of the emptying step is still an emptying, as
       // below: an overfull bin's propped lid hides the level until the truck comes, often for more than STALE_S.
-      this.#accept(now, fill, this.#variant === "bin" && (flags & F_MOTION) !== 0 && step <= -EMPTY_STEP);
+      this.#accept(now, fill, this.#variant === "bin" && (flags & F_MOTION) !== 0 && step <= -this.#emptyStep);
       return;
     }
     // Agreement with the candidate a previous wake held back.
@@ -723,10 +740,10 @@ export class LevelNode {
         if (confirmed) this.#accept(now, fill, false);
         else this.#reject(true, false);
       } else if ((flags & F_MOTION) !== 0) {
-        this.#accept(now, fill, step <= -EMPTY_STEP);
+        this.#accept(now, fill, step <= -this.#emptyStep);
       } else if (!this.#hw.accel || (flags & F_BLIND) !== 0) {
         // Blind to motion: a confirmed fall is believed.
-        if (confirmed) this.#accept(now, fill, step <= -EMPTY_STEP);
+        if (confirmed) this.#accept(now, fill, step <= -this.#emptyStep);
         else this.#reject(true, false);
       } else if (confirmed && (flags & F_CAND_FALL) !== 0 && w[W_CAND_RUN] + 1 >= REANCHOR_RUN) {
         this.#accept(now, fill, false);
@@ -772,7 +789,7 @@ export class LevelNode {
     }
     const step = accMm < 0 ? 0 : fill - fillHalfPercent(accMm, c.depthMm, c.fullDistanceMm);
     const evidence = (flags & F_MOTION) !== 0 || !this.#hw.accel || (flags & F_BLIND) !== 0;
-    this.#accept(now, fill, step <= -EMPTY_STEP && evidence);
+    this.#accept(now, fill, step <= -this.#emptyStep && evidence);
   }
 
   /**

@@ -9,12 +9,14 @@ import Vl53l1x from "../../drivers/vl53l1x.ts";
 import Lis3dh from "../../drivers/lis3dh.ts";
 import { openRuntime, radioConfig } from "../wiring.ts";
 import { bootLevel } from "./boot.ts";
-import type { BinDetector, LevelHardware, LevelVariant } from "./level-node.ts";
+import type { BinDetector, LevelHardware, LevelOptions, LevelVariant } from "./level-node.ts";
 
 export default function main(): void {
   const board = BOARDS[(config.platform as string) ?? "esp32/nodemcu"] ?? BOARDS["esp32/nodemcu"];
   const variant: LevelVariant = config.variant === "drain" ? "drain" : "bin";
   const binDetector: BinDetector = config.binDetector === "model" ? "model" : "rules";
+  // Out of 5..100 (or not an integer), the node keeps its default step: LevelNode checks it.
+  const options: LevelOptions = { binDetector, ...(typeof config.emptyStepPct === "number" ? { emptyStepPct: config.emptyStepPct } : {}) };
   const bus = { io: I2C, data: board.i2c.data, clock: board.i2c.clock, hz: board.i2c.hz, port: board.i2c.port };
   const u = board.sensorUart;
   const tof = config.distanceSensor === "vl53l1x";
@@ -35,5 +37,5 @@ export default function main(): void {
       rail.close();
     },
   };
-  bootLevel(hw, openRuntime(board, radioConfig(config)), variant, binDetector);
+  bootLevel(hw, openRuntime(board, radioConfig(config)), variant, options);
 }
