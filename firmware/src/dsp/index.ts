@@ -15,7 +15,7 @@ export {
   EU_AQI_BANDS, US_AQI_CATEGORIES, US_AQI_MAX,
   euAqiBand, euAqiBandPm10, euAqiBandPm25, usAqi, usAqiCategory, usAqiPm10, usAqiPm25,
 } from "./aqi.ts";
-export { FILL_MAX_DEPTH_MM, fillHalfPercent } from "./fill.ts";
+export { FILL_MAX_DEPTH_MM, VERTICAL_MAX_MM, fillHalfPercent, verticalMm } from "./fill.ts";
 export { BIN_FEATURE_COUNT, binFeatureInputs, signedLogCode } from "./bin-features.ts";
 export { logCode } from "./log-code.ts";
 export type { BinWakeInputs } from "./bin-features.ts";

@@ -70,8 +70,11 @@
  * tilt ≥ tiltDeg held for two samples is a tipped bin (a fully opened lid
  * looks the same, which is why the open-lid band stops at tiltDeg). The second
  * sample is taken CONFIRM_S after the first, so a lid opened for a moment or
- * the minute a truck tips the bin into its hopper raise nothing. While the
- * sensor is not pointing down (tilt ≥ LID_OPEN_DEG) the distance is not read.
+ * the minute a truck tips the bin into its hopper raise nothing. In the lid
+ * band the distance is read along the tilted axis and its vertical part
+ * (`verticalMm`) is the reading, so an overfull bin whose waste props the lid
+ * still reads full; at tilt ≥ tiltDeg or tipped it is not read (with
+ * `binDetector: "model"`, not in the lid band either).
  *
  * Decisions, one alarm per crossing with its cleared counterpart:
  * - full: fill ≥ fullHalfPct on 2 consecutive accepted samples; cleared at
@@ -92,7 +95,7 @@
  */
 import Timer from "timer";
 import { wakeCause, wakePins, resetReason } from "native:sleep";
-import { HysteresisDetector, RateOfChange, TRANSITION_CLEARED, TRANSITION_ENTERED, binFeatureInputs, divTrunc, fillHalfPercent, type BinWakeInputs } from "../../dsp/index.ts";
+import { HysteresisDetector, RateOfChange, TRANSITION_CLEARED, TRANSITION_ENTERED, binFeatureInputs, divTrunc, fillHalfPercent, verticalMm, type BinWakeInputs } from "../../dsp/index.ts";
 import { Interpreter } from "../../ml/interpreter.ts";
 import binModel from "../../ml/models/bin.ts";
 import { encodeRecord, type IntRecord } from "../../../../codecs/src/codec.ts";
@@ -582,8 +585,12 @@ export class LevelNode {
     const hw = this.#hw;
     const w = this.#w;
     this.#distanceMm = -1;
-    // The sensor is not looking down while the lid is open or the bin lies on its side.
-    if (this.#tilt >= LID_OPEN_DEG || (w[W_FLAGS] & F_TIPPED) !== 0) return;
+    // The sensor is not looking into the bin while it lies on its side or the lid is fully open. With the lid
+    // propped (the lid band) it looks in along the tilted axis, and the reading's vertical part is the surface:
+    // an overfull bin's waste under the lid it props, or a lid left open. The bin model was trained on
+    // readings of a closed lid only, so with it the node still reads nothing then.
+    const tilt = this.#tilt;
+    if ((w[W_FLAGS] & F_TIPPED) !== 0 || tilt >= this.#config.tiltDeg || (tilt >= LID_OPEN_DEG && this.#useModel)) return;
     const r = this.#readings;
     let n = 0;
     let silent = 0;
@@ -628,7 +635,9 @@ export class LevelNode {
       this.#faults.record(this.#sensorName, "range");
       return;
     }
-    this.#distanceMm = median;
+    // The lid's hinge is not at the sensor, so propping it also lifts the sensor: the vertical part is then
+    // longer than the surface's depth under the rim, and the fill reads low, never high.
+    this.#distanceMm = tilt >= LID_OPEN_DEG ? verticalMm(median, tilt) : median;
   }
 
   // ---- decisions
