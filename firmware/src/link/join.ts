@@ -10,7 +10,9 @@
  * On top of that the link spaces attempts by a randomised exponential back-off
  * (base 15 s, doubling per failure, capped at 1 h; each delay drawn uniformly
  * from [d/2, d] with the hardware RNG), so a fleet restarting together after a
- * network outage does not join in lock-step.
+ * network outage does not join in lock-step, and puts the first join-request
+ * of a procedure off by a random 0..base (waited for in the wake), so nodes
+ * switched on together do not send it together (TR007 §4.7.2).
  *
  * A new procedure (fresh T0 and windows) starts only after a session that
  * lasted 24 h: a modem that keeps losing its session cannot buy itself a new
@@ -177,6 +179,21 @@ export class JoinLedger {
       }
       this.#p3[hour % BUCKETS] += a;
     }
+  }
+
+  /**
+   * Before a join attempt at `nowMs`: the first join-request of a procedure (after power-on, or after a
+   * session that lasted a day) is put off by a uniform 0..baseMs, drawn once, so nodes switched on together
+   * (a batch on installation day) do not send it together (TR007 §4.7.2: a pseudo-random delay on every
+   * periodic transmission, join-requests included). The retries are spread by the back-off already.
+   * Returns the delay drawn, ms (0 when none was).
+   */
+  spreadFirst(nowMs: number, random: () => number): number {
+    // nextMs is 0 only before the first attempt (restored so after a power cut without failures) and after a join.
+    if (this.#failures !== 0 || this.#nextMs !== 0 || !this.#freshProcedure(nowMs)) return 0;
+    const delay = (random() >>> 0) % (this.backoff.baseMs + 1);
+    this.#nextMs = nowMs + delay;
+    return delay;
   }
 
   /** The attempt at `nowMs` failed: back off. `random` gives 32 random bits. */

@@ -688,6 +688,8 @@ export class LoRaWanLink implements LinkPort {
         return false;
       }
     }
+    // The spread is waited for in this wake, on top of the flush's budget for duty-cycle waits.
+    this.#waitLeft += this.#join.spreadFirst(this.linkMs(), this.#random);
     for (let i = 0; i < this.#opt.maxJoins; i++) {
       const dr = this.#readDr();
       if (dr < 0) return false;

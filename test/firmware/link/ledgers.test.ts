@@ -254,6 +254,41 @@ describe("link join back-off (LoRaWAN 1.0.4 §7)", () => {
     }), { numRuns: 40 });
   });
 
+  it("puts the first join-request of a procedure off by 0..base, once; not the retries, nor a rejoin within a day", () => {
+    const rng = new Rng(21);
+    const random = () => rng.nextU32();
+    const seen = new Set<number>();
+    for (let k = 0; k < 400; k++) {
+      const j = new JoinLedger();
+      const now = 1000 + k;
+      const d = j.spreadFirst(now, random);
+      assert.ok(d >= 0 && d <= 15000, `${d}`);
+      seen.add(Math.min(14, Math.floor(d / 1000)));
+      assert.equal(j.earliestMs(now, 1482752), now + d);
+      // Drawn once: a later flush in the same procedure (the wait did not fit) keeps the deadline.
+      assert.equal(j.spreadFirst(now + 20000, random), 0);
+      assert.equal(j.earliestMs(now + 20000, 1482752), now + 20000);
+    }
+    assert.equal(seen.size, 15, "every second of the 15 s is used");
+    const j = new JoinLedger();
+    j.spreadFirst(0, () => 5000);
+    j.needsFlashClaim(5000, 1482752);
+    j.recordAttempt(5000, 1482752);
+    j.failed(7000, () => 0);
+    assert.equal(j.spreadFirst(8000, () => 0xffffffff), 0, "a retry is spread by the back-off");
+    j.needsFlashClaim(20000, 1482752);
+    j.recordAttempt(20000, 1482752);
+    j.succeeded(22000);
+    assert.equal(j.spreadFirst(22000 + HOUR, () => 3000), 0, "a rejoin after a short session continues the procedure");
+    assert.equal(j.spreadFirst(22000 + DAY, () => 3000), 3000, "after a day-long session a new procedure is spread again");
+    // After a power cut the flash copy brings no deadline back: spread unless the node was failing.
+    const flash = new DataView(new ArrayBuffer(JOIN_FLASH_BYTES));
+    j.toFlash(flash, 0);
+    const k = new JoinLedger();
+    k.fromFlash(flash, 0, 30 * DAY, () => 0);
+    assert.equal(k.spreadFirst(30 * DAY, () => 7000), 7000);
+  });
+
   it("survives a round trip through RTC words", () => {
     const j = new JoinLedger();
     j.needsFlashClaim(5000, 1482752);

@@ -123,10 +123,11 @@ describe("link session against a scripted modem", () => {
     run(rig, 3);
     rig.modem.off = false;
     rig.modem.script.push("length");
-    run(rig, 1, 4);
+    // Two wakes: how much of the backlog fits the first one's 30 s of duty-cycle waits depends on the channels drawn.
+    run(rig, 2, 4);
     const sent = rig.modem.txs.filter((t) => t.kind === "data");
-    assert.ok(sent[0].bytes.length < 4 * 14, "retried smaller");
-    assert.deepEqual([...new Set(arrivals(rig.modem.delivered).map((a) => a.id))], [1, 2, 3, 4]);
+    assert.ok(sent.length >= 2 && sent[1].bytes.length < sent[0].bytes.length, "retried smaller");
+    assert.deepEqual([...new Set(arrivals(rig.modem.delivered).map((a) => a.id))].sort((a, b) => a - b), [1, 2, 3, 4, 5]);
   });
 
   it("US915 DR0 (11 bytes): one reading per uplink, never a batch that does not fit", () => {
