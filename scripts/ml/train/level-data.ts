@@ -13,7 +13,7 @@ import { logCode } from "./water-data.ts";
 
 // The node's own constants, so the rules and features below cannot drift from the firmware's.
 export { DRAIN_PERIOD_S as PERIOD_S, CONFIRM_S, BLIND_MM, MARGIN_MM, AGREE_MM, DRAIN_MAX_RATE, DRAIN_SLACK } from "../../../firmware/src/nodes/level/level-node.ts";
-import { DRAIN_PERIOD_S as PERIOD_S, CONFIRM_S, BLIND_MM, MARGIN_MM, AGREE_MM, DRAIN_MAX_RATE, DRAIN_SLACK, GRATE_APPROACH, STALE_S } from "../../../firmware/src/nodes/level/level-node.ts";
+import { DRAIN_PERIOD_S as PERIOD_S, CONFIRM_S, BLIND_MM, MARGIN_MM, DRAIN_MAX_RATE, DRAIN_SLACK, STALE_S, agreementMm, nearGrate } from "../../../firmware/src/nodes/level/level-node.ts";
 import { fillHalfPercent } from "../../../firmware/src/dsp/fill.ts";
 export const REAL = 0;
 export const IMPLAUSIBLE = 1;
@@ -95,7 +95,7 @@ export function thresholdDecisions(r: DrainRun, options: { marginMm?: number; gr
   const hi = r.depthMm + MARGIN_MM;
   const fill = (mm: number) => fillHalfPercent(mm, r.depthMm, r.fullDistanceMm);
   const plausible = (mm: number) =>
-    mm >= lo && mm <= hi && !(gratePath && mm < r.fullDistanceMm - tolerance(r.fullDistanceMm) && !(acc >= 0 && fill(acc) >= 200 - GRATE_APPROACH));
+    mm >= lo && mm <= hi && !(gratePath && mm < r.fullDistanceMm - agreementMm(r.fullDistanceMm) && !nearGrate(acc, r.depthMm, r.fullDistanceMm));
   for (const w of r.wakes) {
     let ok = plausible(w.medianMm);
     let value = w.medianMm;
@@ -103,7 +103,7 @@ export function thresholdDecisions(r: DrainRun, options: { marginMm?: number; gr
     if (ok && acc >= 0 && dtS <= STALE_S) {
       const allowed = DRAIN_SLACK + Math.trunc((Math.min(dtS, 36000) * DRAIN_MAX_RATE) / 3600);
       if (Math.abs(fill(w.medianMm) - fill(acc)) > allowed) {
-        ok = Math.abs(w.confirmMm - w.medianMm) <= tolerance(w.medianMm) && plausible(w.confirmMm);
+        ok = Math.abs(w.confirmMm - w.medianMm) <= agreementMm(w.medianMm) && plausible(w.confirmMm);
         value = w.confirmMm;
       }
     }
@@ -115,11 +115,6 @@ export function thresholdDecisions(r: DrainRun, options: { marginMm?: number; gr
     }
   }
   return { accepted, reportedMm };
-}
-
-/** The level node's agreement tolerance around a distance, mm. */
-function tolerance(mm: number): number {
-  return Math.max(AGREE_MM, mm >> 5);
 }
 
 /** What the distance features read of a run: each wake's median and spread, and the full line (drains and bins alike). */

@@ -630,7 +630,7 @@ export class LevelNode {
     this.#spreadMm = r[n - 1] - r[0];
     // With two readings the median is one of them: they must agree. With three, two must.
     let agree = 0;
-    for (let i = 0; i < n; i++) if (Math.abs(r[i] - median) <= tolerance(median)) agree++;
+    for (let i = 0; i < n; i++) if (Math.abs(r[i] - median) <= agreementMm(median)) agree++;
     if (n > 1 && agree < 2) {
       this.#faults.record(this.#sensorName, "range");
       return;
@@ -720,7 +720,7 @@ export class LevelNode {
       this.#judgeByModel(now, fill);
       return;
     }
-    if (this.#variant === "drain" && d < c.fullDistanceMm - tolerance(c.fullDistanceMm) && !nearGrate(accMm, c.depthMm, c.fullDistanceMm)) {
+    if (this.#variant === "drain" && d < c.fullDistanceMm - agreementMm(c.fullDistanceMm) && !nearGrate(accMm, c.depthMm, c.fullDistanceMm)) {
       // Water above the grate spreads over the street, so it gets there only through the full line, which
       // the fast cadence samples on the way. Anything else that close is under the sensor (a leaf, debris
       // caught at the grate) and stays put, so neither a confirming reading nor a stale anchor makes it water.
@@ -741,7 +741,7 @@ export class LevelNode {
     }
     // Agreement with the candidate a previous wake held back.
     const cand = w[W_CAND_MM];
-    const confirmed = cand >= 0 && Math.abs(d - cand) <= tolerance(cand);
+    const confirmed = cand >= 0 && Math.abs(d - cand) <= agreementMm(cand);
     if (this.#variant === "bin") {
       if (step >= -BIN_SMALL_FALL && step <= BIN_RISE_STEP) {
         this.#accept(now, fill, false);
@@ -820,7 +820,7 @@ export class LevelNode {
     const w = this.#w;
     const d = this.#distanceMm;
     const cand = w[W_CAND_MM];
-    this.#settleCandidate(cand >= 0 && Math.abs(d - cand) <= tolerance(cand));
+    this.#settleCandidate(cand >= 0 && Math.abs(d - cand) <= agreementMm(cand));
     w[W_ACC_MM] = d;
     w[W_ACC_S] = now;
     w[W_CAND_MM] = -1;
@@ -860,7 +860,7 @@ export class LevelNode {
     const w = this.#w;
     const d = this.#distanceMm;
     const cand = w[W_CAND_MM];
-    const agrees = cand >= 0 && Math.abs(d - cand) <= tolerance(cand);
+    const agrees = cand >= 0 && Math.abs(d - cand) <= agreementMm(cand);
     this.#settleCandidate(agrees && (jump || fall));
     if (jump || fall) {
       w[W_CAND_RUN] = agrees ? w[W_CAND_RUN] + 1 : 1;
@@ -961,8 +961,8 @@ export class LevelNode {
   }
 }
 
-/** Agreement tolerance around a distance, mm. */
-function tolerance(mm: number): number {
+/** Agreement tolerance around a distance, mm: two readings within it agree. */
+export function agreementMm(mm: number): number {
   return Math.max(AGREE_MM, mm >> 5);
 }
 
@@ -970,7 +970,7 @@ function tolerance(mm: number): number {
  * Whether a drain's last accepted reading (mm, −1 for none) is close enough to the full line for water to
  * rise over the grate by the next sample: within what DRAIN_MAX_RATE allows in one DRAIN_FAST_PERIOD_S, plus DRAIN_SLACK.
  */
-function nearGrate(accMm: number, depthMm: number, fullMm: number): boolean {
+export function nearGrate(accMm: number, depthMm: number, fullMm: number): boolean {
   return accMm >= 0 && fillHalfPercent(accMm, depthMm, fullMm) >= 200 - GRATE_APPROACH;
 }
 
