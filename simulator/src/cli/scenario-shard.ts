@@ -241,9 +241,12 @@ export class ShardRun {
     const nodes: (SimNode | XsNode)[] = [];
     const indexes: number[] = [];
     const bootRng = new Rng(`boots-${seed}`);
+    const rtcSd = scenario.rtcDriftPpm ?? 0;
+    const rtcRng = new Rng(`rtc-${seed}`);
     for (const [i, c] of city.nodes.entries()) {
-      // Drawn for every node in every shard, so each node's first boot is the same whatever the shards.
+      // Drawn for every node in every shard, so each node's first boot and RTC are the same whatever the shards.
       const firstBootMs = params.bootSpreadMs ? Math.floor(bootRng.next() * params.bootSpreadMs) : undefined;
+      const rtcPpm = rtcSd > 0 ? Math.round(Math.max(-3, Math.min(3, rtcRng.normal())) * rtcSd) : 0;
       if (i % shard.count !== shard.index) continue;
       const type = nodeType(c);
       const env: ConstructorParameters<typeof SimNode>[0]["environment"] = {};
@@ -265,7 +268,7 @@ export class ShardRun {
       }
       const options: ConstructorParameters<typeof SimNode>[0] = {
         type, id: c.id, seed: (seed * 7919 + i * 104729) >>> 0, network, addressIndex: i,
-        ...(firstBootMs === undefined ? {} : { firstBootMs }), position: { x: c.position.x, y: c.position.y, z: 2 },
+        ...(firstBootMs === undefined ? {} : { firstBootMs }), ...(rtcPpm ? { rtcPpm } : {}), position: { x: c.position.x, y: c.position.y, z: 2 },
         modem: scenario.modem ?? "wio-e5", logs: false, region, config: { ...config, adr: false, dataRate: scenario.dataRate ?? (region === "US915" ? 1 : 4) }, settings, environment: env,
       };
       try {

@@ -39,6 +39,12 @@ export interface Scenario {
    */
   syncClocks?: boolean;
   /**
+   * Spread of the nodes' RTC rate errors, ppm: each node's RTC runs fast or slow by a normal draw with
+   * this standard deviation (clipped at 3), as the ESP32's RC oscillator does through deep sleep
+   * (default 0: ideal RTCs). Sleeps, the ULP's minutes, the RTC count and the wall clock set on it drift.
+   */
+  rtcDriftPpm?: number;
+  /**
    * Build options of the firmware per node type, as a manifest's `config`
    * sets them (manifests/<type>/manifest.json): the water meter fitted and the
    * leak detector, the level node's distance sensor, bin detector and the
@@ -114,6 +120,7 @@ export const SCENARIO_SCHEMA = {
     dataRate: { type: "integer", minimum: 0, maximum: 15 },
     bootSpreadS: { type: "number", minimum: 0, maximum: 86400 },
     syncClocks: { type: "boolean" },
+    rtcDriftPpm: { type: "number", minimum: 0, maximum: 20000 },
     firmware: {
       type: "object",
       additionalProperties: false,

@@ -170,6 +170,14 @@ export class Board {
    * it, as the ESP32's does from its power-on reset. Undefined while the board has not been powered.
    */
   powerOnMs: number | undefined;
+  /**
+   * Rate error of the RTC, parts per million (positive: it runs fast). The ESP32 keeps time through
+   * deep sleep on its 150 kHz RC oscillator (ESP-IDF's default RTC_SLOW_CLK), which drifts with
+   * temperature; 0 (the default) is an ideal RTC. It paces the RTC count (`native:rtc`), the wall
+   * clock set on it (`Time.set`), timed deep-sleep wakes and the ULP's minutes; `Time.ticks` runs on
+   * the crystal and keeps true time.
+   */
+  rtcPpm = 0;
   /** Virtual time the boot in progress (or the last) started: Moddable's `Time.ticks` counts from it, as esp_timer does from each boot. */
   bootStartMs = 0;
   /**
@@ -248,6 +256,18 @@ export class Board {
   attachPulses(pin: number, source: PulseSource): void {
     this.pulses.set(pin, source);
   }
+}
+
+/** What the board's RTC reads at virtual time `t` (default now), in virtual ms: `t` itself on an ideal RTC, else drifted since power-on. */
+export function rtcClockMs(board: Board, t: number = board.clock.nowMs): number {
+  if (board.rtcPpm === 0) return t;
+  const on = board.powerOnMs ?? 0;
+  return on + (t - on) * (1 + board.rtcPpm / 1e6);
+}
+
+/** The virtual ms an RTC span of `rtcMs` takes (a timed sleep, the ULP's minute). */
+export function rtcSpanToVirtualMs(board: Board, rtcMs: number): number {
+  return board.rtcPpm === 0 ? rtcMs : rtcMs / (1 + board.rtcPpm / 1e6);
 }
 
 let current: Board | undefined;

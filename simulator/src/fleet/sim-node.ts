@@ -121,6 +121,8 @@ export interface SimNodeOptions {
   devEui?: string;
   /** Virtual time of the first boot (default: a random moment in the first minute). */
   firstBootMs?: number;
+  /** Rate error of the board's RTC, ppm (positive: fast; default 0, an ideal RTC; `Board.rtcPpm`). */
+  rtcPpm?: number;
   /** Clock to use (default a new one at the default epoch); every node must share the network's epoch. */
   clock?: VirtualClock;
   /** How often an armed wake pin is looked at while the node sleeps (default 10 s). */
@@ -284,6 +286,7 @@ export class SimNode {
     const rng = new Rng(o.seed);
     const clock = o.clock ?? new VirtualClock();
     const board = (this.board = new Board(clock, rng.fork("board").nextU32()));
+    if (o.rtcPpm) board.rtcPpm = o.rtcPpm;
     const config: { [key: string]: unknown } = { platform: "esp32/nodemcu", ...o.config, modem: this.modemModel, region: this.region };
     board.config = config;
     const table = (this.table = BOARDS[config.platform as string] ?? BOARDS["esp32/nodemcu"]);

@@ -135,6 +135,7 @@ export class XsEngine {
       environment: Object.keys(node.environment) as (keyof SimNodeEnvironment)[],
       ...(o.config ? { config: o.config } : {}), ...(o.settings ? { settings: o.settings } : {}), ...(o.battery ? { battery: o.battery } : {}),
       ...(o.devEui ? { devEui: o.devEui } : {}), ...(o.addressIndex !== undefined ? { addressIndex: o.addressIndex } : {}), ...(o.firstBootMs !== undefined ? { firstBootMs: o.firstBootMs } : {}), ...(o.pollMs ? { pollMs: o.pollMs } : {}),
+      ...(o.rtcPpm ? { rtcPpm: o.rtcPpm } : {}),
     };
     this.#adding = node;
     try {

@@ -1,19 +1,19 @@
 /** Simulator stand-in for `native:rtc`: the board's virtual clock and a seeded stand-in for the hardware RNG. */
-import { currentBoard, type Board } from "../core/board.ts";
+import { currentBoard, rtcClockMs, type Board } from "../core/board.ts";
 import { Rng } from "../core/rng.ts";
 
 const rngs = new WeakMap<Board, Rng>();
 
-/** Virtual milliseconds since the board's power-on (the RTC runs on through deep sleep; before any boot, since the simulation started). */
+/** Milliseconds on the RTC since the board's power-on (the RTC runs on through deep sleep, at `board.rtcPpm`; before any boot, since the simulation started). */
 export function rtcMs(): number {
   const board = currentBoard();
-  return Math.floor(board.clock.nowMs - (board.powerOnMs ?? 0));
+  return Math.floor(rtcClockMs(board) - (board.powerOnMs ?? 0));
 }
 
-/** Unix time in ms once `Time.set` was called on this board, else -1. */
+/** Unix time in ms once `Time.set` was called on this board (kept on the RTC, so it drifts with it), else -1. */
 export function unixMs(): number {
   const board = currentBoard();
-  return board.wallOffsetMs === undefined ? -1 : Math.floor(board.clock.nowMs + board.wallOffsetMs);
+  return board.wallOffsetMs === undefined ? -1 : Math.floor(rtcClockMs(board) + board.wallOffsetMs);
 }
 
 /** Deterministic per board (seeded from `board.seed`), so runs repeat exactly. */

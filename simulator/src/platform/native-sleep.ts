@@ -10,7 +10,7 @@
  * `resetBoard()` (software/panic/watchdog/brown-out resets; the bootloader
  * reinitialises RTC_DATA_ATTR memory, so retained bytes are lost too).
  */
-import { currentBoard, type Board } from "../core/board.ts";
+import { currentBoard, rtcSpanToVirtualMs, type Board } from "../core/board.ts";
 import { bufferCopy, bytesView, lentCopy } from "./bytes.ts";
 
 export const RETAIN_MAX = 1024;
@@ -97,7 +97,8 @@ export function deepSleep(ms: number, options?: DeepSleepOptions): void {
   const s = state(board);
   s.ext0 = ext0 ? { ...ext0 } : undefined;
   s.ext1 = ext1 ? { ...ext1, pins: [...ext1.pins] } : undefined;
-  s.untilMs = duration > 0 ? board.clock.nowMs + duration : Number.POSITIVE_INFINITY;
+  // The sleep timer counts RTC ticks: a fast RTC ends the sleep early.
+  s.untilMs = duration > 0 ? board.clock.nowMs + rtcSpanToVirtualMs(board, duration) : Number.POSITIVE_INFINITY;
   s.reason = "deep-sleep";
   board.sleepUntilMs = s.untilMs;
 }

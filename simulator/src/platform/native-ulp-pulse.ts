@@ -13,7 +13,7 @@
  * that logic at the minute boundaries (board.ulp, driven by NodeHost): one
  * step per simulated minute instead of a firmware boot.
  */
-import { currentBoard, type Board, type UlpProgram } from "../core/board.ts";
+import { currentBoard, rtcSpanToVirtualMs, type Board, type UlpProgram } from "../core/board.ts";
 
 /** Minutes the ring holds (RTC words), as in ulp-pulse.c and ulp-pulse.js. */
 export const RING_MINUTES = 16;
@@ -65,7 +65,8 @@ class Program implements UlpProgram {
   }
 
   get nextBoundaryMs(): number {
-    return this.#startMs + (this.ended + 1) * MINUTE_MS;
+    // The ULP's timer counts RTC ticks, so its minutes drift with the RTC.
+    return this.#startMs + rtcSpanToVirtualMs(this.#board, (this.ended + 1) * MINUTE_MS);
   }
 
   boundary(): boolean {
@@ -87,9 +88,12 @@ class Program implements UlpProgram {
     return (this.burstPulses > 0 && pulses >= this.burstPulses) || (this.wakeMinutes > 0 && this.ended - this.taken >= this.wakeMinutes);
   }
 
-  /** Milliseconds since the last minute boundary. */
+  /** Milliseconds on the RTC since the last minute boundary. */
   get msIntoMinute(): number {
-    return this.#board.clock.nowMs - (this.nextBoundaryMs - MINUTE_MS);
+    const board = this.#board;
+    if (board.rtcPpm === 0) return board.clock.nowMs - (this.nextBoundaryMs - MINUTE_MS);
+    const last = this.#startMs + rtcSpanToVirtualMs(board, this.ended * MINUTE_MS);
+    return (board.clock.nowMs - last) * (1 + board.rtcPpm / 1e6);
   }
 }
 

@@ -1,5 +1,5 @@
 /** Simulator stand-in for Moddable's `time`: ticks and wall clock come from the current board's virtual clock. */
-import { currentBoard } from "../core/board.ts";
+import { currentBoard, rtcClockMs } from "../core/board.ts";
 
 const Time = {
   /** Monotonic milliseconds since this boot (on the ESP32 esp_timer, which starts again at every wake from deep sleep). */
@@ -10,7 +10,7 @@ const Time = {
   /** Sets the wall clock, in Unix seconds (as an SNTP or LoRaWAN time sync would). */
   set(seconds: number): void {
     const board = currentBoard();
-    board.wallOffsetMs = seconds * 1000 - board.clock.nowMs;
+    board.wallOffsetMs = seconds * 1000 - rtcClockMs(board);
   },
   /** Milliseconds from `start` to `end` (default now), both in `ticks`. */
   delta(start: number, end?: number): number {

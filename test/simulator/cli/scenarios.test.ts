@@ -62,7 +62,7 @@ describe("simulator CLI: scenarios", function () {
   });
 
   it("an invalid scenario file gets messages naming each field and problem", () => {
-    const bad = { name: "x", seed: -1, days: 0, region: "EU433", nodes: { air: 1.5, water: 0, bin: 0 }, colour: "red", bootSpreadS: -60, syncClocks: "yes", firmware: { water: { leakDetector: "ai" }, level: { laser: true, emptyStepPct: 3 } } };
+    const bad = { name: "x", seed: -1, days: 0, region: "EU433", nodes: { air: 1.5, water: 0, bin: 0 }, colour: "red", bootSpreadS: -60, syncClocks: "yes", rtcDriftPpm: -5, firmware: { water: { leakDetector: "ai" }, level: { laser: true, emptyStepPct: 3 } } };
     const errors = scenarioErrors(bad);
     const text = errors.join("\n");
     assert.match(text, /seed: must be >= 0/);
@@ -73,6 +73,7 @@ describe("simulator CLI: scenarios", function () {
     assert.match(text, /colour: unknown field/);
     assert.match(text, /bootSpreadS: must be >= 0/);
     assert.match(text, /syncClocks: must be boolean/);
+    assert.match(text, /rtcDriftPpm: must be >= 0/);
     assert.match(text, /firmware\.water\.leakDetector: must be one of night, model/);
     assert.match(text, /firmware\.level\.laser: unknown field/);
     assert.match(text, /firmware\.level\.emptyStepPct: must be >= 5/);

@@ -14,7 +14,8 @@ describe("simulator CLI: --workers", function () {
   });
 
   it("one, two and three worker threads give the same run, byte for byte (over a day: with ground truth scored while shards wait)", async () => {
-    const s = loadScenario("city");
+    // With drifting RTCs: each node's drift is drawn for every node in every shard, so it follows the node, not its shard.
+    const s = { ...loadScenario("city"), rtcDriftPpm: 3000 };
     const files = ["events.jsonl", "readings.csv", "summary.json"];
     const runs: string[][] = [];
     for (const workers of [1, 2, 3]) {

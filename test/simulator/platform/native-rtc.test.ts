@@ -9,6 +9,7 @@ import { NodeHost } from "../../../simulator/src/core/node-host.ts";
 import { rtcMs, unixMs } from "../../../simulator/src/platform/native-rtc.ts";
 import { deepSleep, powerCut, resetBoard } from "../../../simulator/src/platform/native-sleep.ts";
 import Time from "../../../simulator/src/platform/time.ts";
+import UlpPulseCount from "../../../simulator/src/platform/native-ulp-pulse.ts";
 
 describe("simulator/platform: native:rtc counts from the board's power-on", () => {
   afterEach(() => setCurrentBoard(undefined));
@@ -42,6 +43,36 @@ describe("simulator/platform: native:rtc counts from the board's power-on", () =
     host.bootOnce();
     host.bootOnce();
     assert.deepEqual(seen.slice(5), [{ rtc: 0, unix: -1 }, { rtc: 60_000, unix: -1 }]);
+  });
+
+  it("a drifting RTC (board.rtcPpm) paces the RTC count, the wall clock set on it, timed sleeps and the ULP's minutes; Time.ticks keeps true time", () => {
+    const clock = new VirtualClock();
+    const board = new Board(clock, 5);
+    board.rtcPpm = 10_000; // 1 % fast
+    const seen: { at: number; rtc: number; unix: number; ticks: number }[] = [];
+    const host = new NodeHost(board, () => {
+      const start = Time.ticks;
+      clock.advanceTo(clock.nowMs + 100);
+      if (seen.length === 1) Time.set(1_800_000_000);
+      seen.push({ at: clock.nowMs, rtc: rtcMs(), unix: unixMs(), ticks: Time.ticks - start });
+      deepSleep(101_000);
+    }, 1_000);
+    host.bootOnce();
+    host.bootOnce();
+    host.bootOnce();
+    // A 101 s sleep on an RTC 1 % fast takes 100 s; the RTC counts 101 s for every 100 s, the wall clock with it.
+    assert.deepEqual(seen.map((x) => x.at), [1_100, 101_200, 201_300]);
+    assert.deepEqual(seen.map((x) => x.rtc), [101, 101_202, 202_303]);
+    assert.deepEqual(seen.map((x) => x.unix), [-1, 1_800_000_000_000, 1_800_000_101_101]);
+    assert.deepEqual(seen.map((x) => x.ticks), [100, 100, 100]);
+    // The ULP's minute is 60 s of the RTC: 59.41 s of true time.
+    setCurrentBoard(board);
+    const ulp = new UlpPulseCount({ signal: 34 });
+    const started = clock.nowMs;
+    const program = board.ulp!;
+    assert.ok(Math.abs(program.nextBoundaryMs - started - 60_000 / 1.01) < 1e-6, `${program.nextBoundaryMs - started}`);
+    clock.advanceTo(started + 30_000);
+    assert.ok(Math.abs(ulp.msIntoMinute() - 30_300) < 1e-6, `${ulp.msIntoMinute()}`);
   });
 
   it("Time.ticks counts from each boot, as esp_timer does on the ESP32, and Time.delta in the same ticks", () => {
