@@ -40,7 +40,7 @@ export interface Scenario {
   syncClocks?: boolean;
   /**
    * Spread of the nodes' RTC rate errors, ppm: each node's RTC runs fast or slow by a normal draw with
-   * this standard deviation (clipped at 3), as the ESP32's RC oscillator does through deep sleep
+   * this standard deviation (clipped at three of them), as the ESP32's RC oscillator does through deep sleep
    * (default 0: ideal RTCs). Sleeps, the ULP's minutes, the RTC count and the wall clock set on it drift.
    */
   rtcDriftPpm?: number;

@@ -163,7 +163,7 @@ export class Board {
   flashWrites = 0;
   /** Bytes in flight from serial devices to the host, per port. */
   readonly serialRx = new Map<number, RxQueue>();
-  /** Wall-clock offset set by the firmware (`Time.set`), in ms; undefined until set (and again after a power cut). */
+  /** Wall-clock offset set by the firmware (`Time.set`), in ms, added to the RTC's reading (`rtcClockMs`); undefined until set (and again after a power cut). */
   wallOffsetMs: number | undefined;
   /**
    * Virtual time of this power-on (the first boot, or the first after a power cut): the RTC counts from
