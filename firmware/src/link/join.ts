@@ -32,8 +32,9 @@
  * and attempts are rare — about ten in the first hour, then at most one an
  * hour (the back-off cap) while the network stays away.
  *
- * Times are link ms (see session.ts): powered time, which runs no faster than
- * real time, so windows measured in it are never shorter than the real ones.
+ * Times are link ms (see session.ts): powered time on the RTC, which leaves
+ * out the time the node was unpowered, and runs fast or slow by the RTC's
+ * error (tenths of a percent on its RC oscillator).
  */
 import { getHalf, getLong, putHalf, putLong } from "./state-words.ts";
 

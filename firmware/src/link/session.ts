@@ -44,8 +44,12 @@
  * memory. After a power cut (RTC memory lost, RTC restarted) the base is set
  * so that link time resumes one second after the newest time found in flash:
  * the time the node was unpowered is unknown and not counted — ages of
- * readings queued before the cut come out too small by that time, and every
- * ledger window measured in link time is at least as long as in real time.
+ * readings queued before the cut come out too small by that time, and no
+ * ledger window stretches over the cut. The RTC runs on the ESP32's RC
+ * oscillator, which can run fast by its error (tenths of a percent), and a
+ * window measured in link time is then that much shorter in real time: the
+ * ledgers plan the traffic, and the modem, whose LoRaWAN stack enforces the
+ * duty cycle on its own crystal, guards the regulatory limit.
  *
  * RTC memory. The node owns the one retained block (`native:sleep` retain);
  * it hands the link a slice of `LINK_RETAINED_WORDS` words of its
