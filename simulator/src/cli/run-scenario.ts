@@ -216,6 +216,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       batteryMah: Math.round(power.batteryMah),
       projectedBatteryYears: Math.round(power.lifeYears(mAhPerDay) * 1000) / 1000,
       alarms: (alarmsOf.get(n.id) ?? []).filter((a) => !a.clear).map((a) => ({ event: a.event, atMs: epoch + a.atMs })),
+      ...(n.clockErrorMs === undefined ? {} : { clockErrorS: n.clockErrorMs / 1000 }), ...(n.rtcPpm ? { rtcPpm: n.rtcPpm } : {}),
     };
   });
   const totalSent = summaries.reduce((a, s) => a + s.uplinksSent, 0);

@@ -90,6 +90,10 @@ export interface NodeFacts {
   dataRate: number;
   boots: number;
   awakeMs: number;
+  /** The node's wall clock minus true time at the end of its last wake, ms (absent while unset). */
+  clockErrorMs?: number;
+  /** Rate error of its RTC, ppm (absent when 0). */
+  rtcPpm?: number;
 }
 
 /**
@@ -288,6 +292,7 @@ export class ShardRun {
     return this.nodes.map((n, k) => ({
       index: this.#indexes[k], id: n.id, type: n.type, devEui: n.devEui, modem: n.modemModel,
       dataRate: n.modem.device.dr, boots: n.counters.boots, awakeMs: n.counters.awakeMs,
+      ...(n.counters.clockErrorMs === undefined ? {} : { clockErrorMs: n.counters.clockErrorMs }), ...(n.rtcPpm ? { rtcPpm: n.rtcPpm } : {}),
     }));
   }
 

@@ -22,7 +22,7 @@
  * status) the firmware queued, by watching the queue's writes to flash, so a
  * test can check that every alarm the node raised reached the server.
  */
-import { Board, setCurrentBoard } from "../core/board.ts";
+import { Board, rtcClockMs, setCurrentBoard } from "../core/board.ts";
 import { VirtualClock } from "../core/clock.ts";
 import { Rng } from "../core/rng.ts";
 import { NodeHost, type BootRecord, type FirmwareMain } from "../core/node-host.ts";
@@ -178,6 +178,8 @@ export interface SimNodeCounters {
   /** Pin polls made while a wake pin was armed. */
   polls: number;
   powerCuts: number;
+  /** The node's wall clock minus true time at the end of its last wake, ms (absent while its clock is unset). */
+  clockErrorMs?: number;
 }
 
 const MAINS: { [T in NodeType]: FirmwareMain } = { air: airMain, water: waterMain, level: levelMain };
@@ -253,6 +255,10 @@ export class SimNode {
   readonly network: SimNetwork;
   readonly region: RegionName;
   readonly modemModel: ModemModel;
+  /** Rate error of the board's RTC, ppm (`SimNodeOptions.rtcPpm`). */
+  get rtcPpm(): number {
+    return this.board.rtcPpm;
+  }
   /** The modem emulator (fault injection: `modem.inject("reboot")`, …). */
   readonly modem: AtModem;
   readonly devices: SimNodeDevices = {};
@@ -438,6 +444,8 @@ export class SimNode {
     const record = this.host.bootOnce();
     this.counters.boots++;
     this.counters.awakeMs += record.awakeMs;
+    const b = this.board;
+    this.counters.clockErrorMs = b.wallOffsetMs === undefined ? undefined : Math.round(rtcClockMs(b) + b.wallOffsetMs - (b.clock.epochUnixMs + b.clock.nowMs));
     this.#armed = this.#findArmedWake();
     this.#nextPollMs = this.#armed ? this.#nextPoll(this.clock.nowMs) : Number.POSITIVE_INFINITY;
     this.#afterBoot?.(this, record);

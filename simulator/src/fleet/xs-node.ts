@@ -71,9 +71,12 @@ export class XsNode {
   nextEventMs = Number.POSITIVE_INFINITY;
   readonly index: number;
   readonly environment: SimNodeEnvironment;
+  /** Rate error of the node's RTC, ppm (`SimNodeOptions.rtcPpm`). */
+  readonly rtcPpm: number;
 
   constructor(index: number, o: SimNodeOptions) {
     this.index = index;
+    this.rtcPpm = o.rtcPpm ?? 0;
     this.type = o.type;
     this.id = o.id;
     this.network = o.network;

@@ -212,11 +212,12 @@ function nodesSection(s: RunSummary, st: FleetStats): string {
     `<span${n.maxAirtimeMs > limit ? ' class="bad"' : ""}>${(n.maxAirtimeMs / 1000).toFixed(1)} s</span>`,
     num(n.node.energyMahPerDay, 2),
     formatLife(n.node.projectedBatteryYears),
+    n.node.clockErrorS === undefined ? "unset" : formatDuration(n.node.clockErrorS * 1000),
     n.node.alarms.length ? num(n.node.alarms.length) : "",
   ]);
   return (
-    `<section id="nodes"><h2>Nodes</h2>${note}` +
-    table(["node", "type", "modem", "data rate", "boots", "awake", "joins", "sent", "delivered", "delivery", "max air/day", "mAh/day", "battery life", "alarms"], rows, [4, 5, 6, 7, 8, 9, 10, 11, 12, 13], "nodes") +
+    `<section id="nodes"><h2>Nodes</h2>${note}<p class="note">Clock: the node's wall clock minus true time after its last wake, what the application's setTime and the RTC's drift left ("unset": never set).</p>` +
+    table(["node", "type", "modem", "data rate", "boots", "awake", "joins", "sent", "delivered", "delivery", "max air/day", "mAh/day", "battery life", "clock", "alarms"], rows, [4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14], "nodes") +
     `</section>`
   );
 }

@@ -68,6 +68,10 @@ export interface NodeSummary {
   projectedBatteryYears: number;
   /** Alarms the node raised, in time order. */
   alarms: NodeAlarm[];
+  /** The node's wall clock minus true time after its last wake, s (absent if its clock was never set): what the application's setTime and the RTC's drift left. */
+  clockErrorS?: number;
+  /** Rate error of the node's RTC, ppm (scenario `rtcDriftPpm`; absent when 0). */
+  rtcPpm?: number;
 }
 
 /** A LoRaWAN gateway. */

@@ -61,6 +61,22 @@ describe("simulator CLI: scenarios", function () {
     assert.ok(coarse > 0 && fine > coarse, `emptied: ${coarse} at 30 %, ${fine} at 8 %`);
   });
 
+  it("rtcDriftPpm: each node's RTC error and its clock error are in the summary; the water nodes' daily resync bounds theirs, set-once clocks drift on", async () => {
+    const s = { ...loadScenario("city"), rtcDriftPpm: 5000 };
+    const r = await runScenario(s, { days: 3, nodes: 12 });
+    const nodes = r.summary.nodes;
+    assert.ok(nodes.every((n) => n.clockErrorS !== undefined && n.rtcPpm !== undefined), JSON.stringify(nodes.map((n) => [n.id, n.rtcPpm, n.clockErrorS])));
+    for (const n of nodes) {
+      const dayDrift = (Math.abs(n.rtcPpm!) * 1e-6 * (86_400 + 7_200)) + 3;
+      if (n.type === "water") assert.ok(Math.abs(n.clockErrorS!) <= dayDrift, `${n.id}: ${n.clockErrorS} s at ${n.rtcPpm} ppm`);
+      // The others are set once, in their first hour: the error grows with the run.
+      else assert.ok(Math.abs(n.clockErrorS!) >= Math.abs(n.rtcPpm!) * 1e-6 * 2.5 * 86_400 - 3, `${n.id}: ${n.clockErrorS} s at ${n.rtcPpm} ppm`);
+    }
+    // Ideal RTCs: the error is what the setTime stamp left, under the stamp's second and the arrival's.
+    const ideal = await runScenario(loadScenario("city"), { days: 1, nodes: 6 });
+    assert.ok(ideal.summary.nodes.every((n) => n.rtcPpm === undefined && Math.abs(n.clockErrorS!) < 3), JSON.stringify(ideal.summary.nodes.map((n) => n.clockErrorS)));
+  });
+
   it("an invalid scenario file gets messages naming each field and problem", () => {
     const bad = { name: "x", seed: -1, days: 0, region: "EU433", nodes: { air: 1.5, water: 0, bin: 0 }, colour: "red", bootSpreadS: -60, syncClocks: "yes", rtcDriftPpm: -5, firmware: { water: { leakDetector: "ai" }, level: { laser: true, emptyStepPct: 3 } } };
     const errors = scenarioErrors(bad);
