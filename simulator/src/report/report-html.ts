@@ -212,7 +212,7 @@ function nodesSection(s: RunSummary, st: FleetStats): string {
     `<span${n.maxAirtimeMs > limit ? ' class="bad"' : ""}>${(n.maxAirtimeMs / 1000).toFixed(1)} s</span>`,
     num(n.node.energyMahPerDay, 2),
     formatLife(n.node.projectedBatteryYears),
-    n.node.clockErrorS === undefined ? "unset" : formatDuration(n.node.clockErrorS * 1000),
+    n.node.clockErrorS === undefined ? "unset" : `${n.node.clockErrorS > 0 ? "+" : ""}${formatDuration(n.node.clockErrorS * 1000)}`,
     n.node.alarms.length ? num(n.node.alarms.length) : "",
   ]);
   return (
@@ -247,6 +247,7 @@ table.kv td:first-child { width: 45%; }
 table.kv thead { display: none; }
 table.kv td:first-child { color: #555; }
 table.nodes { font-size: 12px; }
+table.nodes td:first-child { white-space: nowrap; }
 .badge { display: inline-block; color: #fff; border-radius: 3px; padding: 0 5px; font-size: 11px; line-height: 16px; }
 .bad { color: #c62828; font-weight: 600; }
 figure.chart { margin: 8px 0 14px; overflow-x: auto; }
