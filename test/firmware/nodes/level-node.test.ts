@@ -738,6 +738,38 @@ describe("level node: the emptying step (manifest emptyStepPct)", function () {
   });
 });
 
+describe("level node: a bin tipped overnight, righted with part of its waste spilled, then collected", function () {
+  this.timeout(60_000);
+  // 90 % full; tipped at 2 h (lying on its side: no echo), put back at 8 h with 60 % left, emptied by the truck at 9 h.
+  const TIP = { from: 2 * H, to: 8 * H };
+  const TRUCK = 9 * H;
+  const fillAt = (t: number) => (t < TIP.to ? 0.9 : t < TRUCK + 12 * S ? 0.6 : 0.02);
+  const target = (t: number): A02yyuwTarget =>
+    (t >= TIP.from && t < TIP.to) || (t >= TRUCK && t < TRUCK + COLLECTION_DURATION) ? { distanceMm: 5000, surface: "none" } : { distanceMm: Math.round(BIN_DEPTH - fillAt(t) * BIN_SPAN), surface: "soft" };
+  const acceleration = (t: number): Lis3dhAcceleration => {
+    if (t >= TIP.from && t < TIP.to) return tilted(t < TIP.from + 2 * S ? ramp(t, TIP.from, TIP.from + 2 * S, 0, 90) : t >= TIP.to - 3 * S ? ramp(t, TIP.to - 3 * S, TIP.to, 90, 0) : 90);
+    const c = t - TRUCK;
+    if (c >= 0 && c < COLLECTION_DURATION) return tilted(c < 12 * S ? ramp(c, 0, 12 * S, 0, 180) : c < 22 * S ? 180 : ramp(c, 22 * S, 30 * S, 180, 0));
+    return tilted(0);
+  };
+
+  it("reports the righting as upright and the truck as the one emptying", () => {
+    const rig = new Rig(37, "bin", target, acceleration);
+    rig.run(TRUCK + 2 * H);
+    const events = JSON.stringify(rig.alarms().map((m) => [m.data?.event, stamp(m.atMs)]));
+    // Each within the settle and confirm wakes, and their jitter (wake-timing.ts).
+    const soon = SETTLE_S * S + CONFIRM_S * S + 2 * POLL_MS + 2 * MIN;
+    only(rig.alarms("tipped"), { from: TIP.from, to: TIP.from + soon }, "tipped");
+    only(rig.alarms("upright"), { from: TIP.to, to: TIP.to + soon }, "upright");
+    const emptied = only(rig.alarms("emptied"), { from: TRUCK, to: TRUCK + soon }, "emptied");
+    assert.ok((emptied.data!.fillPct as number) < 6, events);
+    assert.equal(rig.alarms("emptied").length, 1, events);
+    // The spill shows as a reading at the level left.
+    const after = rig.link.messages.find((m) => m.atMs > TIP.to && m.atMs < TRUCK && typeof m.data?.fillPct === "number");
+    assert.ok(after && Math.abs((after.data!.fillPct as number) - 60) < 3, events);
+  });
+});
+
 describe("level node: an overfull bin whose waste props the lid open", function () {
   this.timeout(60_000);
   // 60 % full; at 2 h a big dump overfills it and the waste props the lid at 30° until the truck comes at 10 h.

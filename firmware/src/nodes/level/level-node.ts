@@ -80,7 +80,7 @@
  * - full: fill ≥ fullHalfPct on 2 consecutive accepted samples; cleared at
  *   fill ≤ fullHalfPct − hysteresisHalfPct on 2 samples, or at once by an emptying;
  * - emptied (bins): an accepted fall ≥ the emptying step (EMPTY_STEP, or the
- *   manifest's `emptyStepPct`) with motion since the last
+ *   manifest's `emptyStepPct`) to at most EMPTY_RESIDUAL, with motion since the last
  *   accepted reading (or, blind to motion, confirmed by a second reading);
  * - tipped/upright, lidOpen/lidClosed: as above; upright at tilt < tiltDeg − TILT_HYST_DEG;
  * - rapidRise (drains): rate ≥ rapidRiseHalfPctPerH, over a DRAIN_RATE_WINDOW_S
@@ -186,6 +186,8 @@ export const BIN_SMALL_FALL = 20;
  * at the cost of more false `emptied` (firmware/src/nodes/README.md has the month's trade-off).
  */
 export const EMPTY_STEP = 60;
+/** Most a bin may hold after a fall for the fall to be an emptying, 0.5 % units (25 %). */
+export const EMPTY_RESIDUAL = 50;
 /** Fastest plausible drain level change, 0.5 %/h units (600 %/h), and the slack on top, 0.5 % units. */
 export const DRAIN_MAX_RATE = 1200;
 export const DRAIN_SLACK = 10;
@@ -828,7 +830,9 @@ export class LevelNode {
     w[W_REJECT_RUN] = 0;
     w[W_FLAGS] &= ~(F_OBSTRUCTION | F_MOTION | F_BLIND | F_CAND_FALL);
     this.#fill = fill;
-    if (emptied && this.#variant === "bin") {
+    // A truck turns the bin over its hopper: what is left is a few percent. A fall that leaves more is waste
+    // that spilled from a tipped bin, or was taken out by hand: a reading, not a collection.
+    if (emptied && this.#variant === "bin" && fill <= EMPTY_RESIDUAL) {
       w[W_FLAGS] |= F_EMPTIED;
       this.#rate.reset();
       this.#rate.push(now, fill);
