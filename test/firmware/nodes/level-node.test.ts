@@ -738,6 +738,39 @@ describe("level node: the emptying step (manifest emptyStepPct)", function () {
   });
 });
 
+describe("level node: deposits two minutes apart are not a tipped bin", function () {
+  this.timeout(120_000);
+  // A busy bin: people open the lid wide (85°) for half a minute, each about two minutes after the last one closed
+  // it. Each lid closing wakes the node (INT1), and the settle wake two minutes on falls in the next deposit, so
+  // the node keeps seeing an open lid, but never twice without the lid moving in between. Swept over 20 phases.
+  const T0 = 2 * H;
+
+  it("raises neither tipped nor lidOpen, whatever the deposits' phase against the node's wakes", () => {
+    let tipped = 0;
+    let lids = 0;
+    let seenOpen = 0;
+    for (let k = 0; k < 20; k++) {
+      const deposits = [{ from: T0 + k * 7 * S, to: T0 + k * 7 * S + 8 * S }];
+      for (let i = 1; i < 4; i++) {
+        const last = deposits[i - 1].to;
+        deposits.push({ from: last + 115 * S, to: last + 145 * S });
+      }
+      const open = (t: number) => deposits.some((d) => t >= d.from && t < d.to);
+      const target = (t: number): A02yyuwTarget => (open(t) ? { distanceMm: 5000, surface: "none" } : { distanceMm: Math.round(BIN_DEPTH - 0.5 * BIN_SPAN), surface: "soft" });
+      const rig = new Rig(41, "bin", target, (t) => tilted(open(t) ? 85 : 0));
+      rig.run(deposits[3].to + 10 * MIN);
+      tipped += rig.alarms("tipped").length;
+      lids += rig.alarms("lidOpen").length;
+      // A measuring wake that saw the lid wide open asks for its confirming sample a minute on; a motion wake sleeps SETTLE_S.
+      seenOpen += rig.host.boots.filter((b) => open(b.atMs) && b.sleepUntilMs - b.atMs < (CONFIRM_S + 10) * S).length;
+    }
+    console.log(`    20 phases: ${seenOpen} measuring wakes saw an open lid`);
+    assert.equal(tipped, 0, `${tipped} tipped alarms`);
+    assert.ok(seenOpen >= 20, `only ${seenOpen} measuring wakes saw an open lid: the deposits missed the settle wakes`);
+    assert.equal(lids, 0, `${lids} lidOpen alarms`);
+  });
+});
+
 describe("level node: a bin tipped overnight, righted with part of its waste spilled, then collected", function () {
   this.timeout(60_000);
   // 90 % full; tipped at 2 h (lying on its side: no echo), put back at 8 h with 60 % left, emptied by the truck at 9 h.

@@ -69,8 +69,10 @@
  * samples is a lid left open (propped up by an overfull bin, or not closed);
  * tilt ≥ tiltDeg held for two samples is a tipped bin (a fully opened lid
  * looks the same, which is why the open-lid band stops at tiltDeg). The second
- * sample is taken CONFIRM_S after the first, so a lid opened for a moment or
- * the minute a truck tips the bin into its hopper raise nothing. In the lid
+ * sample is taken CONFIRM_S after the first, never sooner, and a motion wake
+ * between them starts the count again, so a lid opened for a moment, lids
+ * opened for deposits a couple of minutes apart, or the minute a truck tips
+ * the bin into its hopper raise nothing. In the lid
  * band the distance is read along the tilted axis and its vertical part
  * (`verticalMm`) is the reading, so an overfull bin whose waste props the lid
  * still reads full; at tilt ≥ tiltDeg or tipped it is not read (with
@@ -378,6 +380,10 @@ export class LevelNode {
     const pinWake = int1 !== undefined && (w[W_FLAGS] & F_ARMED) !== 0 && wakeCause() === "ext0" && wakePins().indexOf(int1.pin) >= 0;
     if (pinWake && !this.coldStart) {
       w[W_FLAGS] |= F_MOVED;
+      // Two samples make a posture only with no motion between them: a lid opened for one deposit and
+      // again for the next, two minutes later (this wake's settle time), is not a tipped bin.
+      w[W_TIP_RUN] = 0;
+      w[W_LID_RUN] = 0;
       return this.#finish(this.#startS + SETTLE_S, false);
     }
 
@@ -498,7 +504,9 @@ export class LevelNode {
       period = fast ? DRAIN_FAST_PERIOD_S : DRAIN_PERIOD_S;
     }
     const grid = gridAfter(now, period, this.#w[W_PHASE_S]);
-    if (this.#confirm && now + CONFIRM_S < grid - CONFIRM_S / 2) return now + CONFIRM_S;
+    // The confirming sample comes CONFIRM_S on, or at the grid wake if that is not much later; never sooner,
+    // or two samples seconds apart could both see one lid held open. (Late wakes still make their interval check.)
+    if (this.#confirm && (grid - now < CONFIRM_S || now + CONFIRM_S < grid - CONFIRM_S / 2)) return now + CONFIRM_S;
     return grid;
   }
 
