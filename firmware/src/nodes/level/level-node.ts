@@ -746,7 +746,7 @@ export class LevelNode {
     if (now - w[W_ACC_S] > STALE_S) {
       // Re-anchored whatever it reads; the bin moving and a fall of the emptying step is still an emptying, as
       // below: an overfull bin's propped lid hides the level until the truck comes, often for more than STALE_S.
-      this.#accept(now, fill, this.#variant === "bin" && (flags & F_MOTION) !== 0 && step <= -this.#emptyStep);
+      this.#accept(now, fill, this.#variant === "bin" && (flags & F_MOTION) !== 0 && this.#emptying(step, fill));
       return;
     }
     // Agreement with the candidate a previous wake held back.
@@ -759,10 +759,10 @@ export class LevelNode {
         if (confirmed) this.#accept(now, fill, false);
         else this.#reject(true, false);
       } else if ((flags & F_MOTION) !== 0) {
-        this.#accept(now, fill, step <= -this.#emptyStep);
+        this.#accept(now, fill, this.#emptying(step, fill));
       } else if (!this.#hw.accel || (flags & F_BLIND) !== 0) {
         // Blind to motion: a confirmed fall is believed.
-        if (confirmed) this.#accept(now, fill, step <= -this.#emptyStep);
+        if (confirmed) this.#accept(now, fill, this.#emptying(step, fill));
         else this.#reject(true, false);
       } else if (confirmed && (flags & F_CAND_FALL) !== 0 && w[W_CAND_RUN] + 1 >= REANCHOR_RUN) {
         this.#accept(now, fill, false);
@@ -808,7 +808,7 @@ export class LevelNode {
     }
     const step = accMm < 0 ? 0 : fill - fillHalfPercent(accMm, c.depthMm, c.fullDistanceMm);
     const evidence = (flags & F_MOTION) !== 0 || !this.#hw.accel || (flags & F_BLIND) !== 0;
-    this.#accept(now, fill, step <= -this.#emptyStep && evidence);
+    this.#accept(now, fill, evidence && this.#emptying(step, fill));
   }
 
   /**
@@ -826,6 +826,15 @@ export class LevelNode {
     w[W_FLAGS] &= ~F_CAND_FALL;
   }
 
+  /**
+   * Whether a fall of `step` to `fill` (0.5 % units) is an emptying, given the motion that lets a fall count:
+   * at least the emptying step, and down to EMPTY_RESIDUAL. A truck turns the bin over its hopper and leaves a
+   * few percent; a fall that leaves more is waste spilled from a tipped bin, or taken out by hand.
+   */
+  #emptying(step: number, fill: number): boolean {
+    return step <= -this.#emptyStep && fill <= EMPTY_RESIDUAL;
+  }
+
   #accept(now: number, fill: number, emptied: boolean): void {
     const w = this.#w;
     const d = this.#distanceMm;
@@ -838,9 +847,7 @@ export class LevelNode {
     w[W_REJECT_RUN] = 0;
     w[W_FLAGS] &= ~(F_OBSTRUCTION | F_MOTION | F_BLIND | F_CAND_FALL);
     this.#fill = fill;
-    // A truck turns the bin over its hopper: what is left is a few percent. A fall that leaves more is waste
-    // that spilled from a tipped bin, or was taken out by hand: a reading, not a collection.
-    if (emptied && this.#variant === "bin" && fill <= EMPTY_RESIDUAL) {
+    if (emptied && this.#variant === "bin") {
       w[W_FLAGS] |= F_EMPTIED;
       this.#rate.reset();
       this.#rate.push(now, fill);
