@@ -258,11 +258,17 @@ export class Board {
   }
 }
 
-/** What the board's RTC reads at virtual time `t` (default now), in virtual ms: `t` itself on an ideal RTC, else drifted since power-on. */
-export function rtcClockMs(board: Board, t: number = board.clock.nowMs): number {
+/** What the board's RTC reads now, in virtual ms: now itself on an ideal RTC, else drifted since power-on. */
+export function rtcClockMs(board: Board): number {
+  const t = board.clock.nowMs;
   if (board.rtcPpm === 0) return t;
   const on = board.powerOnMs ?? 0;
   return on + (t - on) * (1 + board.rtcPpm / 1e6);
+}
+
+/** The wall clock the firmware set (`Time.set`), kept on the RTC, now, in Unix ms (unrounded); undefined while unset. */
+export function wallClockMs(board: Board): number | undefined {
+  return board.wallOffsetMs === undefined ? undefined : rtcClockMs(board) + board.wallOffsetMs;
 }
 
 /** The virtual ms an RTC span of `rtcMs` takes (a timed sleep, the ULP's minute). */

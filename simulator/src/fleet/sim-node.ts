@@ -22,7 +22,7 @@
  * status) the firmware queued, by watching the queue's writes to flash, so a
  * test can check that every alarm the node raised reached the server.
  */
-import { Board, rtcClockMs, setCurrentBoard } from "../core/board.ts";
+import { Board, setCurrentBoard, wallClockMs } from "../core/board.ts";
 import { VirtualClock } from "../core/clock.ts";
 import { Rng } from "../core/rng.ts";
 import { NodeHost, type BootRecord, type FirmwareMain } from "../core/node-host.ts";
@@ -444,8 +444,8 @@ export class SimNode {
     const record = this.host.bootOnce();
     this.counters.boots++;
     this.counters.awakeMs += record.awakeMs;
-    const b = this.board;
-    this.counters.clockErrorMs = b.wallOffsetMs === undefined ? undefined : Math.round(rtcClockMs(b) + b.wallOffsetMs - (b.clock.epochUnixMs + b.clock.nowMs));
+    const wall = wallClockMs(this.board);
+    this.counters.clockErrorMs = wall === undefined ? undefined : Math.round(wall - (this.clock.epochUnixMs + this.clock.nowMs));
     this.#armed = this.#findArmedWake();
     this.#nextPollMs = this.#armed ? this.#nextPoll(this.clock.nowMs) : Number.POSITIVE_INFINITY;
     this.#afterBoot?.(this, record);

@@ -1,5 +1,5 @@
 /** Simulator stand-in for `native:rtc`: the board's virtual clock and a seeded stand-in for the hardware RNG. */
-import { currentBoard, rtcClockMs, type Board } from "../core/board.ts";
+import { currentBoard, rtcClockMs, wallClockMs, type Board } from "../core/board.ts";
 import { Rng } from "../core/rng.ts";
 
 const rngs = new WeakMap<Board, Rng>();
@@ -12,8 +12,8 @@ export function rtcMs(): number {
 
 /** Unix time in ms once `Time.set` was called on this board (kept on the RTC, so it drifts with it), else -1. */
 export function unixMs(): number {
-  const board = currentBoard();
-  return board.wallOffsetMs === undefined ? -1 : Math.floor(rtcClockMs(board) + board.wallOffsetMs);
+  const wall = wallClockMs(currentBoard());
+  return wall === undefined ? -1 : Math.floor(wall);
 }
 
 /** Deterministic per board (seeded from `board.seed`), so runs repeat exactly. */

@@ -2,7 +2,6 @@
 import assert from "node:assert/strict";
 import { SimNetwork } from "../../../simulator/src/network/network.ts";
 import { SimNode } from "../../../simulator/src/fleet/sim-node.ts";
-import { rtcClockMs } from "../../../simulator/src/core/board.ts";
 import { CLOCK_ANSWER_WAIT_MS, clockSync } from "../../../simulator/src/network/clock-sync.ts";
 import type { ApplicationUplink } from "../../../simulator/src/network/network-server.ts";
 import { CLOCK_RESYNC_S } from "../../../firmware/src/nodes/water/water-node.ts";
@@ -137,9 +136,8 @@ describe("simulator: the application's clock answer", () => {
       let worst = 0;
       while (node.board.clock.nowMs < 4 * 24 * H) {
         node.step();
-        const b = node.board;
-        if (b.wallOffsetMs === undefined) continue;
-        worst = Math.max(worst, Math.abs(rtcClockMs(b) + b.wallOffsetMs - (network.server.epochUnixMs + b.clock.nowMs)));
+        const error = node.counters.clockErrorMs;
+        if (error !== undefined) worst = Math.max(worst, Math.abs(error));
       }
       return worst;
     };
