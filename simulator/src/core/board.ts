@@ -157,6 +157,13 @@ export class Board {
   readonly analog = new Map<number, (nowMs: number) => number>();
   /** Digital pin levels; inputs are set by the simulation, outputs by the firmware. */
   readonly pins = new Map<number, number>();
+  /** Pins the firmware drove as outputs since the last reset or deep sleep (`driveOutput`). */
+  readonly outputs = new Set<number>();
+  /**
+   * Pins latched by `deepSleep({ hold })`: their level stays as it was through the sleep and after the
+   * wake until `releaseHold`; the value is what the firmware last wrote meanwhile, applied at the release.
+   */
+  readonly latched = new Map<number, number>();
   /** Flash: preference domain → key → value. Survives reboots and power cuts. */
   readonly flash = new Map<string, Map<string, string | boolean | number | ArrayBuffer>>();
   /** Count of preference writes, to check the firmware spares the flash. */
@@ -287,6 +294,43 @@ export function setCurrentBoard(board: Board | undefined): void {
 export function currentBoard(): Board {
   if (!current) throw new Error("no simulated board is current: call setCurrentBoard() first");
   return current;
+}
+
+/** The firmware drives `pin` to `level`: the pad follows unless it is latched, which keeps the write for its release. */
+export function driveOutput(board: Board, pin: number, level: number): void {
+  board.outputs.add(pin);
+  if (board.latched.has(pin)) board.latched.set(pin, level);
+  else board.pins.set(pin, level);
+}
+
+/**
+ * Deep sleep powers the digital pads down: an output not in `hold` floats, and the boards pull every
+ * line the firmware drives low (the sensor rail's and the valve driver's pull-downs), so it reads 0;
+ * the pins in `hold` keep their level.
+ */
+export function padsAtSleep(board: Board, hold: readonly number[] | undefined): void {
+  if (hold) for (const pin of hold) if (!board.latched.has(pin)) board.latched.set(pin, board.pins.get(pin) ?? 0);
+  for (const pin of board.outputs) if (!board.latched.has(pin)) board.pins.set(pin, 0);
+  board.outputs.clear();
+}
+
+/** A reset other than a deep-sleep wake clears the latches too: every driven or latched line falls to its pull-down. */
+export function padsAtReset(board: Board): void {
+  for (const pin of board.latched.keys()) board.outputs.add(pin);
+  board.latched.clear();
+  for (const pin of board.outputs) board.pins.set(pin, 0);
+  board.outputs.clear();
+}
+
+/** `releaseHold`: a latched pin takes the level the firmware last wrote to it. */
+export function releasePads(board: Board, pins: readonly number[]): void {
+  for (const pin of pins) {
+    const level = board.latched.get(pin);
+    if (level === undefined) continue;
+    board.latched.delete(pin);
+    board.outputs.add(pin);
+    board.pins.set(pin, level);
+  }
 }
 
 /** The `held` key of an I2C target: above every GPIO number, one per data pin, clock pin and address. */

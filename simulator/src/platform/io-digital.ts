@@ -1,5 +1,5 @@
 /** Simulator stand-in for `embedded:io/digital`: pin levels live on the current board. */
-import { currentBoard, hold, release, type Board } from "../core/board.ts";
+import { currentBoard, driveOutput, hold, release, type Board } from "../core/board.ts";
 
 /** One GPIO, `new Digital({ pin, mode })`. */
 export default class Digital {
@@ -32,7 +32,7 @@ export default class Digital {
   /** Drives an output pin. */
   write(value: number): void {
     if (this.#mode < Digital.Output) throw new Error(`pin ${this.#pin} is an input`);
-    this.#board.pins.set(this.#pin, value ? 1 : 0);
+    driveOutput(this.#board, this.#pin, value ? 1 : 0);
   }
 
   close(): void {

@@ -10,7 +10,7 @@
  * `resetBoard()` (software/panic/watchdog/brown-out resets; the bootloader
  * reinitialises RTC_DATA_ATTR memory, so retained bytes are lost too).
  */
-import { currentBoard, rtcSpanToVirtualMs, type Board } from "../core/board.ts";
+import { currentBoard, padsAtReset, padsAtSleep, releasePads, rtcSpanToVirtualMs, type Board } from "../core/board.ts";
 import { bufferCopy, bytesView, lentCopy } from "./bytes.ts";
 
 export const RETAIN_MAX = 1024;
@@ -101,12 +101,14 @@ export function deepSleep(ms: number, options?: DeepSleepOptions): void {
   s.untilMs = duration > 0 ? board.clock.nowMs + rtcSpanToVirtualMs(board, duration) : Number.POSITIVE_INFINITY;
   s.reason = "deep-sleep";
   board.sleepUntilMs = s.untilMs;
+  padsAtSleep(board, options?.hold);
 }
 
-/** Releases held pins (the board keeps pin levels in the simulator, so this only validates). */
+/** Releases held pins: each takes the level the firmware last wrote to it (a pin not held is left alone). */
 export function releaseHold(pins: readonly number[]): void {
   if (!pins.length) throw new RangeError("releaseHold needs at least one pin");
   pins.forEach(checkPin);
+  releasePads(currentBoard(), pins);
 }
 
 /** Keeps a copy of `bytes` in the board's RTC memory. */
@@ -198,6 +200,7 @@ export function resetBoard(reason: Exclude<ResetReason, "deep-sleep">, board: Bo
 /** What every reset but a deep-sleep wake loses: RTC memory, the ULP program, the wake request; the next boot reports `reason`. */
 function loseRtcMemory(board: Board, reason: ResetReason): void {
   board.retained = undefined;
+  padsAtReset(board);
   board.powerCuts++; // the ULP's pulse count and everything else in RTC memory is gone
   board.ulp = undefined; // and the ULP stops with the power
   board.wokeByUlp = false;

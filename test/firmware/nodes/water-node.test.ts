@@ -31,7 +31,6 @@ const WAKE = WATER_WAKE_S * S;
 /** The most a wake's sleep is lengthened (wake-timing.ts), rounded up to the RTC's second. */
 const JITTER = Math.ceil(jitterSpanMs(WAKE) / S) * S;
 const PULSE_PIN = 33;
-const VALVE_PIN = 13;
 const OVERRIDE_PIN = 39;
 /** FS400A nominal K: 288 pulses per litre (the driver's preset: 125 mL per 36 pulses). */
 const K_NOMINAL = 288;
@@ -122,6 +121,9 @@ interface Rig {
   downlink(data: Record<string, unknown>): void;
 }
 
+/** Where each rig's valve is: 1 closed, 0 open (absent: never moved, open). */
+const valvePositions = new WeakMap<Board, number>();
+
 function rig(seed: number, maxPayload: number, flow: (t: number, board: Board) => number): Rig {
   const clock = new VirtualClock();
   const board = new Board(clock, seed);
@@ -133,7 +135,8 @@ function rig(seed: number, maxPayload: number, flow: (t: number, board: Board) =
     const rt = platformRuntime(link, () => 3580);
     bootWater({
       meter: new PulseFlow({ sensor: { io: UlpPulseCount, signal: PULSE_PIN }, meter: "fs400a" }),
-      valve: new Digital({ pin: VALVE_PIN, mode: Digital.Output }),
+      // A latching valve stays where its last pulse put it, through every sleep (a GPIO level would not).
+      valve: { write: (v: number) => valvePositions.set(board, v ? 1 : 0) },
       override: new Digital({ pin: OVERRIDE_PIN, mode: Digital.Input }),
       overrideWake: { pin: OVERRIDE_PIN, activeLevel: 0 },
     }, rt);
@@ -156,7 +159,7 @@ describe("water node: a month in the simulator core", function () {
   const demand = household(2026);
   const inRange = (t: number, e: { from: number; to: number }) => t >= e.from && t < e.to;
   const flow = (t: number, board: Board) => {
-    if (board.pins.get(VALVE_PIN) === 1) return 0; // valve closed: nothing flows
+    if (valvePositions.get(board) === 1) return 0; // valve closed: nothing flows
     let f = demand[Math.floor(t / 10000)] ?? 0;
     if (inRange(t, EV.leak)) f += EV.leak.lMin;
     if (inRange(t, EV.burst)) f += EV.burst.lMin;
@@ -223,17 +226,17 @@ describe("water node: a month in the simulator core", function () {
     // Stamped for the wake that takes it: since the swap the node's wakes follow its new power-on, not the old grid.
     r.downlink({ command: "setTime", unixTimeS: Math.floor((board.clock.epochUnixMs + host.nextWakeMs) / 1000) });
     host.runUntil(EV.burst.from + 4 * MIN);
-    valveAt.afterBurst = board.pins.get(VALVE_PIN);
+    valveAt.afterBurst = valvePositions.get(board);
     host.runUntil(EV.valveOpen);
-    valveAt.beforeOpen = board.pins.get(VALVE_PIN);
+    valveAt.beforeOpen = valvePositions.get(board);
     r.downlink({ command: "setValve", valve: "open" });
     host.runUntil(EV.valveOpen + 2 * MIN);
-    valveAt.afterOpen = board.pins.get(VALVE_PIN);
+    valveAt.afterOpen = valvePositions.get(board);
     host.runUntil(EV.override.from);
     board.pins.set(OVERRIDE_PIN, 0); // switch turned: the ext0 wake
     host.wakeAt(EV.override.from);
     host.runUntil(EV.overriddenBurst.from + 10 * MIN);
-    valveAt.overriddenBurst = board.pins.get(VALVE_PIN);
+    valveAt.overriddenBurst = valvePositions.get(board);
     host.runUntil(EV.override.to);
     board.pins.set(OVERRIDE_PIN, 1);
     host.wakeAt(EV.override.to);
