@@ -199,7 +199,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const summaries: NodeSummary[] = facts.map((n) => {
     const power = energyModel(n.type);
     const air = airtime.get(n.id) ?? new Array(Math.ceil(days)).fill(0);
-    const mAhPerDay = power.mAhPerDay({ days, boots: n.boots, frames: frames.get(n.id) ?? 0, awakeMs: n.awakeMs, airtimeMs: air.reduce((a, b) => a + b, 0) });
+    const mAhPerDay = power.mAhPerDay({ days, boots: n.boots, frames: frames.get(n.id) ?? 0, awakeMs: n.awakeMs, airtimeMs: air.reduce((a, b) => a + b, 0), railMs: n.railMs });
     return {
       id: n.id,
       type: n.type,
@@ -208,6 +208,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       dataRate: n.dataRate,
       boots: n.boots,
       awakeMs: n.awakeMs,
+      railMs: Math.round(n.railMs),
       uplinksSent: sent.get(n.id) ?? 0,
       uplinksDelivered: deliveredFrames.get(n.id) ?? 0,
       joins: joins.get(n.id) ?? 0,

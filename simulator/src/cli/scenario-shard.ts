@@ -90,6 +90,8 @@ export interface NodeFacts {
   dataRate: number;
   boots: number;
   awakeMs: number;
+  /** Time its switched sensor rail was on, ms. */
+  railMs: number;
   /** The node's wall clock minus true time at the end of its last wake, ms (absent while unset). */
   clockErrorMs?: number;
   /** Rate error of its RTC, ppm (absent when 0). */
@@ -254,7 +256,7 @@ export class ShardRun {
       if (i % shard.count !== shard.index) continue;
       const type = nodeType(c);
       const env: ConstructorParameters<typeof SimNode>[0]["environment"] = {};
-      const config: { [k: string]: unknown } = { ...(type === "water" ? scenario.firmware?.water : type === "level" ? scenario.firmware?.level : undefined) };
+      const config: { [k: string]: unknown } = { ...(type === "water" ? scenario.firmware?.water : type === "level" ? scenario.firmware?.level : scenario.firmware?.air) };
       let settings: { [k: string]: number } = { ...(scenario.settings?.[type] ?? {}) };
       if (c.kind === "air") env.air = (t) => c.model.at(t);
       else if (c.kind === "water") {
@@ -291,7 +293,7 @@ export class ShardRun {
   facts(): NodeFacts[] {
     return this.nodes.map((n, k) => ({
       index: this.#indexes[k], id: n.id, type: n.type, devEui: n.devEui, modem: n.modemModel,
-      dataRate: n.modem.device.dr, boots: n.counters.boots, awakeMs: n.counters.awakeMs,
+      dataRate: n.modem.device.dr, boots: n.counters.boots, awakeMs: n.counters.awakeMs, railMs: n.counters.railMs,
       ...(n.counters.clockErrorMs === undefined ? {} : { clockErrorMs: n.counters.clockErrorMs }), ...(n.rtcPpm ? { rtcPpm: n.rtcPpm } : {}),
     }));
   }

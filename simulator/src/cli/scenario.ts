@@ -48,9 +48,13 @@ export interface Scenario {
    * Build options of the firmware per node type, as a manifest's `config`
    * sets them (manifests/<type>/manifest.json): the water meter fitted and the
    * leak detector, the level node's distance sensor, bin detector and the
-   * fall a bin must show to count as emptied (`emptyStepPct`, default 30).
+   * fall a bin must show to count as emptied (`emptyStepPct`, default 30), and
+   * the air node's PM period: 0 (the default) keeps the SEN55 measuring, as on
+   * mains power; 300..86400 s powers it for one reading a period, as a battery
+   * build must (`pmPeriodS`).
    */
   firmware?: {
+    air?: { pmPeriodS?: number };
     water?: { meter?: "yf-s201" | "yf-b1" | "fs400a" | "reed-1l" | "reed-10l" | "reed-100l" | "reed-1000l"; leakDetector?: "night" | "model" };
     level?: { distanceSensor?: "a02yyuw" | "vl53l1x"; binDetector?: "rules" | "model"; emptyStepPct?: number };
   };
@@ -125,6 +129,11 @@ export const SCENARIO_SCHEMA = {
       type: "object",
       additionalProperties: false,
       properties: {
+        air: {
+          type: "object",
+          additionalProperties: false,
+          properties: { pmPeriodS: { type: "integer", anyOf: [{ const: 0 }, { minimum: 300, maximum: 86400 }], description: "0 or 300..86400" } },
+        },
         water: {
           type: "object",
           additionalProperties: false,
@@ -162,14 +171,18 @@ export const SCENARIO_SCHEMA = {
   },
 } as const;
 
-const ajv = new Ajv({ allErrors: true });
+const ajv = new Ajv({ allErrors: true, verbose: true });
 const validate = ajv.compile(SCENARIO_SCHEMA);
 
 /** Problems with a scenario object, one message per problem naming the field ("nodes.air: must be integer"); empty when valid. */
 export function scenarioErrors(value: unknown): string[] {
   if (validate(value)) return [];
-  return (validate.errors ?? []).map((e) => {
+  const errors = validate.errors ?? [];
+  // A field whose values are one of several ranges says so once, in its own words, not once per range.
+  const anyOf = new Set(errors.filter((e) => e.keyword === "anyOf").map((e) => e.instancePath));
+  return errors.filter((e) => e.keyword === "anyOf" || e.keyword === "type" || !anyOf.has(e.instancePath)).map((e) => {
     const field = (e.instancePath || "").replace(/^\//, "").replace(/\//g, ".") || "(scenario)";
+    if (e.keyword === "anyOf") return `${field}: must be ${(e.parentSchema as { description?: string }).description ?? "one of the allowed ranges"}`;
     if (e.keyword === "additionalProperties") return `${field === "(scenario)" ? "" : field + "."}${(e.params as { additionalProperty: string }).additionalProperty}: unknown field`;
     if (e.keyword === "required") return `${field === "(scenario)" ? "" : field + "."}${(e.params as { missingProperty: string }).missingProperty}: required`;
     if (e.keyword === "enum") return `${field}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(", ")}`;

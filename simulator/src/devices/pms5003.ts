@@ -13,6 +13,10 @@
  * which the values are zero for the first seconds and then unstable; while asleep
  * only wake is heard.
  *
+ * Power: with `powered: false` it starts unpowered and follows `setPower` (the node's
+ * switched sensor rail): unpowered it neither sends nor hears; powered up it starts as at
+ * power-up (active mode, settling). `poweredMs()` is how long it has been on.
+ *
  * Active-mode frames are produced when the host transmits or when the simulation calls
  * `service()`, timestamped at their nominal times (the UART link has no scheduler);
  * at most the last four are kept, as a receive FIFO would.
@@ -51,6 +55,8 @@ export interface Pms5003EmulatorOptions {
   version?: number;
   /** Delay before a reply starts, ms (default 5). */
   replyLatencyMs?: number;
+  /** Powered from the start (default true); false: off until `setPower(true)`. */
+  powered?: boolean;
 }
 
 /** The values of one data frame (µg/m³ and counts per 0.1 L). */
@@ -118,6 +124,9 @@ export class Pms5003Emulator implements SerialDevice {
   #gone = false;
   #frozen: Uint8Array | undefined;
   #previousFrame: Uint8Array | undefined;
+  /** Virtual time it was last powered on, or -1 while unpowered. */
+  #onSince = 0;
+  #onMs = 0;
 
   /** The most recent data frame transmitted, before any injected corruption. */
   lastFrame: Uint8Array | undefined;
@@ -137,6 +146,37 @@ export class Pms5003Emulator implements SerialDevice {
     this.#latencyMs = options.replyLatencyMs ?? 5;
     this.#wokeAt = this.#clock.nowMs;
     this.#nextActiveAt = this.#wokeAt + this.#intervalMs;
+    if (options.powered === false) this.#onSince = -1;
+  }
+
+  /** Whether the module has power. */
+  get powered(): boolean {
+    return this.#onSince >= 0;
+  }
+
+  /** Switches the module's supply; switching it on starts it as at power-up. */
+  setPower(on: boolean): void {
+    if (on === this.#onSince >= 0) return;
+    this.#catchUp();
+    const now = this.#clock.nowMs;
+    if (!on) {
+      this.#onMs += now - this.#onSince;
+      this.#onSince = -1;
+      return;
+    }
+    this.#onSince = now;
+    this.#rx = [];
+    this.#active = true;
+    this.#asleep = false;
+    this.#wokeAt = now;
+    this.#nextActiveAt = now + this.#intervalMs;
+    const slow = this.#faults.get("slow-start");
+    this.#slowUntil = slow ? now + (slow.delayMs ?? 45000) : -1;
+  }
+
+  /** Milliseconds the module has been powered, up to now. */
+  poweredMs(): number {
+    return this.#onMs + (this.#onSince >= 0 ? this.#clock.nowMs - this.#onSince : 0);
   }
 
   /** "active" (streaming) or "passive" (answers reads). */
@@ -151,7 +191,7 @@ export class Pms5003Emulator implements SerialDevice {
 
   /** True during the 30 s after power-up or wake. */
   get settling(): boolean {
-    return !this.#asleep && this.#clock.nowMs - this.#wokeAt < SETTLE_MS;
+    return this.#onSince >= 0 && !this.#asleep && this.#clock.nowMs - this.#wokeAt < SETTLE_MS;
   }
 
   attach(link: SerialLink): void {
@@ -184,7 +224,7 @@ export class Pms5003Emulator implements SerialDevice {
   serialWrite(bytes: Uint8Array, hostBaud: number): void {
     this.#catchUp();
     if (hostBaud !== 9600) return; // garbled on the wire: nothing recognisable arrives
-    if (this.#faults.has("nack") || this.#gone) return; // dead or unplugged: deaf as well as mute
+    if (this.#faults.has("nack") || this.#gone || this.#onSince < 0) return; // dead, unplugged or unpowered: deaf as well as mute
     for (const b of bytes) this.#rx.push(b);
     const rx = this.#rx;
     while (rx.length >= 7) {
@@ -233,7 +273,7 @@ export class Pms5003Emulator implements SerialDevice {
   /** Emits the active-mode frames due by now (the last four at most). */
   #catchUp(): void {
     const now = this.#clock.nowMs;
-    if (!this.#active || this.#asleep) return;
+    if (!this.#active || this.#asleep || this.#onSince < 0) return;
     const due: number[] = [];
     while (this.#nextActiveAt <= now) {
       if (!(this.#slowUntil >= 0 && this.#nextActiveAt < this.#slowUntil)) due.push(this.#nextActiveAt);

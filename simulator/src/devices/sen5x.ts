@@ -15,6 +15,14 @@
  * `autoCleaningIntervalS`; SEN66: only while idle, starting a measurement during the
  * 10 s is NACKed); product name, serial number, version, reset (200 / 1200 ms).
  *
+ * Power: with `powered: false` the module starts unpowered and follows `setPower` (the
+ * node's switched sensor rail): unpowered it does not answer its address; powered up it
+ * NACKs for `powerUpMs` (default 1000 ms, the wait Sensirion-based drivers such as
+ * ESPHome's give it; the datasheet's figure is not in our reference) and then idles as after
+ * a reset: measurement stopped, status cleared, NOx and CO2 warming up again at the next start.
+ * The fan's auto-cleaning counter restarts with the power, so a module switched off between
+ * readings is only cleaned when the host asks. `poweredMs()` is how long it has been on.
+ *
  * Physics: the environment plus Gaussian noise, quantised to the module's words
  * (PM ×10, RH ×100, T ×200, indices ×10), PM made cumulative (PM1 ≤ PM2.5 ≤ PM4 ≤ PM10)
  * as the module computes it.
@@ -58,6 +66,10 @@ export interface Sen5xEmulatorOptions {
   autoCleaningIntervalS?: number;
   /** Calibration error of the SEN66 CO2 channel, ppm (default 0). */
   co2BiasPpm?: number;
+  /** Powered from the start (default true); false: off until `setPower(true)`. */
+  powered?: boolean;
+  /** Time from power-on to the idle state, in which it answers commands, ms (default 1000). */
+  powerUpMs?: number;
 }
 
 /** Status bit of each condition per model (undefined: the model has no such flag). */
@@ -138,6 +150,10 @@ export class Sen5xEmulator implements I2CDevice {
   readonly #faults = new FaultBook<Sen5xFault, Sen5xFaultOptions>();
   #gone = false;
   #frozen: number[] | undefined;
+  readonly #powerUpMs: number;
+  /** Virtual time it was last powered on, or -1 while unpowered. */
+  #onSince = 0;
+  #onMs = 0;
 
   /** The most recent measurement (words, sentinels included). */
   lastMeasurement: number[] | undefined;
@@ -157,7 +173,37 @@ export class Sen5xEmulator implements I2CDevice {
     this.#serial = options.serial ?? Array.from({ length: 16 }, () => "0123456789ABCDEF"[this.#rng.int(0, 15)]).join("");
     this.#autoIntervalS = options.autoCleaningIntervalS ?? 604800;
     this.#co2BiasPpm = options.co2BiasPpm ?? 0;
+    this.#powerUpMs = options.powerUpMs ?? 1000;
+    if (options.powered === false) this.#onSince = -1;
     this.#defineCommands();
+  }
+
+  /** Whether the module has power. */
+  get powered(): boolean {
+    return this.#onSince >= 0;
+  }
+
+  /** Switches the module's supply; switching it on starts it from its power-on state. */
+  setPower(on: boolean): void {
+    if (on === this.#onSince >= 0) return;
+    this.#update();
+    const now = this.#clock.nowMs;
+    if (!on) {
+      this.#onMs += now - this.#onSince;
+      this.#onSince = -1;
+      this.#idleAfterReset();
+      return;
+    }
+    this.#onSince = now;
+    this.#idleAfterReset();
+    this.#cleanBase = now;
+    this.#reply = undefined;
+    this.#busyUntil = now + this.#powerUpMs;
+  }
+
+  /** Milliseconds the module has been powered, up to now. */
+  poweredMs(): number {
+    return this.#onMs + (this.#onSince >= 0 ? this.#clock.nowMs - this.#onSince : 0);
   }
 
   /** What the module is doing: "idle", "all" or "rht-gas". */
@@ -256,6 +302,7 @@ export class Sen5xEmulator implements I2CDevice {
   }
 
   #present(): void {
+    if (this.#onSince < 0) throw new BusError(`${this.#model}: unpowered, no ACK`);
     if (this.#faults.has("nack")) throw new BusError(`${this.#model}: no ACK (injected)`);
     if (this.#gone) throw new BusError(`${this.#model}: disconnected (injected)`);
   }
@@ -263,7 +310,7 @@ export class Sen5xEmulator implements I2CDevice {
   /** Catches up with virtual time: cleaning windows and the 1 Hz measurements. */
   #update(): void {
     const now = this.#clock.nowMs;
-    if (this.#mode === "idle") {
+    if (this.#mode === "idle" || this.#onSince < 0) {
       if (this.#cleaningUntil >= 0 && now >= this.#cleaningUntil) this.#cleaningUntil = -1;
       return;
     }
@@ -405,17 +452,17 @@ export class Sen5xEmulator implements I2CDevice {
     c.set(0xd100, { ms: 20, run: () => this.#setReply(sen66 ? [0x0400] : [0x0200, 0x0100, 0x0100, 0x0000]) });
     c.set(0xd206, { ms: 20, run: () => this.#setStatusReply(false) });
     c.set(0xd210, { ms: 20, run: () => this.#setStatusReply(true) });
-    c.set(0xd304, {
-      ms: sen66 ? 1200 : 200,
-      run: () => {
-        this.#mode = "idle";
-        this.#dataReady = false;
-        this.#values = undefined;
-        this.#cleaningUntil = -1;
-        this.#warmSince = -1;
-        this.#sticky = 0;
-      },
-    });
+    c.set(0xd304, { ms: sen66 ? 1200 : 200, run: () => this.#idleAfterReset() });
+  }
+
+  /** The state after a reset or a power-on: idle, nothing measured, status clear, warm-up to come. */
+  #idleAfterReset(): void {
+    this.#mode = "idle";
+    this.#dataReady = false;
+    this.#values = undefined;
+    this.#cleaningUntil = -1;
+    this.#warmSince = -1;
+    this.#sticky = 0;
   }
 
   #setStatusReply(clear: boolean): void {

@@ -178,6 +178,8 @@ export interface SimNodeCounters {
   /** Pin polls made while a wake pin was armed. */
   polls: number;
   powerCuts: number;
+  /** Virtual ms the switched sensor rail (`sensorPower`) was on, up to the end of the last wake (both engines count alike). */
+  railMs: number;
   /** The node's wall clock minus true time at the end of its last wake, ms (absent while its clock is unset). */
   clockErrorMs?: number;
 }
@@ -263,7 +265,7 @@ export class SimNode {
   readonly modem: AtModem;
   readonly devices: SimNodeDevices = {};
   readonly keys: Required<LoRaWanKeys>;
-  readonly counters: SimNodeCounters = { boots: 0, awakeMs: 0, pinWakes: 0, ulpWakes: 0, polls: 0, powerCuts: 0 };
+  readonly counters: SimNodeCounters = { boots: 0, awakeMs: 0, pinWakes: 0, ulpWakes: 0, polls: 0, powerCuts: 0, railMs: 0 };
   /** Alarms, config acks and status messages the firmware queued, in order. */
   readonly queued: QueuedMessage[] = [];
   /** Routine readings the firmware queued, in order. */
@@ -279,6 +281,8 @@ export class SimNode {
   /** The ext0 wake the last boot armed. */
   #armed: { pin: number; level: number } | undefined;
   #nextPollMs = Number.POSITIVE_INFINITY;
+  /** Virtual time the sensor rail was last counted while on (`counters.railMs`), or -1 while it is off. */
+  #railSince = -1;
 
   constructor(o: SimNodeOptions) {
     this.type = o.type;
@@ -444,6 +448,7 @@ export class SimNode {
     const record = this.host.bootOnce();
     this.counters.boots++;
     this.counters.awakeMs += record.awakeMs;
+    this.#countRail();
     const wall = wallClockMs(this.board);
     this.counters.clockErrorMs = wall === undefined ? undefined : Math.round(wall - (this.clock.epochUnixMs + this.clock.nowMs));
     this.#armed = this.#findArmedWake();
@@ -512,11 +517,14 @@ export class SimNode {
       }
       if (sensors.sen5x?.fitted !== false) {
         const model = sensors.sen5x?.model === "sen66" ? "SEN66" : "SEN55";
-        this.devices.sen5x = new Sen5xEmulator({ rng: rng.fork("sen5x"), environment, clock, model });
-        board.attachI2C(model === "SEN66" ? 0x6b : 0x69, this.devices.sen5x);
+        const sen = (this.devices.sen5x = new Sen5xEmulator({ rng: rng.fork("sen5x"), environment, clock, model, powered: false }));
+        board.attachI2C(model === "SEN66" ? 0x6b : 0x69, sen);
+        // On the switched 5 V rail (hardware/air/README.md): powered only while the firmware drives or holds it on.
+        this.#followRail((on) => sen.setPower(on));
       } else if (sensors.pms5003?.fitted) {
-        this.devices.pms5003 = new Pms5003Emulator({ rng: rng.fork("pms5003"), environment, clock });
-        board.attachSerial(table.sensorUart.port, this.devices.pms5003, 9600);
+        const pms = (this.devices.pms5003 = new Pms5003Emulator({ rng: rng.fork("pms5003"), environment, clock, powered: false }));
+        board.attachSerial(table.sensorUart.port, pms, 9600);
+        this.#followRail((on) => pms.setPower(on));
       }
     } else if (this.type === "water") {
       const preset = METERS[(config.meter as string) ?? "reed-10l"] ?? METERS["reed-10l"];
@@ -549,7 +557,7 @@ export class SimNode {
         const sonar = (this.devices.sonar = new A02yyuw({ clock, rng: rng.fork("a02yyuw"), target, powered: false }));
         board.attachSerial(table.sensorUart.port, sonar, 9600);
         // The module sits on the switched sensor rail (hardware/level/README.md): it runs only while the firmware turns it on.
-        this.#onPinWrite(table.sensorPower, (level) => sonar.setPower(level === 1));
+        this.#followRail((on) => sonar.setPower(on));
       }
       const lis = (this.devices.lis3dh = new Lis3dh({
         clock, rng: rng.fork("lis3dh"), acceleration: env.acceleration ?? (() => FLAT),
@@ -558,6 +566,25 @@ export class SimNode {
       board.attachI2C(0x18, lis);
       this.#pinSources.set(table.accelInt1.pin, () => lis.int1);
     }
+  }
+
+  /** Adds the rail's time on since it was last counted. */
+  #countRail(): void {
+    if (this.#railSince < 0) return;
+    const now = this.clock.nowMs;
+    this.counters.railMs += now - this.#railSince;
+    this.#railSince = now;
+  }
+
+  /** The sensor rail: `power` follows it (the chips on it), and `counters.railMs` counts its time on. */
+  #followRail(power: (on: boolean) => void): void {
+    this.#onPinWrite(this.table.sensorPower, (level) => {
+      const on = level === 1;
+      if (on === this.#railSince >= 0) return;
+      this.#countRail();
+      this.#railSince = on ? this.clock.nowMs : -1;
+      power(on);
+    });
   }
 
   /** Calls `fn` with the level whenever something drives `pin` (the firmware, or the simulator). */

@@ -66,7 +66,7 @@ export class XsNode {
   /** What the reports read of the modem emulator in XS: its data rate (after every command). */
   readonly modem = { device: { dr: 0 } };
   devEui = "";
-  counters: SimNodeCounters = { boots: 0, awakeMs: 0, pinWakes: 0, ulpWakes: 0, polls: 0, powerCuts: 0 };
+  counters: SimNodeCounters = { boots: 0, awakeMs: 0, pinWakes: 0, ulpWakes: 0, polls: 0, powerCuts: 0, railMs: 0 };
   /** Virtual time of the node's next event in XS. */
   nextEventMs = Number.POSITIVE_INFINITY;
   readonly index: number;

@@ -9,6 +9,9 @@
  *   modem's AT exchange, its wait for and its RX windows);
  * - "awake": a current drawn while the firmware is awake (the ESP32 running);
  * - "airtime": a current drawn while transmitting;
+ * - "rail": a current drawn while the switched sensor rail is on (the air
+ *   node's SEN55: all day on a mains build, one warm-up and reading per
+ *   period on a duty-cycled one);
  * - none: charged as budgeted, per day (a sensor kept running through deep
  *   sleep, the valve's weekly exercise).
  * Sleep currents are charged all day, as in the budget.
@@ -25,8 +28,8 @@ import type { NodeType } from "../fleet/sim-node.ts";
 import { DAYS_PER_YEAR, lifeDays, readBudget, sleepMahPerDay, stateSeconds, timesPerDay, type PowerBudget } from "./power-budget.ts";
 
 /** What a budget entry's charge scales with in a run (see the module comment). */
-export type EnergyBasis = "boot" | "frame" | "awake" | "airtime";
-const BASES: readonly EnergyBasis[] = ["boot", "frame", "awake", "airtime"];
+export type EnergyBasis = "boot" | "frame" | "awake" | "airtime" | "rail";
+const BASES: readonly EnergyBasis[] = ["boot", "frame", "awake", "airtime", "rail"];
 
 /** What the run counted for one node. */
 export interface NodeActivity {
@@ -39,6 +42,8 @@ export interface NodeActivity {
   awakeMs: number;
   /** Time on air, ms. */
   airtimeMs: number;
+  /** Time the switched sensor rail was on, ms (needed by budgets with "rail" entries). */
+  railMs?: number;
 }
 
 /** One type's energy model. */
@@ -71,8 +76,8 @@ export function modelOf(p: PowerBudget, name: string): EnergyModel {
   const sf = String(p.defaultSpreadingFactor);
   const sleepMah = sleepMahPerDay(p);
   // Per basis: the budget's count per day and its charge per day (mA·s).
-  const count = { boot: 0, frame: 0, awake: 0, airtime: 0 };
-  const charge = { boot: 0, frame: 0, awake: 0, airtime: 0 };
+  const count = { boot: 0, frame: 0, awake: 0, airtime: 0, rail: 0 };
+  const charge = { boot: 0, frame: 0, awake: 0, airtime: 0, rail: 0 };
   let fixedMasPerDay = 0;
   for (const [i, e] of p.states.entries()) {
     const s = stateSeconds(e, sf);
@@ -97,10 +102,12 @@ export function modelOf(p: PowerBudget, name: string): EnergyModel {
   const perFrame = per("frame");
   const awakeMa = per("awake");
   const airMa = per("airtime");
+  const railMa = per("rail");
   return {
     batteryMah: p.battery.capacityMah * p.battery.usableFraction,
     mAhPerDay(a) {
-      const mas = perBoot * a.boots + perFrame * a.frames + (awakeMa * a.awakeMs + airMa * a.airtimeMs) / 1000;
+      if (railMa > 0 && a.railMs === undefined) throw new Error(`${name}: charges the sensor rail, but the run did not count its time on`);
+      const mas = perBoot * a.boots + perFrame * a.frames + (awakeMa * a.awakeMs + airMa * a.airtimeMs + railMa * (a.railMs ?? 0)) / 1000;
       return sleepMah + (fixedMasPerDay + mas / a.days) / 3600;
     },
     lifeYears: (mAhPerDay) => lifeDays(p, mAhPerDay) / DAYS_PER_YEAR,

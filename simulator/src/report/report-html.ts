@@ -340,7 +340,7 @@ ${summarySection(s, st)}
     airtimeSvg,
     perNode ? "One row per node: a tick for each day, and a pale bar out to the node's busiest day." : "Per type and day: the median node (dashed) and the busiest node (solid).",
   )}</section>
-<section id="battery"><h2>Battery</h2><p>Battery life projected from each node's mean daily consumption and its battery's capacity. The consumption is its type's power budget (<code>hardware/&lt;type&gt;/power.json</code>) charged by what the node did in the run: its boots, frames, time awake and time on air, plus what the budget keeps on all day, such as the air node's SEN55 measuring through deep sleep. Lives under a year are given in days.</p>${figure(
+<section id="battery"><h2>Battery</h2><p>Battery life projected from each node's mean daily consumption and its battery's capacity. The consumption is its type's power budget (<code>hardware/&lt;type&gt;/power.json</code>) charged by what the node did in the run: its boots, frames, time awake, time on air and the time its sensor rail was on (the air node's SEN55: all day on a mains build, a warm-up and a reading per period on a battery build), plus what the budget keeps on all day. Lives under a year are given in days.</p>${figure(
     "battery",
     batterySvg,
     perNode ? "One bar per node, longest first." : `How many nodes reach each projected life (${num(s.nodes.length)} nodes, stacked by type).`,

@@ -52,6 +52,8 @@ export interface NodeSummary {
   boots: number;
   /** Total time the ESP32 was awake (not in deep sleep), ms. */
   awakeMs: number;
+  /** Total time its switched sensor rail was on, ms (the air node's PM sensor, the level node's distance sensor). */
+  railMs: number;
   /** Application uplinks the node transmitted (each frame counted once, retransmissions of a confirmed frame not again). */
   uplinksSent: number;
   /** Of `uplinksSent`, those the network server accepted (they are the node's lines in `events.jsonl`). */

@@ -192,6 +192,34 @@ describe("SEN5x driver with the SEN5x emulator", () => {
         assert.ok(waitSample(s, 1500, 100));
       });
 
+      it("on a switched rail: no answer unpowered, NACKs through the power-up, then idle as after a reset (NOx warms up again)", () => {
+        const { board, chip, open } = rig(model, { powered: false, powerUpMs: 1000 });
+        assert.equal(faultOf(() => open()), "nack", "unpowered: the address is not acknowledged");
+        board.clock.advance(5000);
+        assert.equal(chip.poweredMs(), 0);
+        chip.setPower(true);
+        Timer.delay(900);
+        assert.equal(faultOf(() => open()), "nack", "still powering up");
+        Timer.delay(100);
+        const s = open();
+        assert.equal(chip.mode, "all");
+        Timer.delay(12000);
+        assert.ok(waitSample(s, 1500)?.noxIndex !== undefined);
+        chip.setPower(false);
+        assert.equal(chip.mode, "idle");
+        assert.equal(faultOf(() => s.sample()), "nack");
+        board.clock.advance(60000);
+        chip.setPower(true);
+        Timer.delay(1000);
+        assert.equal(s.dataReady(), false, "powered up idle: nothing measured, not measuring");
+        assert.equal(chip.mode, "idle");
+        s.close();
+        const r = waitSample(open(), 1500);
+        assert.ok(r);
+        assert.equal(r.noxIndex, undefined, "NOx warms up again after a power cycle");
+        assert.ok(Math.abs(chip.poweredMs() - (1000 + 12000 + 1500 + 1000 + 1500)) <= 3000, `powered ${chip.poweredMs()} ms`);
+      });
+
       it("reads the serial number and resets (NOx warms up again)", () => {
         const { chip, open } = rig(model, { serial: "ABC123DEF456" });
         const s = open();

@@ -33,20 +33,23 @@ describe("simulator CLI: scenarios", function () {
       const model = energyModel(n.type);
       // Frames: every uplink sent and every join; a join request that went unanswered is not in the summary,
       // and each costs the modem's exchange and RX windows (under 0.002 mAh), hence the tolerance.
-      const counted = model.mAhPerDay({ days: 1, boots: n.boots, frames: n.uplinksSent + n.joins, awakeMs: n.awakeMs, airtimeMs: n.airtimeMsPerDay.reduce((a, x) => a + x, 0) });
+      const counted = model.mAhPerDay({ days: 1, boots: n.boots, frames: n.uplinksSent + n.joins, awakeMs: n.awakeMs, airtimeMs: n.airtimeMsPerDay.reduce((a, x) => a + x, 0), railMs: n.railMs });
       assert.ok(n.boots > 0 && n.awakeMs > 0, `${n.id}: ${n.boots} boots`);
       assert.ok(n.energyMahPerDay >= counted - 0.001 && n.energyMahPerDay < counted + 0.01, `${n.id}: ${n.energyMahPerDay} mAh/day against ${counted.toFixed(3)} from its counts`);
       // Both figures are rounded to 3 decimals in the summary: half a unit each, the energy's scaled into years.
       const slack = 0.0005 + (0.0005 * n.projectedBatteryYears) / n.energyMahPerDay + 1e-9;
       assert.ok(Math.abs(n.projectedBatteryYears - model.lifeYears(n.energyMahPerDay)) <= slack, `${n.id}: ${n.projectedBatteryYears} years against ${model.lifeYears(n.energyMahPerDay)}`);
     }
-    // As written, the air node keeps its SEN55 measuring through deep sleep (hardware/air/README.md): days on a battery, not years.
+    // The default (mains) build keeps its SEN55 measuring, its rail held on from the first boot (hardware/air/README.md):
+    // the rail's time on is charged at the SEN55's current, days on a battery, not years.
     const p = JSON.parse(readFileSync("hardware/air/power.json", "utf8")) as { states: { part: string; mA: number; s: number; perDay?: number }[] };
     const sen55 = p.states.find((x) => x.part === "SEN55")!;
     const air = r.summary.nodes.filter((n) => n.type === "air");
     assert.ok(air.length > 0);
     for (const n of air) {
-      assert.ok(n.energyMahPerDay > (sen55.mA * sen55.s * (sen55.perDay ?? 0)) / 3600, `${n.id}: ${n.energyMahPerDay} mAh/day`);
+      // On from the first boot (within the quarter-hour boot spread) to the end of the last wake (within a wake period).
+      assert.ok(n.railMs > 86_400_000 - 25 * 60_000 && n.railMs <= 86_400_000, `${n.id}: rail on ${n.railMs} ms`);
+      assert.ok(n.energyMahPerDay > (sen55.mA * n.railMs) / 3_600_000, `${n.id}: ${n.energyMahPerDay} mAh/day`);
       assert.ok(n.projectedBatteryYears < 0.05, `${n.id}: ${n.projectedBatteryYears} years`);
     }
   });
@@ -59,6 +62,19 @@ describe("simulator CLI: scenarios", function () {
     };
     const [coarse, fine] = [await emptied(30), await emptied(8)];
     assert.ok(coarse > 0 && fine > coarse, `emptied: ${coarse} at 30 %, ${fine} at 8 %`);
+  });
+
+  it("a scenario's firmware.air.pmPeriodS makes a battery build: the SEN55's rail on about 33 s a period, months on a battery instead of days", async () => {
+    const air = (pmPeriodS?: number) => ({ name: `air-${pmPeriodS ?? 0}`, seed: 2026, days: 2, region: "EU868" as const, nodes: { air: 4, water: 0, bin: 0, drain: 0 }, ...(pmPeriodS ? { firmware: { air: { pmPeriodS } } } : {}) });
+    const mains = (await runScenario(air(), {})).summary.nodes;
+    const battery = (await runScenario(air(900), {})).summary.nodes;
+    for (const n of mains) assert.ok(n.projectedBatteryYears < 0.05 && n.railMs > 1.9 * 86_400_000, `${n.id}: ${n.projectedBatteryYears} years, rail ${n.railMs} ms`);
+    for (const n of battery) {
+      const perPeriodS = n.railMs / 1000 / ((2 * 86_400) / 900);
+      assert.ok(perPeriodS > 30 && perPeriodS < 36, `${n.id}: rail on ${perPeriodS.toFixed(1)} s a period`);
+      assert.ok(n.projectedBatteryYears > 0.2 && n.projectedBatteryYears < 0.3, `${n.id}: ${n.projectedBatteryYears} years`);
+      assert.equal((n.alarms ?? []).filter((a) => a.event === "sensorFault").length, 0);
+    }
   });
 
   it("rtcDriftPpm: each node's RTC error and its clock error are in the summary; the water nodes' daily resync bounds theirs, set-once clocks drift on", async () => {
@@ -78,7 +94,7 @@ describe("simulator CLI: scenarios", function () {
   });
 
   it("an invalid scenario file gets messages naming each field and problem", () => {
-    const bad = { name: "x", seed: -1, days: 0, region: "EU433", nodes: { air: 1.5, water: 0, bin: 0 }, colour: "red", bootSpreadS: -60, syncClocks: "yes", rtcDriftPpm: -5, firmware: { water: { leakDetector: "ai" }, level: { laser: true, emptyStepPct: 3 } } };
+    const bad = { name: "x", seed: -1, days: 0, region: "EU433", nodes: { air: 1.5, water: 0, bin: 0 }, colour: "red", bootSpreadS: -60, syncClocks: "yes", rtcDriftPpm: -5, firmware: { water: { leakDetector: "ai" }, level: { laser: true, emptyStepPct: 3 }, air: { pmPeriodS: 120 } } };
     const errors = scenarioErrors(bad);
     const text = errors.join("\n");
     assert.match(text, /seed: must be >= 0/);
@@ -93,6 +109,8 @@ describe("simulator CLI: scenarios", function () {
     assert.match(text, /firmware\.water\.leakDetector: must be one of night, model/);
     assert.match(text, /firmware\.level\.laser: unknown field/);
     assert.match(text, /firmware\.level\.emptyStepPct: must be >= 5/);
+    assert.match(text, /firmware\.air\.pmPeriodS: must be 0 or 300\.\.86400$/m);
+    assert.equal(errors.filter((e) => e.startsWith("firmware.air.pmPeriodS")).length, 1, "one message for the field, not one per range");
     const dir = mkdtempSync(join(tmpdir(), "scenario-"));
     const file = join(dir, "bad.json");
     writeFileSync(file, JSON.stringify(bad));

@@ -26,13 +26,15 @@ describe("simulator report: energy model from hardware/<type>/power.json", () =>
       // The budget's assumptions, read from its entries by part, not from their sim tags.
       const boot = b.states.find((e) => e.part === "ESP32" && e.state.startsWith("boot from deep sleep"))!;
       const awakeS = b.states.filter((e) => e.part === "ESP32" && e !== boot).reduce((a, e) => a + seconds(e, sf) * times(b, e), 0);
-      const activity = { days: 1, boots: times(b, boot), frames: b.uplinksPerDay, awakeMs: awakeS * 1000, airtimeMs: b.uplinksPerDay * b.airtime.sBySf[sf] * 1000 };
+      // The air node's SEN55 is on its switched rail: the budget's time on is the rail's.
+      const railS = b.states.filter((e) => e.part === "SEN55").reduce((a, e) => a + seconds(e, sf) * times(b, e), 0);
+      const activity = { days: 1, boots: times(b, boot), frames: b.uplinksPerDay, awakeMs: awakeS * 1000, airtimeMs: b.uplinksPerDay * b.airtime.sBySf[sf] * 1000, railMs: railS * 1000 };
       const model = energyModel(type);
       const mAh = model.mAhPerDay(activity);
       assert.ok(Math.abs(mAh - b.result.bySf[sf].mAhPerDay) < 0.01, `${mAh} against the budget's ${b.result.bySf[sf].mAhPerDay} mAh/day at SF${sf}`);
       assert.ok(Math.abs(model.lifeYears(mAh) * 365.25 - b.result.bySf[sf].lifeDays) <= 0.5, `${model.lifeYears(mAh) * 365.25} days`);
       // The same over ten days: the counts are totals, the figure a daily mean.
-      const ten = model.mAhPerDay({ days: 10, boots: activity.boots * 10, frames: activity.frames * 10, awakeMs: activity.awakeMs * 10, airtimeMs: activity.airtimeMs * 10 });
+      const ten = model.mAhPerDay({ days: 10, boots: activity.boots * 10, frames: activity.frames * 10, awakeMs: activity.awakeMs * 10, airtimeMs: activity.airtimeMs * 10, railMs: activity.railMs * 10 });
       assert.ok(Math.abs(ten - mAh) < 1e-9);
     });
   }
@@ -55,20 +57,25 @@ describe("simulator report: energy model from hardware/<type>/power.json", () =>
     assert.ok(Math.abs(at({ frames: 11 }) - frameMas / 3600) < 1e-9, "a frame: the modem's exchange, wait and RX windows");
   });
 
-  it("charges a load the budget keeps on all day whatever the run counted, and sleep all day", () => {
+  it("charges the sensor rail's time on at the SEN55's current, sleep all day, and refuses a run that did not count the rail", () => {
     const b = read("air");
     const model = energyModel("air");
-    const idle = model.mAhPerDay({ days: 1, boots: 0, frames: 0, awakeMs: 0, airtimeMs: 0 });
+    const idle = model.mAhPerDay({ days: 1, boots: 0, frames: 0, awakeMs: 0, airtimeMs: 0, railMs: 0 });
+    const sleep = (b.sleep.reduce((a, s) => a + s.uA, 0) / 1000) * 24;
+    assert.ok(Math.abs(idle - sleep) < 1e-9, `${idle} against ${sleep}`);
     const sen55 = b.states.find((e) => e.part === "SEN55")!;
-    const expected = (sen55.mA * seconds(sen55, "10") * (sen55.perDay ?? 0)) / 3600 + (b.sleep.reduce((a, s) => a + s.uA, 0) / 1000) * 24;
-    assert.ok(Math.abs(idle - expected) < 1e-9, `${idle} against ${expected}`);
+    const hour = model.mAhPerDay({ days: 1, boots: 0, frames: 0, awakeMs: 0, airtimeMs: 0, railMs: 3_600_000 });
+    assert.ok(Math.abs(hour - idle - sen55.mA) < 1e-9, `an hour of rail: ${hour - idle} mAh`);
+    assert.throws(() => model.mAhPerDay({ days: 1, boots: 0, frames: 0, awakeMs: 0, airtimeMs: 0 }), /hardware\/air\/power\.json: charges the sensor rail/);
+    // A budget without rail entries needs no rail count (the water node's).
+    assert.ok(energyModel("water").mAhPerDay({ days: 1, boots: 96, frames: 10, awakeMs: 60_000, airtimeMs: 1000 }) > 0);
   });
 
   it("a budget the model cannot read is an error naming the file and the entry", () => {
     const b = read("water");
     const bad = structuredClone(b);
     bad.states[1].sim = "wake";
-    assert.throws(() => modelOf(bad as never, "hardware/water/power.json"), /hardware\/water\/power\.json: states\[1\]\.sim: must be one of boot, frame, awake, airtime \(or absent\), not "wake"/);
+    assert.throws(() => modelOf(bad as never, "hardware/water/power.json"), /hardware\/water\/power\.json: states\[1\]\.sim: must be one of boot, frame, awake, airtime, rail \(or absent\), not "wake"/);
     const noSf = structuredClone(b);
     noSf.states[3].s = { "7": 0.06 };
     assert.throws(() => modelOf(noSf as never, "x.json"), /x\.json: states\[3\] \(Wio-E5, TX \+14 dBm EU868\): no duration at SF10/);

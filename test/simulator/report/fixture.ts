@@ -258,6 +258,7 @@ export function buildFixture(options: FixtureOptions = {}): Fixture {
         dataRate: dr,
         boots: wakes + 1,
         awakeMs: wakes * awakePerWakeMs,
+        railMs: type === "air" ? endMs - START_MS : wakes * 3000,
         uplinksSent: sent,
         uplinksDelivered: delivered,
         joins: 1,

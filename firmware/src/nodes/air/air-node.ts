@@ -5,6 +5,18 @@
  * US EPA AQI on the node, and decides what is worth sending: a routine reading
  * at the interval when something changed (or the heartbeat is due), an alarm
  * at once when CO2, the AQI category or a PM spike crosses its threshold.
+ *
+ * The PM sensor sits on a switched 5 V rail (`pmRail`), which the node keeps on
+ * through deep sleep by holding its pin. A mains-powered node leaves the SEN5x
+ * measuring all the time (`pmPeriodS` 0, the default). A battery node cannot:
+ * the SEN55 alone draws about 2.7 Ah a day. With `pmPeriodS` set, the node
+ * powers the SEN5x for one reading per period: a short wake switches the rail on
+ * and starts the module, the node sleeps through its 30 s warm-up, and the next
+ * wake, one of the 5-minute ones, reads it and switches the rail off. Between
+ * readings its reports carry the last filtered PM. A module switched off never
+ * runs long enough for its VOC/NOx indices (an hour) or its weekly fan
+ * auto-cleaning, so those indices are not sent and the node starts the cleaning
+ * itself once a week.
  */
 import Timer from "timer";
 import { Ewma, HysteresisDetector, TRANSITION_ENTERED, TRANSITION_CLEARED, usAqi, usAqiCategory, divRound } from "../../dsp/index.ts";
@@ -33,6 +45,27 @@ export interface AirHardware {
   scd41?: (idle: boolean) => SCD41;
   sen5x?: (running: boolean) => SEN5x;
   pms5003?: () => PMS5003;
+  /** The PM sensor's switched supply; absent on a board whose PM sensor is always powered. */
+  pmRail?: PowerRail;
+}
+
+/** A switched supply whose enable pin the node holds through deep sleep while it should stay on. */
+export interface PowerRail {
+  /** The enable pin (what `deepSleep`'s `hold` latches). */
+  readonly pin: number;
+  /** Drives the enable high; a latched pin takes the level as its hold is released. */
+  on(): void;
+  /** Drives the enable low and releases any hold. */
+  off(): void;
+}
+
+/** Build choices of an air node (the manifest's `config`). */
+export interface AirOptions {
+  /**
+   * Seconds between PM readings with the SEN5x switched off between them (`pmPeriodS`, a battery
+   * build: 300..86400); 0 or absent keeps it measuring all the time (a mains build).
+   */
+  pmPeriodS?: number;
 }
 
 /** Seconds between wakes: one CO2 single shot (5 s at ~15 mA) every 5 min keeps the SCD41 near 0.5 mA average. */
@@ -41,6 +74,15 @@ export const AIR_WAKE_S = 300;
 export const PM_WARMUP_S = 30;
 /** VOC/NOx indices within this long of the SEN5x starting are excluded (the module's algorithms are still learning). */
 export const GAS_WARMUP_S = 3600;
+/** Time from switching the SEN5x's rail on to its idle state, ms (Sensirion-based drivers such as ESPHome's wait 1 s). */
+export const SEN5X_POWER_UP_MS = 1000;
+/** Shortest and longest `pmPeriodS` of a duty-cycled SEN5x, s: no shorter than a wake period, at least a reading a day. */
+export const PM_PERIOD_MIN_S = AIR_WAKE_S;
+export const PM_PERIOD_MAX_S = 86400;
+/** A duty-cycled SEN5x's fan is cleaned this often (the module's own weekly cleaning needs it measuring for a week). */
+export const PM_CLEAN_EVERY_S = 604800;
+/** The SEN5x's fan cleaning lasts 10 s; the node waits a little longer before switching the rail off. */
+const PM_CLEAN_MS = 10500;
 /** A sensor failing this many wakes in a row raises a sensorFault alarm. */
 export const FAULT_ALARM_AFTER = 3;
 /** …and it is reported recovered after this many good wakes in a row (an hour), so a flaky sensor does not flap. */
@@ -55,9 +97,11 @@ const STATUS_EVERY_S = 86400;
 
 const LAYOUT = 0x41495201; // "AIR" v1
 // Retained words, in order (see save/restore below).
-const W_FLAGS = 0; // 2 scd warmed up, 4 sen5x running, 8 scd fault alarm, 16 pm fault alarm, F_SCD_IDLE
+const W_FLAGS = 0; // 2 scd warmed up, 4 sen5x running, 8 scd fault alarm, 16 pm fault alarm, F_SCD_IDLE, F_RAIL
 /** W_FLAGS: the last wake's single shot succeeded, so the SCD41 is idle (it skips its 0.5 s reopening). */
 const F_SCD_IDLE = 32;
+/** W_FLAGS: the PM sensor's rail is on (held through the sleep). */
+const F_RAIL = 64;
 const W_SEN_START = 1;
 const W_LAST_STATUS = 2;
 const W_BOOT_S = 3;
@@ -74,7 +118,11 @@ const W_FAIL_SCD = 13;
 const W_FAIL_PM = 14;
 const W_LAST_DROPPED = 15;
 const W_RESET_REASON = 16;
-const W_FIXED = 17;
+/** Duty-cycled SEN5x: when its next reading is due, s. */
+const W_PM_DUE = 17;
+/** Duty-cycled SEN5x: when its fan was last cleaned, s. */
+const W_PM_CLEANED = 18;
+const W_FIXED = 19;
 
 const NONE = -0x7fffffff;
 
@@ -99,12 +147,16 @@ export class AirNode {
   #aqiPm10 = -1;
   #aqi = 0;
   #statusWanted = false;
+  /** Seconds between readings of a duty-cycled SEN5x, or 0 when it measures all the time. */
+  readonly #pmPeriodS: number;
   /** Wake time of the reboot a downlink asked for, or −1. */
   rebootAtS = -1;
 
-  constructor(hw: AirHardware, rt: NodeRuntime, resetReason: string) {
+  constructor(hw: AirHardware, rt: NodeRuntime, resetReason: string, options: AirOptions = {}) {
     this.#hw = hw;
     this.#rt = rt;
+    const p = options.pmPeriodS;
+    this.#pmPeriodS = hw.sen5x && p !== undefined && Number.isInteger(p) && p >= PM_PERIOD_MIN_S && p <= PM_PERIOD_MAX_S ? p : 0;
     this.#config = loadConfig("air");
     const c = this.#config;
     this.#co2Alarm = new HysteresisDetector({ high: c.co2Ppm, low: c.co2Ppm - c.co2HysteresisPpm, setCount: 2, clearCount: 2 });
@@ -127,6 +179,13 @@ export class AirNode {
     for (let i = W_LAST_CO2; i <= W_LAST_RH; i++) w[i] = NONE;
     w[W_LAST_FLAGS] = -1;
     w[W_RESET_REASON] = wireResetReason(resetReason);
+    w[W_PM_DUE] = w[W_BOOT_S];
+    w[W_PM_CLEANED] = w[W_BOOT_S];
+  }
+
+  /** Whether the PM sensor's rail should stay on through the coming sleep (`deepSleep`'s `hold`). */
+  get railOn(): boolean {
+    return (this.#w[W_FLAGS] & F_RAIL) !== 0;
   }
 
   #load(): void {
@@ -161,8 +220,46 @@ export class AirNode {
     const w = this.#w;
     const now = rt.nowS();
     this.#downlinks(now);
+    const duty = this.#pmPeriodS > 0;
+    // A duty-cycled SEN5x whose reading is due within a warm-up: this wake only starts it, then sleeps through the warm-up.
+    // It still flushes: the link writes back the downlinks it has handed over, and sends their acks.
+    if (duty && (w[W_FLAGS] & 4) === 0 && now + PM_WARMUP_S >= w[W_PM_DUE] && this.#startPm(now)) {
+      rt.link.flush();
+      this.#save();
+      return PM_WARMUP_S * 1000;
+    }
 
-    // Measure.
+    // Measure: the PM sensor first, so that a duty-cycled SEN5x's rail is off before the 5 s CO2 shot.
+    let pm: Sen5xSample | undefined;
+    // A duty-cycled SEN5x is read once its warm-up is over; a wake before that (a downlink's) leaves it warming.
+    const readSen = this.#hw.sen5x && (!duty || ((w[W_FLAGS] & 4) !== 0 && now - w[W_SEN_START] >= PM_WARMUP_S));
+    if (readSen) {
+      let model = "sen55";
+      let sen: SEN5x | undefined;
+      if (!duty) this.#railUp();
+      try {
+        sen = this.#hw.sen5x!((w[W_FLAGS] & 4) !== 0);
+        if (sen.model === "SEN66") model = "sen66";
+        if ((w[W_FLAGS] & 4) === 0) w[W_SEN_START] = now;
+        w[W_FLAGS] |= 4;
+        pm = this.#readSen5x(sen);
+        this.#sensorOk(W_FAIL_PM);
+      } catch (e) {
+        // After a failure the module's state is unknown: restart it (and its warm-up) next time.
+        w[W_FLAGS] &= ~4;
+        this.#sensorFailed(W_FAIL_PM, model, e);
+      }
+      if (duty) this.#pmDone(now, sen);
+    } else if (this.#hw.pms5003) {
+      this.#railUp();
+      try {
+        pm = this.#readPms(this.#hw.pms5003());
+        this.#sensorOk(W_FAIL_PM);
+      } catch (e) {
+        this.#sensorFailed(W_FAIL_PM, "pms5003", e);
+      }
+    }
+
     let co2: number | undefined;
     let tDeci: number | undefined;
     let rhCenti: number | undefined;
@@ -183,34 +280,13 @@ export class AirNode {
         this.#sensorFailed(W_FAIL_SCD, "scd41", e);
       }
     }
-    let pm: Sen5xSample | undefined;
-    if (this.#hw.sen5x) {
-      let model = "sen55";
-      try {
-        const sen = this.#hw.sen5x((w[W_FLAGS] & 4) !== 0);
-        if (sen.model === "SEN66") model = "sen66";
-        if ((w[W_FLAGS] & 4) === 0) w[W_SEN_START] = now;
-        w[W_FLAGS] |= 4;
-        pm = this.#readSen5x(sen);
-        this.#sensorOk(W_FAIL_PM);
-      } catch (e) {
-        // After a failure the module's state is unknown: restart it (and its warm-up) next time.
-        w[W_FLAGS] &= ~4;
-        this.#sensorFailed(W_FAIL_PM, model, e);
-      }
-      if (pm) {
-        if (tDeci === undefined) tDeci = pm.temperatureDeciC;
-        if (rhCenti === undefined) rhCenti = pm.humidityCentiPct;
-        if (co2 === undefined && pm.co2Ppm !== undefined && now - w[W_SEN_START] >= PM_WARMUP_S) co2 = pm.co2Ppm;
-        if (now - w[W_SEN_START] < PM_WARMUP_S) pm = undefined;
-      }
-    } else if (this.#hw.pms5003) {
-      try {
-        pm = this.#readPms(this.#hw.pms5003());
-        this.#sensorOk(W_FAIL_PM);
-      } catch (e) {
-        this.#sensorFailed(W_FAIL_PM, "pms5003", e);
-      }
+    // What the SEN5x adds: T/RH when the SCD41 gave none, CO2 from a SEN66 past its warm-up.
+    const warm = now - w[W_SEN_START] >= PM_WARMUP_S;
+    if (readSen && pm) {
+      if (tDeci === undefined) tDeci = pm.temperatureDeciC;
+      if (rhCenti === undefined) rhCenti = pm.humidityCentiPct;
+      if (co2 === undefined && pm.co2Ppm !== undefined && warm) co2 = pm.co2Ppm;
+      if (!warm) pm = undefined;
     }
 
     // Filter.
@@ -219,6 +295,11 @@ export class AirNode {
     if (co2 !== undefined) co2f = this.#co2.update(co2);
     let pm25f: number | undefined;
     let pm10f: number | undefined;
+    // Between a duty-cycled SEN5x's readings the reports carry its last filtered PM (a failed reading carries none).
+    if (duty && !readSen) {
+      if (this.#pm25.primed) pm25f = this.#pm25.value;
+      if (this.#pm10.primed) pm10f = this.#pm10.value;
+    }
     if (pm && pm.pm25DeciUgm3 !== undefined) {
       pm25f = this.#pm25.update(pm.pm25DeciUgm3);
       const base = this.#pmBaseline.primed ? this.#pmBaseline.value : pm.pm25DeciUgm3;
@@ -240,8 +321,8 @@ export class AirNode {
         else if (t === TRANSITION_CLEARED) this.#alarm("co2Normal", co2f, pm25f, pm10f, tDeci, rhCenti);
       }
     }
-    // AQI category change, debounced over two wakes.
-    if (pm25f !== undefined && pm10f !== undefined) {
+    // AQI category change, debounced over two readings.
+    if (pm && pm25f !== undefined && pm10f !== undefined) {
       const cat = usAqiCategory(this.#aqiOf(pm25f, pm10f));
       if (cat === w[W_REPORTED_CAT]) w[W_CAT_COUNT] = 0;
       else if (w[W_REPORTED_CAT] < 0) w[W_REPORTED_CAT] = cat;
@@ -296,7 +377,73 @@ export class AirNode {
     rt.link.flush();
     this.#save();
     if (this.rebootAtS >= 0) return Math.max(1, this.rebootAtS - now) * 1000;
+    if (duty) return this.#dutySleepS(now) * 1000;
     return AIR_WAKE_S * 1000;
+  }
+
+  /** The sleep after a wake of a duty-cycled node: to the end of a warm-up, to the wake that starts the next one, or a wake period. */
+  #dutySleepS(now: number): number {
+    const w = this.#w;
+    if (w[W_FLAGS] & 4) return Math.max(1, w[W_SEN_START] + PM_WARMUP_S - now);
+    const start = w[W_PM_DUE] - PM_WARMUP_S - now;
+    return Math.max(1, Math.min(AIR_WAKE_S, start));
+  }
+
+  /** Switches the PM sensor's rail on if it is off, and waits for the module's power-up. */
+  #railUp(): void {
+    const rail = this.#hw.pmRail;
+    if (!rail || this.#w[W_FLAGS] & F_RAIL) return;
+    rail.on();
+    this.#w[W_FLAGS] |= F_RAIL;
+    // A freshly powered module is idle: the driver opens it as such and starts it.
+    this.#w[W_FLAGS] &= ~4;
+    Timer.delay(SEN5X_POWER_UP_MS);
+  }
+
+  #railDown(): void {
+    const w = this.#w;
+    if (this.#hw.pmRail && w[W_FLAGS] & F_RAIL) this.#hw.pmRail.off();
+    w[W_FLAGS] &= ~(F_RAIL | 4);
+  }
+
+  /** Powers a duty-cycled SEN5x and starts it measuring; false (the failure counted, the rail off) when it does not answer. */
+  #startPm(now: number): boolean {
+    const w = this.#w;
+    this.#railUp();
+    try {
+      this.#hw.sen5x!(false);
+      w[W_SEN_START] = now;
+      w[W_FLAGS] |= 4;
+      return true;
+    } catch (e) {
+      this.#sensorFailed(W_FAIL_PM, "sen55", e);
+      this.#railDown();
+      this.#nextPmDue(now);
+      return false;
+    }
+  }
+
+  /** After a duty-cycled SEN5x's reading: its weekly fan cleaning when due, then the rail off until the next. */
+  #pmDone(now: number, sen: SEN5x | undefined): void {
+    const w = this.#w;
+    if (sen && w[W_FLAGS] & 4 && now - w[W_PM_CLEANED] >= PM_CLEAN_EVERY_S) {
+      try {
+        sen.startFanCleaning();
+        Timer.delay(PM_CLEAN_MS);
+        w[W_PM_CLEANED] = now;
+      } catch (e) {
+        this.#sensorFailed(W_FAIL_PM, sen.model === "SEN66" ? "sen66" : "sen55", e);
+      }
+    }
+    this.#railDown();
+    this.#nextPmDue(now);
+  }
+
+  /** The next reading one period after the last one due, or a period from now when the node fell behind. */
+  #nextPmDue(now: number): void {
+    const w = this.#w;
+    w[W_PM_DUE] += this.#pmPeriodS;
+    if (w[W_PM_DUE] <= now) w[W_PM_DUE] = now + this.#pmPeriodS;
   }
 
   #readSen5x(sen: SEN5x): Sen5xSample | undefined {
