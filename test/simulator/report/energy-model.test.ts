@@ -26,8 +26,8 @@ describe("simulator report: energy model from hardware/<type>/power.json", () =>
       // The budget's assumptions, read from its entries by part, not from their sim tags.
       const boot = b.states.find((e) => e.part === "ESP32" && e.state.startsWith("boot from deep sleep"))!;
       const awakeS = b.states.filter((e) => e.part === "ESP32" && e !== boot).reduce((a, e) => a + seconds(e, sf) * times(b, e), 0);
-      // The air node's SEN55 is on its switched rail: the budget's time on is the rail's.
-      const railS = b.states.filter((e) => e.part === "SEN55").reduce((a, e) => a + seconds(e, sf) * times(b, e), 0);
+      // The air node's SEN55 and the level node's A02YYUW are on the switched rail: the budget's time on is the rail's.
+      const railS = b.states.filter((e) => e.part === "SEN55" || e.part === "A02YYUW").reduce((a, e) => a + seconds(e, sf) * times(b, e), 0);
       const activity = { days: 1, boots: times(b, boot), frames: b.uplinksPerDay, awakeMs: awakeS * 1000, airtimeMs: b.uplinksPerDay * b.airtime.sBySf[sf] * 1000, railMs: railS * 1000 };
       const model = energyModel(type);
       const mAh = model.mAhPerDay(activity);
@@ -39,16 +39,16 @@ describe("simulator report: energy model from hardware/<type>/power.json", () =>
     });
   }
 
-  it("charges each count at its own rate: one more boot, frame, awake second or second on air adds its part of the budget", () => {
+  it("charges each count at its own rate: one more boot, frame, awake second, second on air or second of rail adds its part of the budget", () => {
     const b = read("level");
     const sf = String(b.defaultSpreadingFactor);
     const model = energyModel("level");
-    const base = { days: 1, boots: 200, frames: 10, awakeMs: 600_000, airtimeMs: 4000 };
+    const base = { days: 1, boots: 200, frames: 10, awakeMs: 600_000, airtimeMs: 4000, railMs: 500_000 };
     const at = (o: Partial<typeof base>) => model.mAhPerDay({ ...base, ...o }) - model.mAhPerDay(base);
     const esp = b.states.find((e) => e.part === "ESP32" && e.state.startsWith("boot"))!;
     const a02 = b.states.find((e) => e.part === "A02YYUW")!;
-    const bootMas = seconds(esp, sf) * esp.mA + (seconds(a02, sf) * a02.mA * times(b, a02)) / times(b, esp);
-    assert.ok(Math.abs(at({ boots: 201 }) - bootMas / 3600) < 1e-9, "a boot: the ESP32's boot and the A02YYUW at its share of boots");
+    assert.ok(Math.abs(at({ boots: 201 }) - (seconds(esp, sf) * esp.mA) / 3600) < 1e-9, "a boot: the ESP32's boot");
+    assert.ok(Math.abs(at({ railMs: 501_000 }) - a02.mA / 3600) < 1e-9, "a second of the sensor rail at the A02YYUW's current");
     const tx = b.states.find((e) => e.sim === "airtime")!;
     assert.ok(Math.abs(at({ airtimeMs: 5000 }) - tx.mA / 3600) < 1e-9, "a second on air at the TX current");
     const awake = b.states.find((e) => e.part === "ESP32" && e.sim === "awake")!;
