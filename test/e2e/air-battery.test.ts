@@ -70,7 +70,7 @@ describe("e2e: air node's SEN55 on a switched rail, mains build against battery 
   it("the battery build powers the SEN55 once a period: read 30 s after switching on, switched off right after", () => {
     const { on, off, reads } = logs.battery;
     const periods = (DAYS * D) / (PERIOD_S * S);
-    assert.ok(on.length >= periods - 2 && on.length <= periods + 1, `${on.length} power-ups in ${periods} periods`);
+    assert.ok(on.length >= periods - 2, `${on.length} power-ups in ${periods} periods`);
     for (let i = 0; i < on.length - 1; i++) {
       const onAt = on[i];
       const read = reads.find((r) => r >= onAt && r < on[i + 1]);
@@ -79,8 +79,13 @@ describe("e2e: air node's SEN55 on a switched rail, mains build against battery 
       const offAt = off.find((t) => t >= read)!;
       const cleaned = logs.battery.cleans.some((t) => t >= read && t < offAt);
       assert.ok(offAt - read <= (cleaned ? 12 : 2) * S, `off ${(offAt - read) / S} s after the read at ${stamp(read)}`);
-      if (i > 0) assert.ok(Math.abs(onAt - on[i - 1] - PERIOD_S * S) <= 40 * S, `period ${(onAt - on[i - 1]) / S} s at ${stamp(onAt)}`);
+      if (i === 0) continue;
+      // A period, or a wake period while an AQI change that would alarm waits for its confirming reading.
+      const gap = onAt - on[i - 1];
+      const confirming = onAt >= EPISODE.from && onAt <= EPISODE.to + H;
+      assert.ok(Math.abs(gap - PERIOD_S * S) <= 40 * S || (confirming && gap >= 290 * S && gap < PERIOD_S * S), `period ${gap / S} s at ${stamp(onAt)}`);
     }
+    assert.ok(on.length <= periods + 4, `${on.length} power-ups: a few more only to confirm the episode's AQI changes`);
     const perPeriodS = battery.counters.railMs / S / on.length;
     assert.ok(perPeriodS >= 30 && perPeriodS <= 36, `rail on ${perPeriodS.toFixed(1)} s a period`);
     // The node's count runs to the end of its last wake; the module's, to now.
@@ -113,12 +118,13 @@ describe("e2e: air node's SEN55 on a switched rail, mains build against battery 
     }
   });
 
-  it("both builds see the pollution episode: an AQI change to unhealthy within 30 minutes (mains) or an hour (two readings 15 minutes apart)", () => {
+  it("both builds see the pollution episode: an AQI change to unhealthy within 30 minutes (the battery build confirms a change at the next wake, not a period later)", () => {
     for (const node of [mains, battery]) {
-      const within = node === mains ? 30 * MIN : H;
+      const within = 30 * MIN;
       const alarms = matchAlarms(node, fleet.eventsOf(node.id), 2).map((p) => ({ event: p.alarm.data!.event as string, atMs: p.alarm.atMs, category: p.alarm.data!.aqiCategory }));
       const into = alarms.find((a) => a.event === "aqiCategoryChange" && a.atMs >= EPISODE.from && a.atMs <= EPISODE.from + within);
       assert.ok(into, `${node.id}: ${JSON.stringify(alarms.filter((a) => a.atMs >= EPISODE.from - H && a.atMs <= EPISODE.to + 2 * H))}`);
+      console.log(`      ${node.id}: unhealthy ${((into.atMs - EPISODE.from) / MIN).toFixed(1)} min into the episode`);
     }
   });
 

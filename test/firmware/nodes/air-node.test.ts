@@ -11,7 +11,7 @@ import { CLEAN_AIR, type AirEnvironment } from "../../../simulator/src/devices/a
 import SCD41 from "../../../firmware/src/drivers/scd41.ts";
 import SEN5x from "../../../firmware/src/drivers/sen5x.ts";
 import { bootAir } from "../../../firmware/src/nodes/air/boot.ts";
-import { AIR_WAKE_S } from "../../../firmware/src/nodes/air/air-node.ts";
+import { AIR_WAKE_S, PM_PERIOD_MAX_S, pmFilterShifts } from "../../../firmware/src/nodes/air/air-node.ts";
 import { platformRuntime } from "../../../firmware/src/nodes/runtime.ts";
 import { encodeDownlink } from "../../../codecs/src/index.ts";
 
@@ -197,5 +197,26 @@ describe("air node: a setTime between two wakes above the CO2 threshold does not
     };
     assert.equal(co2At(false), 1, "without a downlink: the second wake above");
     assert.equal(co2At(true), 1, "with a setTime applied at the second wake");
+  });
+});
+
+describe("air node: PM filters of a battery build keep their time constants", () => {
+  it("a wake period keeps the mains filters; longer periods smooth no more than a mains node and keep the baseline at 80 minutes or more", () => {
+    assert.deepEqual(pmFilterShifts(0), { pm: 1, baseline: 4 });
+    assert.deepEqual(pmFilterShifts(AIR_WAKE_S), { pm: 1, baseline: 4 });
+    assert.deepEqual(pmFilterShifts(900), { pm: 0, baseline: 3 });
+    // Time constant of α = 2^-k at one reading every p seconds: about 2^k · p.
+    const tau = (k: number, p: number) => 2 ** k * p;
+    const mains = tau(4, AIR_WAKE_S);
+    let last = 4;
+    for (let p = AIR_WAKE_S; p <= PM_PERIOD_MAX_S; p += 150) {
+      const { pm, baseline } = pmFilterShifts(p);
+      assert.ok(baseline >= 1 && baseline <= last, `${p} s: baseline shift ${baseline} after ${last}`);
+      last = baseline;
+      assert.ok(tau(baseline, p) >= mains, `${p} s: baseline time constant ${tau(baseline, p)} s`);
+      // Within a doubling of the mains constant, unless the baseline is already at its fastest.
+      assert.ok(baseline === 1 || tau(baseline, p) < 2 * mains, `${p} s: baseline time constant ${tau(baseline, p)} s`);
+      assert.equal(pm, p >= 2 * AIR_WAKE_S ? 0 : 1, `${p} s`);
+    }
   });
 });
