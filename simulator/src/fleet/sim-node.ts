@@ -553,6 +553,8 @@ export class SimNode {
         });
         this.devices.tof = new Vl53l1x({ clock, rng: rng.fork("vl53l1x"), target: tofTarget });
         board.attachI2C(0x29, this.devices.tof);
+        // On the same switched rail; its emulator is always powered, but the rail's time on is still counted.
+        this.#followRail(() => {});
       } else {
         const sonar = (this.devices.sonar = new A02yyuw({ clock, rng: rng.fork("a02yyuw"), target, powered: false }));
         board.attachSerial(table.sensorUart.port, sonar, 9600);
