@@ -8,12 +8,13 @@
  *
  * The PM sensor sits on a switched 5 V rail (`pmRail`), which the node keeps on
  * through deep sleep by holding its pin. A mains-powered node leaves the SEN5x
- * measuring all the time (`pmPeriodS` 0, the default). A battery node cannot:
- * the SEN55 alone draws about 2.7 Ah a day. With `pmPeriodS` set, the node
- * powers the SEN5x for one reading per period: a short wake switches the rail on
- * and starts the module, the node sleeps through its 30 s warm-up, and the next
+ * measuring all the time (`pmPeriodS` 0, the default), or sends a PMS5003 to
+ * sleep by command between wakes. A battery node cannot afford either: the
+ * SEN55 alone draws about 2.7 Ah a day. With `pmPeriodS` set, the node powers
+ * the sensor for one reading per period: a short wake switches the rail on
+ * (and starts a SEN5x), the node sleeps through the 30 s warm-up, and the next
  * wake, one of the 5-minute ones, reads it and switches the rail off. Between
- * readings its reports carry the last filtered PM. A module switched off never
+ * readings its reports carry the last filtered PM. A SEN5x switched off never
  * runs long enough for its VOC/NOx indices (an hour) or its weekly fan
  * auto-cleaning, so those indices are not sent and the node starts the cleaning
  * itself once a week.
@@ -62,8 +63,8 @@ export interface PowerRail {
 /** Build choices of an air node (the manifest's `config`). */
 export interface AirOptions {
   /**
-   * Seconds between PM readings with the SEN5x switched off between them (`pmPeriodS`, a battery
-   * build: 300..86400); 0 or absent keeps it measuring all the time (a mains build).
+   * Seconds between PM readings with the PM sensor switched off between them (`pmPeriodS`, a battery
+   * build: 300..86400); 0 or absent keeps it powered all the time (a mains build).
    */
   pmPeriodS?: number;
 }
@@ -76,7 +77,7 @@ export const PM_WARMUP_S = 30;
 export const GAS_WARMUP_S = 3600;
 /** Time from switching the SEN5x's rail on to its idle state, ms (Sensirion-based drivers such as ESPHome's wait 1 s). */
 export const SEN5X_POWER_UP_MS = 1000;
-/** Shortest and longest `pmPeriodS` of a duty-cycled SEN5x, s: no shorter than a wake period, at least a reading a day. */
+/** Shortest and longest `pmPeriodS` of a duty-cycled PM sensor, s: no shorter than a wake period, at least a reading a day. */
 export const PM_PERIOD_MIN_S = AIR_WAKE_S;
 export const PM_PERIOD_MAX_S = 86400;
 /** A duty-cycled SEN5x's fan is cleaned this often (the module's own weekly cleaning needs it measuring for a week). */
@@ -97,12 +98,12 @@ const STATUS_EVERY_S = 86400;
 
 const LAYOUT = 0x41495201; // "AIR" v1
 // Retained words, in order (see save/restore below).
-const W_FLAGS = 0; // 2 scd warmed up, 4 sen5x running, 8 scd fault alarm, 16 pm fault alarm, F_SCD_IDLE, F_RAIL
+const W_FLAGS = 0; // 2 scd warmed up, 4 PM sensor running (SEN5x measuring, or a duty-cycled PMS5003 powered), 8 scd fault alarm, 16 pm fault alarm, F_SCD_IDLE, F_RAIL
 /** W_FLAGS: the last wake's single shot succeeded, so the SCD41 is idle (it skips its 0.5 s reopening). */
 const F_SCD_IDLE = 32;
 /** W_FLAGS: the PM sensor's rail is on (held through the sleep). */
 const F_RAIL = 64;
-const W_SEN_START = 1;
+const W_PM_START = 1;
 const W_LAST_STATUS = 2;
 const W_BOOT_S = 3;
 const W_REPORTED_CAT = 4;
@@ -118,7 +119,7 @@ const W_FAIL_SCD = 13;
 const W_FAIL_PM = 14;
 const W_LAST_DROPPED = 15;
 const W_RESET_REASON = 16;
-/** Duty-cycled SEN5x: when its next reading is due, s. */
+/** Duty-cycled PM sensor: when its next reading is due, s. */
 const W_PM_DUE = 17;
 /** Duty-cycled SEN5x: when its fan was last cleaned, s. */
 const W_PM_CLEANED = 18;
@@ -147,7 +148,7 @@ export class AirNode {
   #aqiPm10 = -1;
   #aqi = 0;
   #statusWanted = false;
-  /** Seconds between readings of a duty-cycled SEN5x, or 0 when it measures all the time. */
+  /** Seconds between readings of a duty-cycled PM sensor, or 0 when it is powered all the time. */
   readonly #pmPeriodS: number;
   /** Wake time of the reboot a downlink asked for, or −1. */
   rebootAtS = -1;
@@ -156,7 +157,7 @@ export class AirNode {
     this.#hw = hw;
     this.#rt = rt;
     const p = options.pmPeriodS;
-    this.#pmPeriodS = hw.sen5x && p !== undefined && Number.isInteger(p) && p >= PM_PERIOD_MIN_S && p <= PM_PERIOD_MAX_S ? p : 0;
+    this.#pmPeriodS = (hw.sen5x || hw.pms5003) && p !== undefined && Number.isInteger(p) && p >= PM_PERIOD_MIN_S && p <= PM_PERIOD_MAX_S ? p : 0;
     // The PM filters keep their time constants, not their weight per reading, when readings come less often than wakes.
     const shifts = pmFilterShifts(this.#pmPeriodS);
     this.#pm25 = new Ewma(shifts.pm);
@@ -176,7 +177,7 @@ export class AirNode {
   #coldStart(resetReason: string): void {
     const w = this.#w;
     w.fill(0);
-    w[W_SEN_START] = -1;
+    w[W_PM_START] = -1;
     w[W_LAST_STATUS] = -1;
     w[W_BOOT_S] = this.#rt.nowS();
     w[W_REPORTED_CAT] = -1;
@@ -226,7 +227,7 @@ export class AirNode {
     const now = rt.nowS();
     this.#downlinks(now);
     const duty = this.#pmPeriodS > 0;
-    // A duty-cycled SEN5x whose reading is due within a warm-up: this wake only starts it, then sleeps through the warm-up.
+    // A duty-cycled PM sensor whose reading is due within a warm-up: this wake only starts it, then sleeps through the warm-up.
     // It still flushes: the link writes back the downlinks it has handed over, and sends their acks.
     if (duty && (w[W_FLAGS] & 4) === 0 && now + PM_WARMUP_S >= w[W_PM_DUE] && this.#startPm(now)) {
       rt.link.flush();
@@ -234,10 +235,11 @@ export class AirNode {
       return PM_WARMUP_S * 1000;
     }
 
-    // Measure: the PM sensor first, so that a duty-cycled SEN5x's rail is off before the 5 s CO2 shot.
+    // Measure: the PM sensor first, so that a duty-cycled sensor's rail is off before the 5 s CO2 shot.
     let pm: Sen5xSample | undefined;
-    // A duty-cycled SEN5x is read once its warm-up is over; a wake before that (a downlink's) leaves it warming.
-    const readSen = this.#hw.sen5x && (!duty || ((w[W_FLAGS] & 4) !== 0 && now - w[W_SEN_START] >= PM_WARMUP_S));
+    // A duty-cycled sensor is read once its warm-up is over; a wake before that (a downlink's) leaves it warming.
+    const readPm = !duty || ((w[W_FLAGS] & 4) !== 0 && now - w[W_PM_START] >= PM_WARMUP_S);
+    const readSen = this.#hw.sen5x !== undefined && readPm;
     if (readSen) {
       let model = "sen55";
       let sen: SEN5x | undefined;
@@ -245,7 +247,7 @@ export class AirNode {
       try {
         sen = this.#hw.sen5x!((w[W_FLAGS] & 4) !== 0);
         if (sen.model === "SEN66") model = "sen66";
-        if ((w[W_FLAGS] & 4) === 0) w[W_SEN_START] = now;
+        if ((w[W_FLAGS] & 4) === 0) w[W_PM_START] = now;
         w[W_FLAGS] |= 4;
         pm = this.#readSen5x(sen);
         this.#sensorOk(W_FAIL_PM);
@@ -255,14 +257,15 @@ export class AirNode {
         this.#sensorFailed(W_FAIL_PM, model, e);
       }
       if (duty) this.#pmDone(now, sen);
-    } else if (this.#hw.pms5003) {
+    } else if (this.#hw.pms5003 && readPm) {
       this.#railUp();
       try {
-        pm = this.#readPms(this.#hw.pms5003());
+        pm = this.#readPms(this.#hw.pms5003(), duty ? now - w[W_PM_START] : -1);
         this.#sensorOk(W_FAIL_PM);
       } catch (e) {
         this.#sensorFailed(W_FAIL_PM, "pms5003", e);
       }
+      if (duty) this.#pmDone(now, undefined);
     }
 
     let co2: number | undefined;
@@ -286,7 +289,7 @@ export class AirNode {
       }
     }
     // What the SEN5x adds: T/RH when the SCD41 gave none, CO2 from a SEN66 past its warm-up.
-    const warm = now - w[W_SEN_START] >= PM_WARMUP_S;
+    const warm = now - w[W_PM_START] >= PM_WARMUP_S;
     if (readSen && pm) {
       if (tDeci === undefined) tDeci = pm.temperatureDeciC;
       if (rhCenti === undefined) rhCenti = pm.humidityCentiPct;
@@ -300,8 +303,8 @@ export class AirNode {
     if (co2 !== undefined) co2f = this.#co2.update(co2);
     let pm25f: number | undefined;
     let pm10f: number | undefined;
-    // Between a duty-cycled SEN5x's readings the reports carry its last filtered PM (a failed reading carries none).
-    if (duty && !readSen) {
+    // Between a duty-cycled sensor's readings the reports carry its last filtered PM (a failed reading carries none).
+    if (duty && !readPm) {
       if (this.#pm25.primed) pm25f = this.#pm25.value;
       if (this.#pm10.primed) pm10f = this.#pm10.value;
     }
@@ -346,7 +349,7 @@ export class AirNode {
           }
         }
       }
-      // A duty-cycled SEN5x confirms a change that would alarm at the next wake, not a period later.
+      // A duty-cycled PM sensor confirms a change that would alarm at the next wake, not a period later.
       if (duty && w[W_CAT_COUNT] > 0 && alarmEnabled(c, "aqi") && (w[W_CAT_CANDIDATE] >= c.aqiAlarmCategory || w[W_REPORTED_CAT] >= c.aqiAlarmCategory)) {
         if (w[W_PM_DUE] > now + AIR_WAKE_S) w[W_PM_DUE] = now + AIR_WAKE_S;
       }
@@ -362,7 +365,7 @@ export class AirNode {
       const send = changed || this.#schedule.heartbeatDue(now, c.heartbeatS);
       if (send) {
         const rec = this.#record(co2f, pm25f, pm10f, tDeci, rhCenti, flags);
-        const gasOk = pm && now - w[W_SEN_START] >= GAS_WARMUP_S;
+        const gasOk = pm && now - w[W_PM_START] >= GAS_WARMUP_S;
         rec.pm1DeciUgm3 = pm ? pm.pm1DeciUgm3 : undefined;
         rec.pm4DeciUgm3 = pm ? pm.pm4DeciUgm3 : undefined;
         rec.vocIndex = gasOk ? pm!.vocIndex : undefined;
@@ -393,12 +396,12 @@ export class AirNode {
   /** The sleep after a wake of a duty-cycled node: to the end of a warm-up, to the wake that starts the next one, or a wake period. */
   #dutySleepS(now: number): number {
     const w = this.#w;
-    if (w[W_FLAGS] & 4) return Math.max(1, w[W_SEN_START] + PM_WARMUP_S - now);
+    if (w[W_FLAGS] & 4) return Math.max(1, w[W_PM_START] + PM_WARMUP_S - now);
     const start = w[W_PM_DUE] - PM_WARMUP_S - now;
     return Math.max(1, Math.min(AIR_WAKE_S, start));
   }
 
-  /** Switches the PM sensor's rail on if it is off, and waits for the module's power-up. */
+  /** Switches the PM sensor's rail on if it is off, and waits for a SEN5x's power-up (a PMS5003 is heard when it starts sending). */
   #railUp(): void {
     const rail = this.#hw.pmRail;
     if (!rail || this.#w[W_FLAGS] & F_RAIL) return;
@@ -406,7 +409,7 @@ export class AirNode {
     this.#w[W_FLAGS] |= F_RAIL;
     // A freshly powered module is idle: the driver opens it as such and starts it.
     this.#w[W_FLAGS] &= ~4;
-    Timer.delay(SEN5X_POWER_UP_MS);
+    if (this.#hw.sen5x) Timer.delay(SEN5X_POWER_UP_MS);
   }
 
   #railDown(): void {
@@ -415,13 +418,16 @@ export class AirNode {
     w[W_FLAGS] &= ~(F_RAIL | 4);
   }
 
-  /** Powers a duty-cycled SEN5x and starts it measuring; false (the failure counted, the rail off) when it does not answer. */
+  /**
+   * Powers a duty-cycled PM sensor and starts it measuring (a PMS5003 starts streaming by itself at power-up);
+   * false (the failure counted, the rail off) when a SEN5x does not answer.
+   */
   #startPm(now: number): boolean {
     const w = this.#w;
     this.#railUp();
     try {
-      this.#hw.sen5x!(false);
-      w[W_SEN_START] = now;
+      if (this.#hw.sen5x) this.#hw.sen5x(false);
+      w[W_PM_START] = now;
       w[W_FLAGS] |= 4;
       return true;
     } catch (e) {
@@ -432,7 +438,7 @@ export class AirNode {
     }
   }
 
-  /** After a duty-cycled SEN5x's reading: its weekly fan cleaning when due, then the rail off until the next. */
+  /** After a duty-cycled sensor's reading: a SEN5x's weekly fan cleaning when due, then the rail off until the next. */
   #pmDone(now: number, sen: SEN5x | undefined): void {
     const w = this.#w;
     if (sen && w[W_FLAGS] & 4 && now - w[W_PM_CLEANED] >= PM_CLEAN_EVERY_S) {
@@ -466,12 +472,17 @@ export class AirNode {
     throw new SensorError("timeout", "SEN5x: no data ready within 2 s");
   }
 
-  #readPms(pms: PMS5003): Sen5xSample | undefined {
-    pms.wake();
-    // Plantower: data are stable 30 s after wake; wait it out rather than send unsettled values.
+  /**
+   * One PMS5003 reading. `poweredS` < 0: the sensor sleeps between wakes, so wake it, wait out its settling and
+   * send it back to sleep. Otherwise it was powered that long ago (a duty-cycled rail, switched off after).
+   */
+  #readPms(pms: PMS5003, poweredS: number): Sen5xSample | undefined {
+    if (poweredS < 0) pms.wake();
+    // Plantower: data are stable 30 s after power-up or wake; wait it out rather than send unsettled values.
+    else pms.configure({ settleMs: Math.max(0, (PM_WARMUP_S - poweredS) * 1000) });
     while (pms.settling) Timer.delay(1000);
     const s = pms.sample();
-    pms.sleep();
+    if (poweredS < 0) pms.sleep();
     return s ? { pm1DeciUgm3: s.pm1DeciUgm3, pm25DeciUgm3: s.pm25DeciUgm3, pm10DeciUgm3: s.pm10DeciUgm3 } : undefined;
   }
 
