@@ -22,6 +22,7 @@
  * at most the last four are kept, as a receive FIFO would.
  */
 import { FaultBook } from "./fault-book.ts";
+import { Supply } from "./supply.ts";
 import type { SerialDevice, SerialLink } from "../core/board.ts";
 import type { VirtualClock } from "../core/clock.ts";
 import type { Rng } from "../core/rng.ts";
@@ -124,9 +125,7 @@ export class Pms5003Emulator implements SerialDevice {
   #gone = false;
   #frozen: Uint8Array | undefined;
   #previousFrame: Uint8Array | undefined;
-  /** Virtual time it was last powered on, or -1 while unpowered. */
-  #onSince = 0;
-  #onMs = 0;
+  readonly #supply: Supply;
 
   /** The most recent data frame transmitted, before any injected corruption. */
   lastFrame: Uint8Array | undefined;
@@ -146,25 +145,21 @@ export class Pms5003Emulator implements SerialDevice {
     this.#latencyMs = options.replyLatencyMs ?? 5;
     this.#wokeAt = this.#clock.nowMs;
     this.#nextActiveAt = this.#wokeAt + this.#intervalMs;
-    if (options.powered === false) this.#onSince = -1;
+    this.#supply = new Supply(this.#clock, options.powered !== false);
   }
 
   /** Whether the module has power. */
   get powered(): boolean {
-    return this.#onSince >= 0;
+    return this.#supply.on;
   }
 
   /** Switches the module's supply; switching it on starts it as at power-up. */
   setPower(on: boolean): void {
-    if (on === this.#onSince >= 0) return;
+    if (on === this.#supply.on) return;
     this.#catchUp();
+    this.#supply.switch(on);
+    if (!on) return;
     const now = this.#clock.nowMs;
-    if (!on) {
-      this.#onMs += now - this.#onSince;
-      this.#onSince = -1;
-      return;
-    }
-    this.#onSince = now;
     this.#rx = [];
     this.#active = true;
     this.#asleep = false;
@@ -176,7 +171,7 @@ export class Pms5003Emulator implements SerialDevice {
 
   /** Milliseconds the module has been powered, up to now. */
   poweredMs(): number {
-    return this.#onMs + (this.#onSince >= 0 ? this.#clock.nowMs - this.#onSince : 0);
+    return this.#supply.onMs();
   }
 
   /** "active" (streaming) or "passive" (answers reads). */
@@ -191,7 +186,7 @@ export class Pms5003Emulator implements SerialDevice {
 
   /** True during the 30 s after power-up or wake. */
   get settling(): boolean {
-    return this.#onSince >= 0 && !this.#asleep && this.#clock.nowMs - this.#wokeAt < SETTLE_MS;
+    return this.#supply.on && !this.#asleep && this.#clock.nowMs - this.#wokeAt < SETTLE_MS;
   }
 
   attach(link: SerialLink): void {
@@ -224,7 +219,7 @@ export class Pms5003Emulator implements SerialDevice {
   serialWrite(bytes: Uint8Array, hostBaud: number): void {
     this.#catchUp();
     if (hostBaud !== 9600) return; // garbled on the wire: nothing recognisable arrives
-    if (this.#faults.has("nack") || this.#gone || this.#onSince < 0) return; // dead, unplugged or unpowered: deaf as well as mute
+    if (this.#faults.has("nack") || this.#gone || !this.#supply.on) return; // dead, unplugged or unpowered: deaf as well as mute
     for (const b of bytes) this.#rx.push(b);
     const rx = this.#rx;
     while (rx.length >= 7) {
@@ -273,7 +268,7 @@ export class Pms5003Emulator implements SerialDevice {
   /** Emits the active-mode frames due by now (the last four at most). */
   #catchUp(): void {
     const now = this.#clock.nowMs;
-    if (!this.#active || this.#asleep || this.#onSince < 0) return;
+    if (!this.#active || this.#asleep || !this.#supply.on) return;
     const due: number[] = [];
     while (this.#nextActiveAt <= now) {
       if (!(this.#slowUntil >= 0 && this.#nextActiveAt < this.#slowUntil)) due.push(this.#nextActiveAt);

@@ -28,6 +28,7 @@
  * as the module computes it.
  */
 import { FaultBook } from "./fault-book.ts";
+import { Supply } from "./supply.ts";
 import { BusError, i2cReply, type I2CDevice } from "../core/board.ts";
 import type { VirtualClock } from "../core/clock.ts";
 import type { Rng } from "../core/rng.ts";
@@ -151,9 +152,7 @@ export class Sen5xEmulator implements I2CDevice {
   #gone = false;
   #frozen: number[] | undefined;
   readonly #powerUpMs: number;
-  /** Virtual time it was last powered on, or -1 while unpowered. */
-  #onSince = 0;
-  #onMs = 0;
+  readonly #supply: Supply;
 
   /** The most recent measurement (words, sentinels included). */
   lastMeasurement: number[] | undefined;
@@ -174,28 +173,24 @@ export class Sen5xEmulator implements I2CDevice {
     this.#autoIntervalS = options.autoCleaningIntervalS ?? 604800;
     this.#co2BiasPpm = options.co2BiasPpm ?? 0;
     this.#powerUpMs = options.powerUpMs ?? 1000;
-    if (options.powered === false) this.#onSince = -1;
+    this.#supply = new Supply(this.#clock, options.powered !== false);
     this.#defineCommands();
   }
 
   /** Whether the module has power. */
   get powered(): boolean {
-    return this.#onSince >= 0;
+    return this.#supply.on;
   }
 
   /** Switches the module's supply; switching it on starts it from its power-on state. */
   setPower(on: boolean): void {
-    if (on === this.#onSince >= 0) return;
+    if (on === this.#supply.on) return;
     this.#update();
-    const now = this.#clock.nowMs;
-    if (!on) {
-      this.#onMs += now - this.#onSince;
-      this.#onSince = -1;
-      this.#idleAfterReset();
-      return;
-    }
-    this.#onSince = now;
+    this.#supply.switch(on);
+    // Off, everything it held is gone; on, it starts from there once powered up.
     this.#idleAfterReset();
+    if (!on) return;
+    const now = this.#clock.nowMs;
     this.#cleanBase = now;
     this.#reply = undefined;
     this.#busyUntil = now + this.#powerUpMs;
@@ -203,7 +198,7 @@ export class Sen5xEmulator implements I2CDevice {
 
   /** Milliseconds the module has been powered, up to now. */
   poweredMs(): number {
-    return this.#onMs + (this.#onSince >= 0 ? this.#clock.nowMs - this.#onSince : 0);
+    return this.#supply.onMs();
   }
 
   /** What the module is doing: "idle", "all" or "rht-gas". */
@@ -302,7 +297,7 @@ export class Sen5xEmulator implements I2CDevice {
   }
 
   #present(): void {
-    if (this.#onSince < 0) throw new BusError(`${this.#model}: unpowered, no ACK`);
+    if (!this.#supply.on) throw new BusError(`${this.#model}: unpowered, no ACK`);
     if (this.#faults.has("nack")) throw new BusError(`${this.#model}: no ACK (injected)`);
     if (this.#gone) throw new BusError(`${this.#model}: disconnected (injected)`);
   }
@@ -310,7 +305,7 @@ export class Sen5xEmulator implements I2CDevice {
   /** Catches up with virtual time: cleaning windows and the 1 Hz measurements. */
   #update(): void {
     const now = this.#clock.nowMs;
-    if (this.#mode === "idle" || this.#onSince < 0) {
+    if (this.#mode === "idle" || !this.#supply.on) {
       if (this.#cleaningUntil >= 0 && now >= this.#cleaningUntil) this.#cleaningUntil = -1;
       return;
     }
