@@ -202,7 +202,8 @@ describe("boards agree with the manifests and the hardware READMEs", () => {
     for (const pin of esp32All) assert.ok(![0, 2, 5, 12, 15, 6, 7, 8, 9, 10, 11, 1, 3].includes(pin), `ESP32 GPIO ${pin}`);
     for (const pin of esp32Outputs) assert.ok(pin < 34, `ESP32 output on input-only GPIO ${pin}`);
     const esp32Rtc = [0, 2, 4, 12, 13, 14, 15, 25, 26, 27, 32, 33, 34, 35, 36, 37, 38, 39];
-    for (const pin of [esp32.valveOverride.pin, esp32.accelInt1.pin, esp32.pulse.pin]) assert.ok(esp32Rtc.includes(pin), `ESP32 GPIO ${pin} is not RTC`);
+    // The sensor rail's enable too: only an RTC pad's hold lasts through the deep-sleep wake (the air node holds it).
+    for (const pin of [esp32.valveOverride.pin, esp32.accelInt1.pin, esp32.pulse.pin, esp32.sensorPower]) assert.ok(esp32Rtc.includes(pin), `ESP32 GPIO ${pin} is not RTC`);
     assert.ok([32, 33, 34, 35, 36, 37, 38, 39].includes(esp32.battery.pin), "ESP32 battery on ADC1");
 
     const s3 = BOARDS["esp32/esp32s3"];
@@ -211,7 +212,7 @@ describe("boards agree with the manifests and the hardware READMEs", () => {
       assert.ok(![0, 3, 45, 46, 19, 20, 43, 44, 38, 48].includes(pin), `S3 GPIO ${pin}`);
       assert.ok(pin < 26 || pin > 37, `S3 GPIO ${pin} is a flash/PSRAM pin`);
     }
-    for (const pin of [s3.valveOverride.pin, s3.accelInt1.pin, s3.pulse.pin]) assert.ok(pin <= 21, `S3 GPIO ${pin} is not RTC`);
+    for (const pin of [s3.valveOverride.pin, s3.accelInt1.pin, s3.pulse.pin, s3.sensorPower]) assert.ok(pin <= 21, `S3 GPIO ${pin} is not RTC`);
     assert.ok(s3.battery.pin >= 1 && s3.battery.pin <= 10, "S3 battery on ADC1");
   });
 

@@ -7,7 +7,11 @@
  * would need the modem moved). GPIO 34–39 are input only and have no internal
  * pulls, so the wake inputs there rely on the board's resistors.
  * Wake inputs are RTC GPIOs (34 = RTC_GPIO4, 39 = RTC_GPIO3) so ext0/ext1 can use them;
- * the pulse input 33 is RTC_GPIO8 so the ULP can count it in deep sleep.
+ * the pulse input 33 is RTC_GPIO8 so the ULP can count it in deep sleep. The sensor
+ * rail's enable is RTC_GPIO10 (GPIO 4): ESP-IDF's gpio_hold_en holds an RTC pad through
+ * deep sleep and the wake until released, while a digital pad held with
+ * gpio_deep_sleep_hold_en returns to its default when the chip wakes, which would
+ * cut a rail the air node keeps on for a moment at every wake.
  */
 const esp32DevkitC = {
   name: "ESP32-DevKitC (ESP32-WROOM-32E)",
@@ -21,7 +25,7 @@ const esp32DevkitC = {
   valveOverride: { pin: 39, activeLevel: 0, pull: "external" },
   accelInt1: { pin: 34, activeLevel: 1, pull: "none" },
   battery: { pin: 35, dividerNum: 2, dividerDen: 1 },
-  sensorPower: 23,
+  sensorPower: 4,
   oneWire: 19,
   console: { port: 0, transmit: 1, receive: 3 },
 } as const;

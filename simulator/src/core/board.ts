@@ -164,6 +164,12 @@ export class Board {
    * wake until `releaseHold`; the value is what the firmware last wrote meanwhile, applied at the release.
    */
   readonly latched = new Map<number, number>();
+  /**
+   * The chip's RTC pads (`RTC_PADS`), when the board says which chip it is: a latched pad that is not one
+   * holds through the sleep only, and is back at its default (low) when the chip wakes. Undefined: every
+   * pad holds through the wake.
+   */
+  rtcPads: ReadonlySet<number> | undefined;
   /** Flash: preference domain → key → value. Survives reboots and power cuts. */
   readonly flash = new Map<string, Map<string, string | boolean | number | ArrayBuffer>>();
   /** Count of preference writes, to check the firmware spares the flash. */
@@ -257,6 +263,15 @@ export class Board {
     this.bootStartMs = this.clock.nowMs;
     // A deep sleep resets the chip: nothing the last boot opened is open.
     this.held.clear();
+    // ESP-IDF: gpio_deep_sleep_hold_en holds a digital pad only while the chip sleeps; an RTC pad's hold lasts.
+    const rtc = this.rtcPads;
+    if (rtc) {
+      for (const pin of this.latched.keys()) {
+        if (rtc.has(pin)) continue;
+        this.latched.delete(pin);
+        this.pins.set(pin, 0);
+      }
+    }
   }
 
   /** Connects a pulse source to a pin. */
@@ -295,6 +310,12 @@ export function currentBoard(): Board {
   if (!current) throw new Error("no simulated board is current: call setCurrentBoard() first");
   return current;
 }
+
+/** RTC-capable GPIOs per chip (ESP32 and ESP32-S3 technical reference manuals' RTC IO tables). */
+export const RTC_PADS: { readonly [chip: string]: ReadonlySet<number> } = {
+  esp32: new Set([0, 2, 4, 12, 13, 14, 15, 25, 26, 27, 32, 33, 34, 35, 36, 37, 38, 39]),
+  esp32s3: new Set(Array.from({ length: 22 }, (_, i) => i)),
+};
 
 /** The firmware drives `pin` to `level`: the pad follows unless it is latched, which keeps the write for its release. */
 export function driveOutput(board: Board, pin: number, level: number): void {

@@ -22,7 +22,7 @@
  * status) the firmware queued, by watching the queue's writes to flash, so a
  * test can check that every alarm the node raised reached the server.
  */
-import { Board, setCurrentBoard, wallClockMs } from "../core/board.ts";
+import { Board, RTC_PADS, setCurrentBoard, wallClockMs } from "../core/board.ts";
 import { VirtualClock } from "../core/clock.ts";
 import { Rng } from "../core/rng.ts";
 import { NodeHost, type BootRecord, type FirmwareMain } from "../core/node-host.ts";
@@ -300,6 +300,7 @@ export class SimNode {
     const config: { [key: string]: unknown } = { platform: "esp32/nodemcu", ...o.config, modem: this.modemModel, region: this.region };
     board.config = config;
     const table = (this.table = BOARDS[config.platform as string] ?? BOARDS["esp32/nodemcu"]);
+    board.rtcPads = RTC_PADS[table.chip];
     const env = o.environment ?? {};
 
     // Flash first: the link's queue domain is watched before anything is written to it.

@@ -1,7 +1,7 @@
 // Serial and digital stand-ins hold their GPIOs as Moddable's ESP32 IO does (builtinUsePin):
 // a pin another open instance holds is "in use" until that one is closed or the chip resets.
 import assert from "node:assert/strict";
-import { Board, setCurrentBoard } from "../../../simulator/src/core/board.ts";
+import { Board, RTC_PADS, setCurrentBoard } from "../../../simulator/src/core/board.ts";
 import Digital from "../../../simulator/src/platform/io-digital.ts";
 import Serial from "../../../simulator/src/platform/io-serial.ts";
 import { deepSleep, powerCut, releaseHold } from "../../../simulator/src/platform/native-sleep.ts";
@@ -70,5 +70,21 @@ describe("simulator/platform: GPIOs in use", () => {
     board.booting(true);
     deepSleep(1000);
     assert.equal(board.pins.get(23), 0);
+  });
+
+  it("a digital pad's hold lasts the sleep only: it is back at its default when the chip wakes; an RTC pad's lasts until released", () => {
+    const board = new Board();
+    board.rtcPads = RTC_PADS.esp32;
+    setCurrentBoard(board);
+    board.booting(true);
+    new Digital({ pin: 23, mode: Digital.Output }).write(1);
+    new Digital({ pin: 4, mode: Digital.Output }).write(1);
+    deepSleep(1000, { hold: [23, 4] });
+    assert.equal(board.pins.get(23), 1, "held while asleep");
+    assert.equal(board.pins.get(4), 1);
+    board.booting(true);
+    assert.equal(board.pins.get(23), 0, "GPIO 23 is a digital pad: reset at the wake");
+    assert.equal(board.pins.get(4), 1, "GPIO 4 is RTC_GPIO10: still held");
+    assert.ok(RTC_PADS.esp32s3.has(21) && !RTC_PADS.esp32s3.has(22));
   });
 });
