@@ -26,6 +26,8 @@ const ESP32_PLATFORMS = ["esp32/nodemcu", "esp32/esp32s3"];
 export const NATIVE_MODULES = ["sleep", "rtc"];
 /** Native modules only one node uses, mapped in that node's manifest. */
 export const NODE_NATIVE_MODULES = { water: ["ulp-pulse"] };
+/** Moddable modules a node imports beyond common.json, by the manifest that brings each (the water node's DS18B20 bus). */
+export const NODE_MODDABLE_INCLUDES = { water: { onewire: "$(MODULES)/drivers/onewire/manifest.json" } };
 const DESKTOP_PLATFORMS = ["lin", "mac", "win"];
 /** Extensions mcconfig turns into modules (ModulesRule in tools/mcmanifest.js), .d.ts included. */
 const MODULE_EXTENSIONS = [".d.ts", ".ts", ".js", ".mjs", ".c", ".cc", ".cpp", ".h", ".json"];
@@ -163,6 +165,8 @@ export function checkManifests(root = ROOT) {
     if (m.config?.node !== type) problems.push(`${file}: config.node must be "${type}"`);
     if (!Number.isInteger(m.config?.intervalS) || m.config.intervalS <= 0) problems.push(`${file}: config.intervalS must be a positive integer`);
     if (m.build?.NAME !== `citysense-${type}`) problems.push(`${file}: build.NAME must be citysense-${type}`);
+    for (const [name, inc] of Object.entries(NODE_MODDABLE_INCLUDES[type] ?? {}))
+      if (![].concat(m.include ?? []).includes(inc)) problems.push(`${file}: include must contain ${inc} (the node imports "${name}")`);
     for (const n of NODE_NATIVE_MODULES[type] ?? []) {
       for (const p of ESP32_PLATFORMS)
         if (m.platforms?.[p]?.modules?.[`native:${n}`] !== `../../firmware/native/${n}`) problems.push(`${file}: ${p} must map native:${n} to ../../firmware/native/${n}`);

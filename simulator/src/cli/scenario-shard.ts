@@ -261,6 +261,7 @@ export class ShardRun {
       if (c.kind === "air") env.air = (t) => c.model.at(t);
       else if (c.kind === "water") {
         env.flowLMin = (t) => c.model.flowLMin(t);
+        env.waterTemperatureC = (t) => city.weather.mainsWaterC(t);
         env.flowSteadyUntil = (t) => c.model.flowSteadyUntil(t);
       } else if (c.kind === "bin") {
         env.target = (t) => c.model.target(t);

@@ -46,8 +46,8 @@ export interface Scenario {
   rtcDriftPpm?: number;
   /**
    * Build options of the firmware per node type, as a manifest's `config`
-   * sets them (manifests/<type>/manifest.json): the water meter fitted and the
-   * leak detector, the level node's distance sensor, bin detector and the
+   * sets them (manifests/<type>/manifest.json): the water meter fitted, the
+   * leak detector and the DS18B20 water-temperature probe (`waterTemperature`), the level node's distance sensor, bin detector and the
    * fall a bin must show to count as emptied (`emptyStepPct`, default 30), and
    * the air node's PM period: 0 (the default) keeps the SEN55 measuring, as on
    * mains power; 300..86400 s powers it for one reading a period, as a battery
@@ -55,7 +55,7 @@ export interface Scenario {
    */
   firmware?: {
     air?: { pmPeriodS?: number };
-    water?: { meter?: "yf-s201" | "yf-b1" | "fs400a" | "reed-1l" | "reed-10l" | "reed-100l" | "reed-1000l"; leakDetector?: "night" | "model" };
+    water?: { meter?: "yf-s201" | "yf-b1" | "fs400a" | "reed-1l" | "reed-10l" | "reed-100l" | "reed-1000l"; leakDetector?: "night" | "model"; waterTemperature?: boolean };
     level?: { distanceSensor?: "a02yyuw" | "vl53l1x"; binDetector?: "rules" | "model"; emptyStepPct?: number };
   };
   /**
@@ -140,6 +140,7 @@ export const SCENARIO_SCHEMA = {
           properties: {
             meter: { enum: ["yf-s201", "yf-b1", "fs400a", "reed-1l", "reed-10l", "reed-100l", "reed-1000l"] },
             leakDetector: { enum: ["night", "model"] },
+            waterTemperature: { type: "boolean" },
           },
         },
         level: {

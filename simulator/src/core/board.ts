@@ -47,6 +47,20 @@ export interface SerialLink {
 }
 
 /** A pulse source on a pin (e.g. a flow meter), counted by hardware even while the CPU sleeps. */
+/**
+ * A chip on a 1-Wire bus, at the byte level: the stand-in (platform/onewire.ts)
+ * turns Moddable's `OneWire` calls into these. Several on one pin share the bus:
+ * presence if any answers, and what they drive is wired-AND.
+ */
+export interface OneWireDevice {
+  /** Reset pulse: true when the device answers with a presence pulse. */
+  reset(): boolean;
+  /** The host writes a byte (eight write slots). */
+  writeByte(byte: number): void;
+  /** The host reads a byte (eight read slots): what the device drives, 0xFF when it leaves the bus high. */
+  readByte(): number;
+}
+
 export interface PulseSource {
   /** Total pulses emitted on the pin up to virtual time `nowMs` (monotonic). */
   pulsesUntil(nowMs: number): number;
@@ -153,6 +167,8 @@ export class Board {
   readonly i2c = new Map<number, I2CDevice>();
   readonly serial = new Map<number, SerialDevice>();
   readonly pulses = new Map<number, PulseSource>();
+  /** 1-Wire buses: the chips on each pin. */
+  readonly oneWire = new Map<number, OneWireDevice[]>();
   /** Analog inputs: millivolts at the ADC pin now, as a function of virtual time. */
   readonly analog = new Map<number, (nowMs: number) => number>();
   /** Digital pin levels; inputs are set by the simulation, outputs by the firmware. */
@@ -272,6 +288,13 @@ export class Board {
         this.pins.set(pin, 0);
       }
     }
+  }
+
+  /** Puts a 1-Wire chip on the bus at `pin`. */
+  attachOneWire(pin: number, device: OneWireDevice): void {
+    const bus = this.oneWire.get(pin);
+    if (bus) bus.push(device);
+    else this.oneWire.set(pin, [device]);
   }
 
   /** Connects a pulse source to a pin. */

@@ -31,6 +31,7 @@ import { Scd41Emulator } from "../devices/scd41.ts";
 import { Sen5xEmulator } from "../devices/sen5x.ts";
 import { Pms5003Emulator } from "../devices/pms5003.ts";
 import { PulseMeter } from "../devices/pulse-meter.ts";
+import { Ds18b20Emulator } from "../devices/ds18b20.ts";
 import { A02yyuw, type A02yyuwTarget } from "../devices/a02yyuw.ts";
 import { Vl53l1x, type Vl53l1xTarget } from "../devices/vl53l1x.ts";
 import { Lis3dh, type Lis3dhAcceleration } from "../devices/lis3dh.ts";
@@ -59,6 +60,8 @@ export interface SimNodeEnvironment {
   flowLMin?: (tMs: number) => number;
   /** Water node: until when `flowLMin` keeps its value at tMs (lets the meter emulator integrate steady stretches at once; default: unknown). */
   flowSteadyUntil?: (tMs: number) => number;
+  /** Water node with a DS18B20 probe: the water's temperature, °C (default 12). */
+  waterTemperatureC?: (tMs: number) => number;
   /** Water node with a valve: the manual override switch is on (default never). */
   valveOverride?: (tMs: number) => boolean;
   /** Level node: what the ultrasonic sensor sees (default a hard surface 1000 mm away). */
@@ -139,6 +142,7 @@ export interface SimNodeDevices {
   sen5x?: Sen5xEmulator;
   pms5003?: Pms5003Emulator;
   meter?: PulseMeter;
+  ds18b20?: Ds18b20Emulator;
   sonar?: A02yyuw;
   tof?: Vl53l1x;
   lis3dh?: Lis3dh;
@@ -538,6 +542,12 @@ export class SimNode {
       };
       this.devices.meter = new PulseMeter(preset.pulsesPerLitre ? { ...meterOptions, pulsesPerLitre: preset.pulsesPerLitre } : { ...meterOptions, litresPerPulse: preset.litresPerPulse });
       board.attachPulses(table.pulse.pin, this.devices.meter);
+      if (config.waterTemperature === true) {
+        const probe = (this.devices.ds18b20 = new Ds18b20Emulator({ rng: rng.fork("ds18b20"), clock, temperatureC: env.waterTemperatureC ?? (() => 12), powered: false }));
+        board.attachOneWire(table.oneWire, probe);
+        // On the switched 3V3 with the rail's other loads (hardware/water/README.md).
+        this.#followRail((on) => probe.setPower(on));
+      }
       if (config.valve === true) {
         const o = table.valveOverride;
         const override = env.valveOverride ?? (() => false);

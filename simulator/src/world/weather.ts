@@ -425,6 +425,16 @@ export class Weather {
     return this.#state.temperatureC;
   }
 
+  /**
+   * Temperature of the water in the mains at `tMs`, °C (what a water meter's probe sees): pipes about a metre
+   * down follow the season, damped to 60 % of the air's swing and a month behind it, and none of the day's weather.
+   */
+  mainsWaterC(tMs: number): number {
+    const c = this.climate;
+    const doy = this.calendar.dayOfYear(tMs);
+    return c.meanTempC + 0.6 * c.seasonalAmplitudeC * Math.cos((TWO_PI * (doy - c.warmestDayOfYear - 30)) / YEAR_DAYS);
+  }
+
   dewPointC(tMs: number): number {
     this.#update(tMs);
     return this.#state.dewPointC;

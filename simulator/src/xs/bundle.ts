@@ -1,6 +1,6 @@
 /**
  * Bundles TypeScript for the XS engine: one plain script (IIFE), no imports left,
- * with Moddable's platform modules (`timer`, `time`, `preference`, `embedded:*`,
+ * with Moddable's platform modules (`timer`, `time`, `preference`, `onewire`, `embedded:*`,
  * `native:*`) resolved to the simulator's stand-ins exactly as the Node tests
  * resolve them (the `paths` of tsconfig.json, which tsx applies), and a `console` for the worker,
  * which has none.
@@ -33,7 +33,7 @@ export interface BundleForXsOptions {
 /** File of the simulator stand-in for a Moddable platform specifier, or undefined if it is not one. */
 export function platformModulePath(specifier: string): string | undefined {
   let name: string;
-  if (specifier === "timer" || specifier === "time" || specifier === "preference") name = specifier;
+  if (specifier === "timer" || specifier === "time" || specifier === "preference" || specifier === "onewire") name = specifier;
   else if (specifier === "mc/config") name = "mc-config";
   else if (specifier.startsWith("embedded:")) name = specifier.slice("embedded:".length).replace(/\//g, "-");
   else if (specifier.startsWith("native:")) name = "native-" + specifier.slice("native:".length).replace(/\//g, "-");
@@ -46,7 +46,7 @@ export function platformAliasPlugin(): Plugin {
   return {
     name: "citysense-platform-aliases",
     setup(b) {
-      b.onResolve({ filter: /^(timer|time|preference|mc\/config|embedded:.*|native:.*)$/ }, (args) => {
+      b.onResolve({ filter: /^(timer|time|preference|onewire|mc\/config|embedded:.*|native:.*)$/ }, (args) => {
         const path = platformModulePath(args.path);
         if (path && existsSync(path)) return { path };
         return { errors: [{ text: `no simulator stand-in for "${args.path}" (expected ${path})` }] };

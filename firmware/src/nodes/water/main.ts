@@ -1,11 +1,14 @@
 /** Entry point of the water-flow node on a board: meter on the ULP pulse counter and its minute ring, latching valve, one wake, sleep. */
 import Digital from "embedded:io/digital";
 import UlpPulseCount from "native:ulp-pulse";
+import OneWire from "onewire";
+import Timer from "timer";
 import config from "mc/config";
 import { BOARDS } from "../../boards/index.ts";
 import PulseFlow from "../../drivers/pulse-flow.ts";
 import type { PulseFlowMeter } from "../../drivers/pulse-flow.ts";
 import LatchingValve from "../../drivers/latching-valve.ts";
+import Ds18b20 from "../../drivers/ds18b20.ts";
 import { openRuntime, radioConfig } from "../wiring.ts";
 import { bootWater } from "./boot.ts";
 import { DEFAULT_LEAK_DETECTOR, type LeakDetector, type WaterHardware } from "./water-node.ts";
@@ -25,8 +28,31 @@ export default function main(): void {
     hw.override = input;
     hw.overrideWake = { pin: o.pin, activeLevel: o.activeLevel };
   }
+  if (config.waterTemperature === true) hw.waterTempDeciC = () => probeDeciC(board.sensorPower, board.oneWire);
   // "night" or "model"; anything else keeps the default.
   const asked = config.leakDetector;
   const leakDetector: LeakDetector = asked === "night" || asked === "model" ? asked : DEFAULT_LEAK_DETECTOR;
   bootWater(hw, openRuntime(board, radioConfig(config)), { leakDetector });
+}
+
+/** Load switch turn-on (TPS22918 with no CT capacitor, well under a millisecond) with margin, ms. */
+const RAIL_ON_MS = 2;
+
+/**
+ * One DS18B20 reading on the switched 3V3 (hardware/water/README.md): the rail is on only for it, the probe
+ * powered up in its EEPROM state each time (the driver sets the resolution it needs). Throws `SensorError`.
+ */
+function probeDeciC(railPin: number, busPin: number): number {
+  const rail = new Digital({ pin: railPin, mode: Digital.Output });
+  rail.write(1);
+  Timer.delay(RAIL_ON_MS);
+  let probe: Ds18b20 | undefined;
+  try {
+    probe = new Ds18b20({ sensor: { io: OneWire, pin: busPin } });
+    return probe.measure().temperatureDeciC;
+  } finally {
+    probe?.close();
+    rail.write(0);
+    rail.close();
+  }
 }

@@ -723,6 +723,8 @@ export class WaterNode {
         rec.waterTemperatureDeciC = this.#hw.waterTempDeciC();
       } catch (e) {
         this.#faults.record("waterTemperature", faultOf(e));
+        // This reading reports it: sending it clears the faults since the last one, this fault included.
+        rec.sensorFault = true;
       }
     }
     if (this.#send(rec, flags)) this.#w[W_VOL_ACC] = 0;
