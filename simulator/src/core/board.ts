@@ -59,6 +59,8 @@ export interface OneWireDevice {
   writeByte(byte: number): void;
   /** The host reads a byte (eight read slots): what the device drives, 0xFF when it leaves the bus high. */
   readByte(): number;
+  /** Its 64-bit ROM code, family code first: the stand-in answers `search()` from it rather than bit by bit. */
+  romCode?(): Uint8Array;
 }
 
 export interface PulseSource {

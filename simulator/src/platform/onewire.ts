@@ -67,7 +67,7 @@ export default class OneWire {
   search(): ArrayBuffer[] {
     const found: ArrayBuffer[] = [];
     for (const d of this.#bus()) {
-      const rom = (d as OneWireDevice & { romCode?(): Uint8Array }).romCode?.();
+      const rom = d.romCode?.();
       if (!rom || !d.reset()) continue;
       const flipped = new Uint8Array(8);
       for (let i = 0; i < 8; i++) flipped[i] = rom[7 - i];

@@ -107,6 +107,29 @@ describe("DS18B20 driver with the DS18B20 emulator", () => {
     assert.equal(faultOf(() => s.measure()), "frame");
   });
 
+  it("the bus: search() finds the chip's ROM code (CRC byte first, as Moddable gives it) and select() addresses it with MATCH ROM", () => {
+    const { chip } = rig(() => 20);
+    const bus = new OneWire({ pin: PIN });
+    const found = bus.search();
+    assert.equal(found.length, 1);
+    const rom = new Uint8Array(found[0]);
+    assert.deepEqual([...rom].reverse(), [...chip.romCode()]);
+    assert.equal(chip.romCode()[0], 0x28, "DS18B20 family code");
+    assert.equal(dallasCrc8(chip.romCode(), 7), chip.romCode()[7]);
+    bus.select(rom);
+    bus.write(0xbe);
+    const pad = new Uint8Array(bus.read(9));
+    assert.deepEqual([...pad], [...chip.scratchpad]);
+    assert.equal(expectedDeciC(pad), 850, "power-on value before any conversion");
+    // Another ROM code: the chip stays silent and the bus reads high.
+    const other = rom.slice();
+    other[3] ^= 1;
+    bus.select(other);
+    bus.write(0xbe);
+    assert.deepEqual([...new Uint8Array(bus.read(2))], [0xff, 0xff]);
+    bus.close();
+  });
+
   it("deciCFromRaw rounds half away from zero over the whole 16-bit register", () => {
     for (let raw = 0; raw <= 0xffff; raw++) {
       const v = raw & 0x8000 ? raw - 0x10000 : raw;
