@@ -298,6 +298,11 @@ export function retainedSnapshotDue(words: Int32Array): boolean {
 /** The LoRaWAN link. */
 export class LoRaWanLink implements LinkPort {
   readonly region: Region;
+  /**
+   * Whether the modem answered the last flush's probe: false when it timed out (a module answering nothing is what
+   * its reset line is for), undefined when that flush had nothing to send and asked nothing.
+   */
+  modemHeard: boolean | undefined;
   readonly stats: LinkStats = {
     uplinks: 0, confirmed: 0, acked: 0, nacks: 0, joinAttempts: 0, joins: 0, rejoins: 0, busy: 0, noChannel: 0,
     timeouts: 0, lengthErrors: 0, otherErrors: 0, downlinks: 0, airtimeUs: 0, snapshots: 0, outages: 0, verified: 0,
@@ -608,6 +613,7 @@ export class LoRaWanLink implements LinkPort {
   }
 
   flush(): void {
+    this.modemHeard = undefined;
     this.#waitLeft = this.#opt.maxWaitMs;
     this.#capLen = 255;
     this.#skip = 0;
@@ -620,8 +626,11 @@ export class LoRaWanLink implements LinkPort {
       try {
         this.#modem.probe();
         awake = true;
+        this.modemHeard = true;
       } catch (e) {
-        this.#count(faultOf(e));
+        const fault = faultOf(e);
+        this.#count(fault);
+        this.modemHeard = fault !== "timeout";
         return;
       }
       if (!this.joined) {

@@ -6,6 +6,7 @@
  * the modem and the link are built only if the wake needs them (KeptLink):
  * every wake is a boot, and most have nothing to send.
  */
+import Digital from "embedded:io/digital";
 import Serial from "embedded:io/serial";
 import Analog from "embedded:io/analog";
 import Timer from "timer";
@@ -41,6 +42,12 @@ const LINK_LAYOUT = 0x4c4e4b03; // "LNK" v3: v2 (v1 plus the downlink stash) wit
 const MODEM_WORD = 0;
 const MODEM_JOINED = 1;
 const MODEM_ASLEEP = 2;
+/** MODEM_WORD bits 4–7: flushes in a row whose probe the modem did not answer. */
+const MODEM_SILENT_SHIFT = 4;
+/** A modem silent this many flushes in a row is reset through its RST line (a locked-up module answers nothing until then). */
+export const MODEM_RESET_AFTER = 3;
+/** How long RST is held low, ms (the module's MCU needs microseconds; this leaves margin for the line's RC). */
+const MODEM_RESET_MS = 10;
 /**
  * Downlinks received during a flush, kept for the next boot: the node apps
  * take downlinks at the start of a wake, but the link holds what it received
@@ -219,19 +226,40 @@ class KeptLink implements LinkPort {
       if (this.#dead || this.#stashed || n > 0) this.#state.keep();
       return;
     }
-    try {
-      modem.sleep();
-    } catch {
-      // A modem that will not sleep costs power, not data; the next boot probes it again.
+    let silent = (w[LINK_RETAINED_WORDS + MODEM_WORD] >> MODEM_SILENT_SHIFT) & 15;
+    if (link.modemHeard === false) silent++;
+    else if (link.modemHeard) silent = 0;
+    let asleep = false;
+    if (silent >= MODEM_RESET_AFTER) {
+      modem.close();
+      resetModem(this.#board.modem.reset);
+      // It boots awake and without its session; the link finds that out at its next send and joins again.
+      silent = 0;
+    } else {
+      try {
+        modem.sleep();
+      } catch {
+        // A modem that will not sleep costs power, not data; the next boot probes it again.
+      }
+      asleep = modem.asleep === true;
+      modem.close();
     }
-    w[LINK_RETAINED_WORDS + MODEM_WORD] = (link.joined ? MODEM_JOINED : 0) | (modem.asleep ? MODEM_ASLEEP : 0);
+    w[LINK_RETAINED_WORDS + MODEM_WORD] = (link.joined ? MODEM_JOINED : 0) | (asleep ? MODEM_ASLEEP : 0) | (silent << MODEM_SILENT_SHIFT);
     this.#state.keep();
-    modem.close();
   }
 }
 
 function delay(ms: number): void {
   Timer.delay(ms);
+}
+
+/** Pulses the modem's RST line (open drain, active low; the module pulls it up). */
+function resetModem(pin: number): void {
+  const rst = new Digital({ pin, mode: Digital.OutputOpenDrain });
+  rst.write(0);
+  Timer.delay(MODEM_RESET_MS);
+  rst.write(1);
+  rst.close();
 }
 
 /** Battery voltage in mV from the board's divider, or undefined when the ADC reads nothing (mains power). */

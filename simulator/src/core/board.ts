@@ -177,6 +177,8 @@ export class Board {
   readonly pins = new Map<number, number>();
   /** Pins the firmware drove as outputs since the last reset or deep sleep (`driveOutput`). */
   readonly outputs = new Set<number>();
+  /** The level a driven line rests at when the pad lets go of it (deep sleep, reset): 0 by the boards' pull-downs, 1 for an open-drain line pulled up. */
+  readonly restLevels = new Map<number, number>();
   /**
    * Pins latched by `deepSleep({ hold })`: their level stays as it was through the sleep and after the
    * wake until `releaseHold`; the value is what the firmware last wrote meanwhile, applied at the release.
@@ -342,29 +344,33 @@ export const RTC_PADS: { readonly [chip: string]: ReadonlySet<number> } = {
   esp32s3: new Set(Array.from({ length: 22 }, (_, i) => i)),
 };
 
-/** The firmware drives `pin` to `level`: the pad follows unless it is latched, which keeps the write for its release. */
-export function driveOutput(board: Board, pin: number, level: number): void {
+/**
+ * The firmware drives `pin` to `level`: the pad follows unless it is latched, which keeps the write for its release.
+ * `rest` is the level the line goes to when the pad lets go of it (an open-drain line: its pull-up, 1).
+ */
+export function driveOutput(board: Board, pin: number, level: number, rest = 0): void {
   board.outputs.add(pin);
+  board.restLevels.set(pin, rest);
   if (board.latched.has(pin)) board.latched.set(pin, level);
   else board.pins.set(pin, level);
 }
 
 /**
- * Deep sleep powers the digital pads down: an output not in `hold` floats, and the boards pull every
- * line the firmware drives low (the sensor rail's and the valve driver's pull-downs), so it reads 0;
- * the pins in `hold` keep their level.
+ * Deep sleep powers the digital pads down: an output not in `hold` floats to its rest level (the boards pull
+ * the lines the firmware drives low, the sensor rail's and the valve driver's; the modem pulls its reset line
+ * up); the pins in `hold` keep their level.
  */
 export function padsAtSleep(board: Board, hold: readonly number[] | undefined): void {
   if (hold) for (const pin of hold) if (!board.latched.has(pin)) board.latched.set(pin, board.pins.get(pin) ?? 0);
-  for (const pin of board.outputs) if (!board.latched.has(pin)) board.pins.set(pin, 0);
+  for (const pin of board.outputs) if (!board.latched.has(pin)) board.pins.set(pin, board.restLevels.get(pin) ?? 0);
   board.outputs.clear();
 }
 
-/** A reset other than a deep-sleep wake clears the latches too: every driven or latched line falls to its pull-down. */
+/** A reset other than a deep-sleep wake clears the latches too: every driven or latched line goes to its rest level. */
 export function padsAtReset(board: Board): void {
   for (const pin of board.latched.keys()) board.outputs.add(pin);
   board.latched.clear();
-  for (const pin of board.outputs) board.pins.set(pin, 0);
+  for (const pin of board.outputs) board.pins.set(pin, board.restLevels.get(pin) ?? 0);
   board.outputs.clear();
 }
 

@@ -321,6 +321,8 @@ export class SimNode {
     const modemOptions = { medium: o.network, devEui, seed: rng.fork("modem"), region: this.region };
     this.modem = this.modemModel === "rak3172" ? new Rak3172Emulator(modemOptions) : new WioE5Emulator(modemOptions);
     board.attachSerial(table.modem.port, this.modem, this.modem.baud);
+    // RST, active low (open drain, the modem's own pull-up): low holds it in reset, its release reboots it.
+    this.#onPinWrite(table.modem.reset, (level) => this.modem.setReset(level === 0));
     if (!logs) {
       this.modem.keepTranscript = false;
       for (const chip of [this.devices.scd41, this.devices.sen5x, this.devices.pms5003]) if (chip) chip.keepCommandLog = false;

@@ -76,6 +76,8 @@ export abstract class AtModem implements SerialDevice {
   #partialLength = 0;
   #partialLastMs = 0;
   #partialDirty = false;
+  /** The RST line is held low. */
+  #inReset = false;
 
   /** UART rate of the modem. */
   abstract readonly baud: number;
@@ -122,6 +124,18 @@ export abstract class AtModem implements SerialDevice {
     this.faults.delete(fault);
   }
 
+  /**
+   * The RST line (active low): held low, the modem is in reset, deaf and mute; released, it boots again, a lock-up
+   * (`silent`) cured, as its MCU restarts.
+   */
+  setReset(low: boolean): void {
+    if (low === this.#inReset) return;
+    this.#inReset = low;
+    if (low) return;
+    this.faults.delete("silent");
+    this.reboot(this.nowMs);
+  }
+
   /** Restarts the modem at `atMs`: RAM state gone, flash (keys, EUIs, DevNonce counter) kept, banner printed. */
   reboot(atMs: number): void {
     this.device.reboot();
@@ -137,7 +151,7 @@ export abstract class AtModem implements SerialDevice {
   protected onReboot(): void {}
 
   serialWrite(bytes: Uint8Array, hostBaud: number): void {
-    if (!this.link || this.faults.has("silent")) return;
+    if (!this.link || this.faults.has("silent") || this.#inReset) return;
     const byteMs = byteTimeMs(this.baud);
     // A rate mismatch above ~3 % corrupts every byte; model it as a fixed scramble that never forms a line end.
     const garbled = Math.abs(hostBaud - this.baud) > this.baud * 0.03;
@@ -226,7 +240,7 @@ export abstract class AtModem implements SerialDevice {
 
   /** Prints one line (CR LF appended) starting at virtual time `atMs`. */
   protected print(text: string, atMs: number): void {
-    if (!this.link || this.faults.has("silent")) return;
+    if (!this.link || this.faults.has("silent") || this.#inReset) return;
     if (this.keepTranscript) this.transcript.push({ atMs, dir: "out", text });
     const bytes = new Uint8Array(text.length + 2);
     for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i) & 0xff;

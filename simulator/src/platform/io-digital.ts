@@ -32,7 +32,8 @@ export default class Digital {
   /** Drives an output pin. */
   write(value: number): void {
     if (this.#mode < Digital.Output) throw new Error(`pin ${this.#pin} is an input`);
-    driveOutput(this.#board, this.#pin, value ? 1 : 0);
+    // Open drain: 1 lets go of the line, and its pull-up (outside the chip) holds it high, as it does asleep.
+    driveOutput(this.#board, this.#pin, value ? 1 : 0, this.#mode === Digital.OutputOpenDrain ? 1 : 0);
   }
 
   close(): void {

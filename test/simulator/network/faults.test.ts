@@ -77,6 +77,22 @@ for (const kind of ["wio-e5", "rak3172"] as const satisfies readonly ModemKind[]
       h.modem.clear("silent");
       assert.deepEqual(h.command("AT", /OK/, 2000), [kind === "wio-e5" ? "+AT: OK" : "OK"]);
     });
+
+    it("RST: held low the modem is deaf; released it reboots (banner), and a lock-up is cured", () => {
+      const net = quietNetwork();
+      const h = modemOn(net, kind, `${kind}-rst`);
+      h.modem.inject("silent");
+      h.modem.setReset(true);
+      assert.deepEqual(h.command("AT", /OK/, 2000), [], "in reset");
+      h.read();
+      h.modem.setReset(false);
+      h.advanceTo(h.nowMs + 500);
+      // The RAK3172 prints its boot banner; the Wio-E5 documents none.
+      const printed = h.read().some((l) => l.text !== "");
+      assert.equal(printed, kind === "rak3172", "boot output after the release");
+      assert.equal(h.modem.hasFault("silent"), false);
+      assert.deepEqual(h.command("AT", /OK/, 2000), [kind === "wio-e5" ? "+AT: OK" : "OK"]);
+    });
   });
 }
 
