@@ -33,10 +33,16 @@ export interface OneWireBus {
   close(): void;
 }
 
+/** Moddable's `OneWire` class: the bus and its Dallas/Maxim CRC-8 (native on the board). */
+export interface OneWireBusClass {
+  new (options: { pin: number }): OneWireBus;
+  crc(buffer: ArrayBuffer | ArrayBufferView, length?: number): number;
+}
+
 /** Constructor options. */
 export interface Ds18b20Options {
   /** The bus: Moddable's `OneWire` class and its pin. */
-  sensor: { io: new (options: { pin: number }) => OneWireBus; pin: number };
+  sensor: { io: OneWireBusClass; pin: number };
   /** Resolution, 9–12 bits (default 10: 0.25 °C, 187.5 ms). */
   resolution?: 9 | 10 | 11 | 12;
 }
@@ -54,16 +60,6 @@ const WRITE_SCRATCHPAD = 0x4e;
 const POWER_ON_RAW = 0x0550;
 const POLL_MS = 10;
 
-/** Dallas/Maxim CRC-8 (x^8 + x^5 + x^4 + 1, reflected, from 0) of `bytes[0..length)`. */
-export function crc8(bytes: Uint8Array, length: number): number {
-  let crc = 0;
-  for (let i = 0; i < length; i++) {
-    crc ^= bytes[i];
-    for (let b = 0; b < 8; b++) crc = crc & 1 ? (crc >>> 1) ^ 0x8c : crc >>> 1;
-  }
-  return crc;
-}
-
 /** Tenths of °C from the temperature register (1/16 °C, two's complement), rounded half away from zero. */
 export function deciCFromRaw(raw: number): number {
   const v = raw & 0x8000 ? raw - 0x10000 : raw;
@@ -74,6 +70,7 @@ export function deciCFromRaw(raw: number): number {
 /** DS18B20 driver. */
 export default class Ds18b20 {
   #bus: OneWireBus | undefined;
+  readonly #io: OneWireBusClass;
   readonly #bits: number;
   readonly #scratchpad = new Uint8Array(9);
 
@@ -81,6 +78,7 @@ export default class Ds18b20 {
     const bits = options.resolution ?? 10;
     if (bits !== 9 && bits !== 10 && bits !== 11 && bits !== 12) throw new RangeError(`resolution must be 9..12, got ${bits}`);
     this.#bits = bits;
+    this.#io = options.sensor.io;
     this.#bus = new options.sensor.io({ pin: options.sensor.pin });
   }
 
@@ -105,7 +103,7 @@ export default class Ds18b20 {
     this.#command(bus, READ_SCRATCHPAD);
     const s = this.#scratchpad;
     s.set(new Uint8Array(bus.read(9)));
-    if (crc8(s, 8) !== s[8]) throw new SensorError("crc", "DS18B20: scratchpad CRC mismatch");
+    if (this.#io.crc(s, 8) !== s[8]) throw new SensorError("crc", "DS18B20: scratchpad CRC mismatch");
     if ((s[4] & 0x9f) !== 0x1f) throw new SensorError("frame", `DS18B20: configuration register 0x${s[4].toString(16)}`);
     let raw = s[0] | (s[1] << 8);
     const bits = ((s[4] >> 5) & 3) + 9;
