@@ -46,7 +46,6 @@ export interface SerialLink {
   deliver(bytes: Uint8Array | number[], atMs?: number): void;
 }
 
-/** A pulse source on a pin (e.g. a flow meter), counted by hardware even while the CPU sleeps. */
 /**
  * A chip on a 1-Wire bus, at the byte level: the stand-in (platform/onewire.ts)
  * turns Moddable's `OneWire` calls into these. Several on one pin share the bus:
@@ -63,6 +62,7 @@ export interface OneWireDevice {
   romCode?(): Uint8Array;
 }
 
+/** A pulse source on a pin (e.g. a flow meter), counted by hardware even while the CPU sleeps. */
 export interface PulseSource {
   /** Total pulses emitted on the pin up to virtual time `nowMs` (monotonic). */
   pulsesUntil(nowMs: number): number;
@@ -186,8 +186,8 @@ export class Board {
   readonly latched = new Map<number, number>();
   /**
    * The chip's RTC pads (`RTC_PADS`), when the board says which chip it is: a latched pad that is not one
-   * holds through the sleep only, and is back at its default (low) when the chip wakes. Undefined: every
-   * pad holds through the wake.
+   * holds through the sleep only, and lets go of its line when the chip wakes (the line goes to its rest
+   * level). Undefined: every pad holds through the wake.
    */
   rtcPads: ReadonlySet<number> | undefined;
   /** Flash: preference domain → key → value. Survives reboots and power cuts. */
@@ -289,7 +289,7 @@ export class Board {
       for (const pin of this.latched.keys()) {
         if (rtc.has(pin)) continue;
         this.latched.delete(pin);
-        this.pins.set(pin, 0);
+        this.pins.set(pin, this.restLevels.get(pin) ?? 0);
       }
     }
   }

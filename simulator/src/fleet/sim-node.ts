@@ -32,6 +32,7 @@ import { Sen5xEmulator } from "../devices/sen5x.ts";
 import { Pms5003Emulator } from "../devices/pms5003.ts";
 import { PulseMeter } from "../devices/pulse-meter.ts";
 import { Ds18b20Emulator } from "../devices/ds18b20.ts";
+import { Supply } from "../devices/supply.ts";
 import { A02yyuw, type A02yyuwTarget } from "../devices/a02yyuw.ts";
 import { Vl53l1x, type Vl53l1xTarget } from "../devices/vl53l1x.ts";
 import { Lis3dh, type Lis3dhAcceleration } from "../devices/lis3dh.ts";
@@ -285,8 +286,8 @@ export class SimNode {
   /** The ext0 wake the last boot armed. */
   #armed: { pin: number; level: number } | undefined;
   #nextPollMs = Number.POSITIVE_INFINITY;
-  /** Virtual time the sensor rail was last counted while on (`counters.railMs`), or -1 while it is off. */
-  #railSince = -1;
+  /** The switched sensor rail (`sensorPower`): whether it is on, and its time on for `counters.railMs`. */
+  #rail: Supply;
 
   constructor(o: SimNodeOptions) {
     this.type = o.type;
@@ -300,6 +301,7 @@ export class SimNode {
     const rng = new Rng(o.seed);
     const clock = o.clock ?? new VirtualClock();
     const board = (this.board = new Board(clock, rng.fork("board").nextU32()));
+    this.#rail = new Supply(clock, false);
     if (o.rtcPpm) board.rtcPpm = o.rtcPpm;
     const config: { [key: string]: unknown } = { platform: "esp32/nodemcu", ...o.config, modem: this.modemModel, region: this.region };
     board.config = config;
@@ -455,7 +457,7 @@ export class SimNode {
     const record = this.host.bootOnce();
     this.counters.boots++;
     this.counters.awakeMs += record.awakeMs;
-    this.#countRail();
+    this.counters.railMs = this.#rail.onMs();
     const wall = wallClockMs(this.board);
     this.counters.clockErrorMs = wall === undefined ? undefined : Math.round(wall - (this.clock.epochUnixMs + this.clock.nowMs));
     this.#armed = this.#findArmedWake();
@@ -583,21 +585,12 @@ export class SimNode {
     }
   }
 
-  /** Adds the rail's time on since it was last counted. */
-  #countRail(): void {
-    if (this.#railSince < 0) return;
-    const now = this.clock.nowMs;
-    this.counters.railMs += now - this.#railSince;
-    this.#railSince = now;
-  }
-
-  /** The sensor rail: `power` follows it (the chips on it), and `counters.railMs` counts its time on. */
+  /** The sensor rail: `power` follows it (the chips on it), and `#rail` keeps its time on. */
   #followRail(power: (on: boolean) => void): void {
     this.#onPinWrite(this.table.sensorPower, (level) => {
       const on = level === 1;
-      if (on === this.#railSince >= 0) return;
-      this.#countRail();
-      this.#railSince = on ? this.clock.nowMs : -1;
+      if (on === this.#rail.on) return;
+      this.#rail.switch(on);
       power(on);
     });
   }
