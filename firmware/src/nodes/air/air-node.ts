@@ -35,6 +35,7 @@ import { ReportSchedule } from "../report-schedule.ts";
 import { encodeStatus, wireResetReason } from "../status.ts";
 import type { NodeRuntime } from "../runtime.ts";
 import { sinceArrivalS } from "../link-port.ts";
+import type { PowerRail } from "../power-rail.ts";
 
 /**
  * The sensors an air node may carry, as factories: the node opens them after
@@ -48,16 +49,6 @@ export interface AirHardware {
   pms5003?: () => PMS5003;
   /** The PM sensor's switched supply; absent on a board whose PM sensor is always powered. */
   pmRail?: PowerRail;
-}
-
-/** A switched supply whose enable pin the node holds through deep sleep while it should stay on. */
-export interface PowerRail {
-  /** The enable pin (what `deepSleep`'s `hold` latches). */
-  readonly pin: number;
-  /** Drives the enable high; a latched pin takes the level as its hold is released. */
-  on(): void;
-  /** Drives the enable low and releases any hold. */
-  off(): void;
 }
 
 /** Build choices of an air node (the manifest's `config`). */

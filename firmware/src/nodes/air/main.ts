@@ -1,16 +1,15 @@
 /** Entry point of the air-quality node on a board: wire the chips from the board table and `mc/config`, run one wake, sleep. */
-import Digital from "embedded:io/digital";
 import I2C from "embedded:io/i2c";
 import Serial from "embedded:io/serial";
 import config from "mc/config";
-import { releaseHold } from "native:sleep";
 import { BOARDS } from "../../boards/index.ts";
 import SCD41 from "../../drivers/scd41.ts";
 import SEN5x from "../../drivers/sen5x.ts";
 import PMS5003 from "../../drivers/pms5003.ts";
 import { openRuntime, radioConfig } from "../wiring.ts";
 import { bootAir } from "./boot.ts";
-import type { AirHardware, AirOptions, PowerRail } from "./air-node.ts";
+import type { AirHardware, AirOptions } from "./air-node.ts";
+import { switchedRail } from "../power-rail.ts";
 
 /** Which chips are fitted, from the manifest's `config.sensors`. */
 interface AirSensors {
@@ -37,19 +36,4 @@ export default function main(): void {
   // Out of 300..86400 (or not an integer) the SEN5x measures all the time: AirNode checks it.
   const options: AirOptions = typeof config.pmPeriodS === "number" ? { pmPeriodS: config.pmPeriodS } : {};
   bootAir(hw, openRuntime(board, radioConfig(config)), options);
-}
-
-/**
- * The 5 V sensor rail's enable (hardware/air/README.md: 100 kΩ pull-down, off through reset and boot). The pin is
- * opened only when the node switches the rail: a rail held on through the sleep needs nothing at the next wake.
- * Writing before releasing the hold hands the pad over without a glitch.
- */
-function switchedRail(pin: number): PowerRail {
-  let io: Digital | undefined;
-  const drive = (level: number) => {
-    io ??= new Digital({ pin, mode: Digital.Output });
-    io.write(level);
-    releaseHold([pin]);
-  };
-  return { pin, on: () => drive(1), off: () => drive(0) };
 }

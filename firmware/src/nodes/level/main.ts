@@ -1,5 +1,4 @@
 /** Entry point of the fill-level node on a board: ultrasonic or ToF distance, LIS3DH tilt/lid, one wake, sleep. */
-import Digital from "embedded:io/digital";
 import I2C from "embedded:io/i2c";
 import Serial from "embedded:io/serial";
 import config from "mc/config";
@@ -8,6 +7,7 @@ import A02yyuw from "../../drivers/a02yyuw.ts";
 import Vl53l1x from "../../drivers/vl53l1x.ts";
 import Lis3dh from "../../drivers/lis3dh.ts";
 import { openRuntime, radioConfig } from "../wiring.ts";
+import { switchedRail } from "../power-rail.ts";
 import { bootLevel } from "./boot.ts";
 import type { BinDetector, LevelHardware, LevelOptions, LevelVariant } from "./level-node.ts";
 
@@ -22,8 +22,8 @@ export default function main(): void {
   const tof = config.distanceSensor === "vl53l1x";
   // The distance sensor's supply is a load switch that defaults off (hardware/level/README.md): on for this wake's
   // distance reading only (an A02YYUW draws up to 8 mA; the uplink after it keeps the node awake for seconds).
-  const rail = new Digital({ pin: board.sensorPower, mode: Digital.Output });
-  rail.write(1);
+  const rail = switchedRail(board.sensorPower);
+  rail.on();
   const hw: LevelHardware = {
     distance: tof
       ? () => new Vl53l1x({ sensor: bus, distanceMode: "long", timingBudgetMs: 50 })
@@ -31,11 +31,8 @@ export default function main(): void {
     distanceSensor: tof ? "vl53l1x" : "a02yyuw",
     accel: (configured) => new Lis3dh({ sensor: { ...bus, hz: 100000 }, rateHz: 10, tiltThresholdDeg: 45, configured }),
     accelInt1: { pin: board.accelInt1.pin, level: board.accelInt1.activeLevel },
-    distanceDone: () => rail.write(0),
-    powerDown: () => {
-      rail.write(0);
-      rail.close();
-    },
+    distanceDone: () => rail.off(),
+    powerDown: () => rail.off(),
   };
   bootLevel(hw, openRuntime(board, radioConfig(config)), variant, options);
 }

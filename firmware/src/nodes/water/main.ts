@@ -10,6 +10,7 @@ import type { PulseFlowMeter } from "../../drivers/pulse-flow.ts";
 import LatchingValve from "../../drivers/latching-valve.ts";
 import Ds18b20 from "../../drivers/ds18b20.ts";
 import { openRuntime, radioConfig } from "../wiring.ts";
+import { switchedRail, type PowerRail } from "../power-rail.ts";
 import { bootWater } from "./boot.ts";
 import { DEFAULT_LEAK_DETECTOR, type LeakDetector, type WaterHardware } from "./water-node.ts";
 
@@ -28,7 +29,10 @@ export default function main(): void {
     hw.override = input;
     hw.overrideWake = { pin: o.pin, activeLevel: o.activeLevel };
   }
-  if (config.waterTemperature === true) hw.waterTempDeciC = () => probeDeciC(board.sensorPower, board.oneWire);
+  if (config.waterTemperature === true) {
+    const rail = switchedRail(board.sensorPower);
+    hw.waterTempDeciC = () => probeDeciC(rail, board.oneWire);
+  }
   // "night" or "model"; anything else keeps the default.
   const asked = config.leakDetector;
   const leakDetector: LeakDetector = asked === "night" || asked === "model" ? asked : DEFAULT_LEAK_DETECTOR;
@@ -42,9 +46,8 @@ const RAIL_ON_MS = 2;
  * One DS18B20 reading on the switched 3V3 (hardware/water/README.md): the rail is on only for it, the probe
  * powered up in its EEPROM state each time (the driver sets the resolution it needs). Throws `SensorError`.
  */
-function probeDeciC(railPin: number, busPin: number): number {
-  const rail = new Digital({ pin: railPin, mode: Digital.Output });
-  rail.write(1);
+function probeDeciC(rail: PowerRail, busPin: number): number {
+  rail.on();
   Timer.delay(RAIL_ON_MS);
   let probe: Ds18b20 | undefined;
   try {
@@ -52,7 +55,6 @@ function probeDeciC(railPin: number, busPin: number): number {
     return probe.measure().temperatureDeciC;
   } finally {
     probe?.close();
-    rail.write(0);
-    rail.close();
+    rail.off();
   }
 }
