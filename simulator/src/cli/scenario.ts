@@ -47,11 +47,12 @@ export interface Scenario {
   /**
    * Build options of the firmware per node type, as a manifest's `config`
    * sets them (manifests/<type>/manifest.json): the water meter fitted, the
-   * leak detector and the DS18B20 water-temperature probe (`waterTemperature`), the level node's distance sensor, bin detector and the
-   * fall a bin must show to count as emptied (`emptyStepPct`, default 30), and
-   * the air node's PM period: 0 (the default) keeps the SEN55 measuring, as on
-   * mains power; 300..86400 s powers it for one reading a period, as a battery
-   * build must (`pmPeriodS`).
+   * leak detector and the DS18B20 water-temperature probe (`waterTemperature`);
+   * the level node's distance sensor, bin detector and the fall a bin must
+   * show to count as emptied (`emptyStepPct`, default 30); the air node's PM
+   * period: 0 (the default) keeps the SEN55 measuring, as on mains power;
+   * 300..86400 s powers it for one reading a period, as a battery build must
+   * (`pmPeriodS`).
    */
   firmware?: {
     air?: { pmPeriodS?: number };

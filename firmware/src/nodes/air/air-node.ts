@@ -89,7 +89,9 @@ const STATUS_EVERY_S = 86400;
 
 const LAYOUT = 0x41495201; // "AIR" v1
 // Retained words, in order (see save/restore below).
-const W_FLAGS = 0; // 2 scd warmed up, 4 PM sensor running (SEN5x measuring, or a duty-cycled PMS5003 powered), 8 scd fault alarm, 16 pm fault alarm, F_SCD_IDLE, F_RAIL
+const W_FLAGS = 0; // 2 scd warmed up, F_PM_ON, 8 scd fault alarm, 16 pm fault alarm, F_SCD_IDLE, F_RAIL
+/** W_FLAGS: the PM sensor is running (a SEN5x measuring, or a duty-cycled PMS5003 powered) since W_PM_START. */
+const F_PM_ON = 4;
 /** W_FLAGS: the last wake's single shot succeeded, so the SCD41 is idle (it skips its 0.5 s reopening). */
 const F_SCD_IDLE = 32;
 /** W_FLAGS: the PM sensor's rail is on (held through the sleep). */
@@ -220,7 +222,7 @@ export class AirNode {
     const duty = this.#pmPeriodS > 0;
     // A duty-cycled PM sensor whose reading is due within a warm-up: this wake only starts it, then sleeps through the warm-up.
     // It still flushes: the link writes back the downlinks it has handed over, and sends their acks.
-    if (duty && (w[W_FLAGS] & 4) === 0 && now + PM_WARMUP_S >= w[W_PM_DUE] && this.#startPm(now)) {
+    if (duty && (w[W_FLAGS] & F_PM_ON) === 0 && now + PM_WARMUP_S >= w[W_PM_DUE] && this.#startPm(now)) {
       rt.link.flush();
       this.#save();
       return PM_WARMUP_S * 1000;
@@ -229,35 +231,34 @@ export class AirNode {
     // Measure: the PM sensor first, so that a duty-cycled sensor's rail is off before the 5 s CO2 shot.
     let pm: Sen5xSample | undefined;
     // A duty-cycled sensor is read once its warm-up is over; a wake before that (a downlink's) leaves it warming.
-    const readPm = !duty || ((w[W_FLAGS] & 4) !== 0 && now - w[W_PM_START] >= PM_WARMUP_S);
+    const readPm = !duty || ((w[W_FLAGS] & F_PM_ON) !== 0 && now - w[W_PM_START] >= PM_WARMUP_S);
     const readSen = this.#hw.sen5x !== undefined && readPm;
+    let sen: SEN5x | undefined;
+    // On a duty-cycled rail it is on already: a mains node switches it on at its first wake.
+    if (readPm) this.#railUp();
     if (readSen) {
       let model = "sen55";
-      let sen: SEN5x | undefined;
-      if (!duty) this.#railUp();
       try {
-        sen = this.#hw.sen5x!((w[W_FLAGS] & 4) !== 0);
+        sen = this.#hw.sen5x!((w[W_FLAGS] & F_PM_ON) !== 0);
         if (sen.model === "SEN66") model = "sen66";
-        if ((w[W_FLAGS] & 4) === 0) w[W_PM_START] = now;
-        w[W_FLAGS] |= 4;
+        if ((w[W_FLAGS] & F_PM_ON) === 0) w[W_PM_START] = now;
+        w[W_FLAGS] |= F_PM_ON;
         pm = this.#readSen5x(sen);
         this.#sensorOk(W_FAIL_PM);
       } catch (e) {
         // After a failure the module's state is unknown: restart it (and its warm-up) next time.
-        w[W_FLAGS] &= ~4;
+        w[W_FLAGS] &= ~F_PM_ON;
         this.#sensorFailed(W_FAIL_PM, model, e);
       }
-      if (duty) this.#pmDone(now, sen);
     } else if (this.#hw.pms5003 && readPm) {
-      this.#railUp();
       try {
         pm = this.#readPms(this.#hw.pms5003(), duty ? now - w[W_PM_START] : -1);
         this.#sensorOk(W_FAIL_PM);
       } catch (e) {
         this.#sensorFailed(W_FAIL_PM, "pms5003", e);
       }
-      if (duty) this.#pmDone(now, undefined);
     }
+    if (duty && readPm) this.#pmDone(now, sen);
 
     let co2: number | undefined;
     let tDeci: number | undefined;
@@ -387,7 +388,7 @@ export class AirNode {
   /** The sleep after a wake of a duty-cycled node: to the end of a warm-up, to the wake that starts the next one, or a wake period. */
   #dutySleepS(now: number): number {
     const w = this.#w;
-    if (w[W_FLAGS] & 4) return Math.max(1, w[W_PM_START] + PM_WARMUP_S - now);
+    if (w[W_FLAGS] & F_PM_ON) return Math.max(1, w[W_PM_START] + PM_WARMUP_S - now);
     const start = w[W_PM_DUE] - PM_WARMUP_S - now;
     return Math.max(1, Math.min(AIR_WAKE_S, start));
   }
@@ -399,14 +400,14 @@ export class AirNode {
     rail.on();
     this.#w[W_FLAGS] |= F_RAIL;
     // A freshly powered module is idle: the driver opens it as such and starts it.
-    this.#w[W_FLAGS] &= ~4;
+    this.#w[W_FLAGS] &= ~F_PM_ON;
     if (this.#hw.sen5x) Timer.delay(SEN5X_POWER_UP_MS);
   }
 
   #railDown(): void {
     const w = this.#w;
     if (this.#hw.pmRail && w[W_FLAGS] & F_RAIL) this.#hw.pmRail.off();
-    w[W_FLAGS] &= ~(F_RAIL | 4);
+    w[W_FLAGS] &= ~(F_RAIL | F_PM_ON);
   }
 
   /**
@@ -419,7 +420,7 @@ export class AirNode {
     try {
       if (this.#hw.sen5x) this.#hw.sen5x(false);
       w[W_PM_START] = now;
-      w[W_FLAGS] |= 4;
+      w[W_FLAGS] |= F_PM_ON;
       return true;
     } catch (e) {
       this.#sensorFailed(W_FAIL_PM, "sen55", e);
@@ -432,7 +433,7 @@ export class AirNode {
   /** After a duty-cycled sensor's reading: a SEN5x's weekly fan cleaning when due, then the rail off until the next. */
   #pmDone(now: number, sen: SEN5x | undefined): void {
     const w = this.#w;
-    if (sen && w[W_FLAGS] & 4 && now - w[W_PM_CLEANED] >= PM_CLEAN_EVERY_S) {
+    if (sen && w[W_FLAGS] & F_PM_ON && now - w[W_PM_CLEANED] >= PM_CLEAN_EVERY_S) {
       try {
         sen.startFanCleaning();
         Timer.delay(PM_CLEAN_MS);
