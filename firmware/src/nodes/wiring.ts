@@ -231,7 +231,6 @@ class KeptLink implements LinkPort {
     else if (link.modemHeard) silent = 0;
     let asleep = false;
     if (silent >= MODEM_RESET_AFTER) {
-      modem.close();
       resetModem(this.#board.modem.reset);
       // It boots awake and without its session; the link finds that out at its next send and joins again.
       silent = 0;
@@ -242,8 +241,8 @@ class KeptLink implements LinkPort {
         // A modem that will not sleep costs power, not data; the next boot probes it again.
       }
       asleep = modem.asleep === true;
-      modem.close();
     }
+    modem.close();
     w[LINK_RETAINED_WORDS + MODEM_WORD] = (link.joined ? MODEM_JOINED : 0) | (asleep ? MODEM_ASLEEP : 0) | (silent << MODEM_SILENT_SHIFT);
     this.#state.keep();
   }

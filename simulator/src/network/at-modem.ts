@@ -124,6 +124,11 @@ export abstract class AtModem implements SerialDevice {
     this.faults.delete(fault);
   }
 
+  /** Neither hearing nor answering: locked up (`silent`) or held in reset. */
+  get #mute(): boolean {
+    return this.#inReset || this.faults.has("silent");
+  }
+
   /**
    * The RST line (active low): held low, the modem is in reset, deaf and mute; released, it boots again, a lock-up
    * (`silent`) cured, as its MCU restarts.
@@ -151,7 +156,7 @@ export abstract class AtModem implements SerialDevice {
   protected onReboot(): void {}
 
   serialWrite(bytes: Uint8Array, hostBaud: number): void {
-    if (!this.link || this.faults.has("silent") || this.#inReset) return;
+    if (!this.link || this.#mute) return;
     const byteMs = byteTimeMs(this.baud);
     // A rate mismatch above ~3 % corrupts every byte; model it as a fixed scramble that never forms a line end.
     const garbled = Math.abs(hostBaud - this.baud) > this.baud * 0.03;
@@ -240,7 +245,7 @@ export abstract class AtModem implements SerialDevice {
 
   /** Prints one line (CR LF appended) starting at virtual time `atMs`. */
   protected print(text: string, atMs: number): void {
-    if (!this.link || this.faults.has("silent") || this.#inReset) return;
+    if (!this.link || this.#mute) return;
     if (this.keepTranscript) this.transcript.push({ atMs, dir: "out", text });
     const bytes = new Uint8Array(text.length + 2);
     for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i) & 0xff;
