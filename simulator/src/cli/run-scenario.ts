@@ -16,6 +16,7 @@ import { RunOutput } from "../report/run-output.ts";
 import type { RunSummary, NodeSummary, GroundTruthEvent, CapacityPoint } from "../report/run-data.ts";
 import { isAnswerable, scoreAlarms, scoredAlarm, type ScoredAlarm } from "../report/alarm-scoring.ts";
 import type { Scenario } from "./scenario.ts";
+import { fittedParts } from "./scenario-build.ts";
 import { tuneGcForFleet } from "./gc-tuning.ts";
 
 const HOUR = 3_600_000;
@@ -197,9 +198,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const { detections, falseAlarms } = scoreAlarms(truth, allTruth, alarmsOf, epoch, near);
 
   const summaries: NodeSummary[] = facts.map((n) => {
-    const power = energyModel(n.type);
+    const power = energyModel(n.type, fittedParts(scenario, n.type));
     const air = airtime.get(n.id) ?? new Array(Math.ceil(days)).fill(0);
-    const mAhPerDay = power.mAhPerDay({ days, boots: n.boots, frames: frames.get(n.id) ?? 0, awakeMs: n.awakeMs, airtimeMs: air.reduce((a, b) => a + b, 0), railMs: n.railMs });
+    const mAhPerDay = power.mAhPerDay({ days, boots: n.boots, frames: frames.get(n.id) ?? 0, awakeMs: n.awakeMs, airtimeMs: air.reduce((a, b) => a + b, 0), railMs: n.railMs, sensorActiveMs: n.sensorActiveMs });
     return {
       id: n.id,
       type: n.type,
@@ -209,6 +210,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       boots: n.boots,
       awakeMs: n.awakeMs,
       railMs: Math.round(n.railMs),
+      ...(n.sensorActiveMs === undefined ? {} : { sensorActiveMs: Math.round(n.sensorActiveMs) }),
       uplinksSent: sent.get(n.id) ?? 0,
       uplinksDelivered: deliveredFrames.get(n.id) ?? 0,
       joins: joins.get(n.id) ?? 0,

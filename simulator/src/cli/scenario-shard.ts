@@ -35,6 +35,7 @@ import { clockSync } from "../network/clock-sync.ts";
 import { XsEngine, XsFleet, type XsFigures, type XsNode } from "../fleet/xs-node.ts";
 import { Rng } from "../core/rng.ts";
 import type { Scenario } from "./scenario.ts";
+import { buildConfig } from "./scenario-build.ts";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -92,6 +93,8 @@ export interface NodeFacts {
   awakeMs: number;
   /** Time its switched sensor rail was on, ms. */
   railMs: number;
+  /** Time the PM sensor on that rail ran, ms (a PMS5003 build; `SimNodeCounters.sensorActiveMs`). */
+  sensorActiveMs?: number;
   /** The node's wall clock minus true time at the end of its last wake, ms (absent while unset). */
   clockErrorMs?: number;
   /** Rate error of its RTC, ppm (absent when 0). */
@@ -256,7 +259,7 @@ export class ShardRun {
       if (i % shard.count !== shard.index) continue;
       const type = nodeType(c);
       const env: ConstructorParameters<typeof SimNode>[0]["environment"] = {};
-      const config: { [k: string]: unknown } = { ...(type === "water" ? scenario.firmware?.water : type === "level" ? scenario.firmware?.level : scenario.firmware?.air) };
+      const config = buildConfig(scenario, type);
       let settings: { [k: string]: number } = { ...(scenario.settings?.[type] ?? {}) };
       if (c.kind === "air") env.air = (t) => c.model.at(t);
       else if (c.kind === "water") {
@@ -294,7 +297,7 @@ export class ShardRun {
   facts(): NodeFacts[] {
     return this.nodes.map((n, k) => ({
       index: this.#indexes[k], id: n.id, type: n.type, devEui: n.devEui, modem: n.modemModel,
-      dataRate: n.modem.device.dr, boots: n.counters.boots, awakeMs: n.counters.awakeMs, railMs: n.counters.railMs,
+      dataRate: n.modem.device.dr, boots: n.counters.boots, awakeMs: n.counters.awakeMs, railMs: n.counters.railMs, ...(n.counters.sensorActiveMs === undefined ? {} : { sensorActiveMs: n.counters.sensorActiveMs }),
       ...(n.counters.clockErrorMs === undefined ? {} : { clockErrorMs: n.counters.clockErrorMs }), ...(n.rtcPpm ? { rtcPpm: n.rtcPpm } : {}),
     }));
   }

@@ -52,10 +52,12 @@ export interface Scenario {
    * show to count as emptied (`emptyStepPct`, default 30); the air node's PM
    * period: 0 (the default) keeps the SEN55 measuring, as on mains power;
    * 300..86400 s powers it for one reading a period, as a battery build must
-   * (`pmPeriodS`).
+   * (`pmPeriodS`); and its PM sensor (`pmSensor`: the SEN55, the default, or
+   * the cheaper Plantower PMS5003, which has no VOC/NOx index). The energy
+   * figures charge the fitted parts' own currents (`fittedParts`).
    */
   firmware?: {
-    air?: { pmPeriodS?: number };
+    air?: { pmPeriodS?: number; pmSensor?: "sen55" | "pms5003" };
     water?: { meter?: "yf-s201" | "yf-b1" | "fs400a" | "reed-1l" | "reed-10l" | "reed-100l" | "reed-1000l"; leakDetector?: "night" | "model"; waterTemperature?: boolean };
     level?: { distanceSensor?: "a02yyuw" | "vl53l1x"; binDetector?: "rules" | "model"; emptyStepPct?: number };
   };
@@ -133,7 +135,10 @@ export const SCENARIO_SCHEMA = {
         air: {
           type: "object",
           additionalProperties: false,
-          properties: { pmPeriodS: { type: "integer", anyOf: [{ const: 0 }, { minimum: 300, maximum: 86400 }], description: "0 or 300..86400" } },
+          properties: {
+            pmPeriodS: { type: "integer", anyOf: [{ const: 0 }, { minimum: 300, maximum: 86400 }], description: "0 or 300..86400" },
+            pmSensor: { enum: ["sen55", "pms5003"] },
+          },
         },
         water: {
           type: "object",

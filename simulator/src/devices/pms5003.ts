@@ -126,6 +126,8 @@ export class Pms5003Emulator implements SerialDevice {
   #frozen: Uint8Array | undefined;
   #previousFrame: Uint8Array | undefined;
   readonly #supply: Supply;
+  /** Powered and not asleep: the fan and laser running (what draws the active current). */
+  readonly #running: Supply;
 
   /** The most recent data frame transmitted, before any injected corruption. */
   lastFrame: Uint8Array | undefined;
@@ -146,6 +148,7 @@ export class Pms5003Emulator implements SerialDevice {
     this.#wokeAt = this.#clock.nowMs;
     this.#nextActiveAt = this.#wokeAt + this.#intervalMs;
     this.#supply = new Supply(this.#clock, options.powered !== false);
+    this.#running = new Supply(this.#clock, options.powered !== false);
   }
 
   /** Whether the module has power. */
@@ -158,6 +161,7 @@ export class Pms5003Emulator implements SerialDevice {
     if (on === this.#supply.on) return;
     this.#catchUp();
     this.#supply.switch(on);
+    this.#running.switch(on);
     if (!on) return;
     const now = this.#clock.nowMs;
     this.#rx = [];
@@ -172,6 +176,11 @@ export class Pms5003Emulator implements SerialDevice {
   /** Milliseconds the module has been powered, up to now. */
   poweredMs(): number {
     return this.#supply.onMs();
+  }
+
+  /** Milliseconds its fan and laser have run (powered and not asleep), up to now: the time it draws its active current. */
+  activeMs(): number {
+    return this.#running.onMs();
   }
 
   /** "active" (streaming) or "passive" (answers reads). */
@@ -250,9 +259,11 @@ export class Pms5003Emulator implements SerialDevice {
     } else if (cmd === 0xe4) {
       if (dl === 0) {
         this.#asleep = true;
+        this.#running.switch(false);
         this.#reply(cmd, dl);
       } else if (this.#asleep) {
         this.#asleep = false;
+        this.#running.switch(true);
         this.#wokeAt = now;
         this.#nextActiveAt = now + this.#intervalMs;
         const slow = this.#faults.get("slow-start");

@@ -185,6 +185,11 @@ export interface SimNodeCounters {
   powerCuts: number;
   /** Virtual ms the switched sensor rail (`sensorPower`) was on, up to the end of the last wake (both engines count alike). */
   railMs: number;
+  /**
+   * Virtual ms the PM sensor on that rail ran its fan and laser, up to the end of the last wake: a PMS5003's
+   * time not asleep (absent on other builds, whose sensors draw their active current whenever the rail is on).
+   */
+  sensorActiveMs?: number;
   /** The node's wall clock minus true time at the end of its last wake, ms (absent while its clock is unset). */
   clockErrorMs?: number;
 }
@@ -458,6 +463,7 @@ export class SimNode {
     this.counters.boots++;
     this.counters.awakeMs += record.awakeMs;
     this.counters.railMs = this.#rail.onMs();
+    if (this.devices.pms5003) this.counters.sensorActiveMs = this.devices.pms5003.activeMs();
     const wall = wallClockMs(this.board);
     this.counters.clockErrorMs = wall === undefined ? undefined : Math.round(wall - (this.clock.epochUnixMs + this.clock.nowMs));
     this.#armed = this.#findArmedWake();

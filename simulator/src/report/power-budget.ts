@@ -19,6 +19,10 @@ export interface BudgetState {
   /** What the simulator scales the charge with (energy-model.ts). */
   sim?: string;
   estimate?: boolean;
+  /** Optional entries: the part, in lower case as a build names it, that this entry is for when fitted (energy-model.ts). */
+  fitted?: string;
+  /** Optional entries with `fitted`: the default part (as `part` names it) whose states the fitted part's replace. */
+  replaces?: string;
 }
 
 /** A current drawn all day. */
@@ -40,6 +44,22 @@ export interface PowerBudget {
   battery: { capacityMah: number; usableFraction: number; selfDischargePctPerYear: number };
   sleep: BudgetSleep[];
   states: BudgetState[];
+  /** What-ifs outside the default build; those with `fitted` are what a build with that part draws instead. */
+  optional?: BudgetState[];
+}
+
+/**
+ * The budget's states for a build that fits `fitted` parts instead of the
+ * default ones: every optional entry whose `fitted` is among them replaces
+ * the states of the part it `replaces`. Throws when a fitted part has no such
+ * entry, so that no build is silently charged another part's current.
+ */
+export function statesFor(p: PowerBudget, fitted: readonly string[], name = "budget"): BudgetState[] {
+  if (!fitted.length) return p.states;
+  const chosen = (p.optional ?? []).filter((e) => e.fitted !== undefined && fitted.includes(e.fitted));
+  for (const part of fitted) if (!chosen.some((e) => e.fitted === part && e.replaces)) throw new Error(`${name}: no optional entry for a build fitted with ${part} (fitted, replaces)`);
+  const replaced = new Set(chosen.map((e) => e.replaces));
+  return [...p.states.filter((e) => !replaced.has(e.part)), ...chosen];
 }
 
 /** Years as the budgets count them. */

@@ -54,6 +54,8 @@ export interface NodeSummary {
   awakeMs: number;
   /** Total time its switched sensor rail was on, ms (the air node's PM sensor, the level node's distance sensor). */
   railMs: number;
+  /** Of that, the time its PM sensor ran its fan and laser, ms (PMS5003 builds only: asleep by command, it draws its standby current). */
+  sensorActiveMs?: number;
   /** Application uplinks the node transmitted (each frame counted once, retransmissions of a confirmed frame not again). */
   uplinksSent: number;
   /** Of `uplinksSent`, those the network server accepted (they are the node's lines in `events.jsonl`). */

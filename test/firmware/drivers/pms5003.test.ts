@@ -163,6 +163,36 @@ describe("PMS5003 driver with the PMS5003 emulator", () => {
     assert.deepEqual(log.slice(-4), ["e400", "e401", "e100", "e200"], "passive mode re-asserted after wake");
   });
 
+  it("the emulator's running time (what draws its active current) stops while asleep and unpowered, its powered time only unpowered", () => {
+    const { board, chip, open } = rig({ powered: false });
+    Timer.delay(5000);
+    assert.equal(chip.activeMs(), 0);
+    chip.setPower(true);
+    const s = open();
+    Timer.delay(30000);
+    assert.ok(s.sample());
+    const ranMs = chip.activeMs();
+    assert.ok(ranMs >= 30000 && ranMs === chip.poweredMs(), `ran ${ranMs} ms, powered ${chip.poweredMs()} ms`);
+    s.configure({ sleep: true });
+    const asleepAt = chip.activeMs();
+    Timer.delay(60000);
+    assert.equal(chip.activeMs(), asleepAt, "asleep: the fan is off");
+    assert.ok(chip.poweredMs() >= asleepAt + 60000, "yet powered: its standby current");
+    s.configure({ sleep: false });
+    Timer.delay(10000);
+    assert.ok(Math.abs(chip.activeMs() - asleepAt - 10000) < 100, `running again after the wake: ${chip.activeMs() - asleepAt} ms`);
+    s.configure({ sleep: true });
+    assert.ok(chip.asleep);
+    chip.setPower(false);
+    const offAt = chip.activeMs();
+    board.clock.advance(60000);
+    assert.equal(chip.activeMs(), offAt);
+    // Switched on again it runs from power-up, even though it was asleep before the cut.
+    chip.setPower(true);
+    board.clock.advance(1000);
+    assert.equal(chip.activeMs(), offAt + 1000);
+  });
+
   it("the emulator: active mode at power-up every ~2.3 s, 8-byte replies, silent wake, bad sums and baud ignored", () => {
     const { board, chip } = rig();
     const io = new Serial({ baud: 9600, port: PORT, format: "buffer" });

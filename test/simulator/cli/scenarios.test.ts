@@ -77,6 +77,34 @@ describe("simulator CLI: scenarios", function () {
     }
   });
 
+  it("a scenario's firmware.air.pmSensor fits a PMS5003, charged at its own currents: running only while awake on mains, the whole rail time on a battery", async () => {
+    const { energyModel } = await import("../../../simulator/src/report/energy-model.ts");
+    const p = JSON.parse(readFileSync("hardware/air/power.json", "utf8")) as { optional: { part: string; mA: number; sim?: string; fitted?: string }[] };
+    const active = p.optional.find((x) => x.fitted === "pms5003" && x.sim === "active")!;
+    const air = (firmware: { pmSensor?: "pms5003"; pmPeriodS?: number }) => ({ name: "pms", seed: 2026, days: 2, region: "EU868" as const, nodes: { air: 4, water: 0, bin: 0, drain: 0 }, firmware: { air: firmware } });
+    const run = async (firmware: { pmSensor?: "pms5003"; pmPeriodS?: number }) => (await runScenario(air(firmware), {})).summary.nodes;
+    const [mains, battery, sen55Battery] = [await run({ pmSensor: "pms5003" }), await run({ pmSensor: "pms5003", pmPeriodS: 900 }), await run({ pmPeriodS: 900 })];
+    const model = energyModel("air", ["pms5003"]);
+    for (const n of [...mains, ...battery]) {
+      const counted = model.mAhPerDay({ days: 2, boots: n.boots, frames: n.uplinksSent + n.joins, awakeMs: n.awakeMs, airtimeMs: n.airtimeMsPerDay.reduce((a, x) => a + x, 0), railMs: n.railMs, sensorActiveMs: n.sensorActiveMs });
+      assert.ok(Math.abs(n.energyMahPerDay - counted) < 0.01, `${n.id}: ${n.energyMahPerDay} mAh/day against ${counted.toFixed(3)} from its counts`);
+      assert.equal((n.alarms ?? []).filter((a) => a.event === "sensorFault").length, 0, `${n.id}: the PMS5003 answered`);
+    }
+    for (const n of mains) {
+      // Woken by command for its 30 s settling at each wake, asleep (standby) the rest of the day, the rail held on.
+      const perWakeS = n.sensorActiveMs! / 1000 / n.boots;
+      assert.ok(n.railMs > 1.9 * 86_400_000 && perWakeS > 20 && perWakeS < 35, `${n.id}: rail ${n.railMs} ms, running ${perWakeS.toFixed(1)} s a wake`);
+      assert.ok(n.energyMahPerDay > (active.mA * n.sensorActiveMs!) / 2 / 3_600_000, `${n.id}: ${n.energyMahPerDay} mAh/day`);
+      // Far less than a SEN55 measuring all day (about 4 days), yet weeks, not months.
+      assert.ok(n.projectedBatteryYears > 0.04 && n.projectedBatteryYears < 0.15, `${n.id}: ${n.projectedBatteryYears} years`);
+    }
+    for (const n of battery) assert.ok(n.sensorActiveMs === n.railMs, `${n.id}: running ${n.sensorActiveMs} ms, rail ${n.railMs} ms: a duty-cycled PMS5003 runs whenever it is powered`);
+    // A duty-cycled PMS5003 draws more than a duty-cycled SEN55 for the same 33 s a period: a shorter life.
+    const life = (nodes: typeof battery) => nodes.reduce((a, n) => a + n.projectedBatteryYears, 0) / nodes.length;
+    assert.ok(life(battery) < 0.9 * life(sen55Battery), `PMS5003 ${life(battery).toFixed(3)} years, SEN55 ${life(sen55Battery).toFixed(3)} years`);
+    assert.ok(sen55Battery.every((n) => n.sensorActiveMs === undefined));
+  });
+
   it("rtcDriftPpm: each node's RTC error and its clock error are in the summary; the water nodes' daily resync bounds theirs, set-once clocks drift on", async () => {
     const s = { ...loadScenario("city"), rtcDriftPpm: 5000 };
     const r = await runScenario(s, { days: 3, nodes: 12 });
@@ -94,7 +122,7 @@ describe("simulator CLI: scenarios", function () {
   });
 
   it("an invalid scenario file gets messages naming each field and problem", () => {
-    const bad = { name: "x", seed: -1, days: 0, region: "EU433", nodes: { air: 1.5, water: 0, bin: 0 }, colour: "red", bootSpreadS: -60, syncClocks: "yes", rtcDriftPpm: -5, firmware: { water: { leakDetector: "ai" }, level: { laser: true, emptyStepPct: 3 }, air: { pmPeriodS: 120 } } };
+    const bad = { name: "x", seed: -1, days: 0, region: "EU433", nodes: { air: 1.5, water: 0, bin: 0 }, colour: "red", bootSpreadS: -60, syncClocks: "yes", rtcDriftPpm: -5, firmware: { water: { leakDetector: "ai" }, level: { laser: true, emptyStepPct: 3 }, air: { pmPeriodS: 120, pmSensor: "sds011" } } };
     const errors = scenarioErrors(bad);
     const text = errors.join("\n");
     assert.match(text, /seed: must be >= 0/);
@@ -111,6 +139,7 @@ describe("simulator CLI: scenarios", function () {
     assert.match(text, /firmware\.level\.emptyStepPct: must be >= 5/);
     assert.match(text, /firmware\.air\.pmPeriodS: must be 0 or 300\.\.86400$/m);
     assert.equal(errors.filter((e) => e.startsWith("firmware.air.pmPeriodS")).length, 1, "one message for the field, not one per range");
+    assert.match(text, /firmware\.air\.pmSensor: must be one of sen55, pms5003/);
     const dir = mkdtempSync(join(tmpdir(), "scenario-"));
     const file = join(dir, "bad.json");
     writeFileSync(file, JSON.stringify(bad));
