@@ -20,14 +20,40 @@
  * ~250 Hz at 30 L/min); reed contacts need an RC filter on the board
  * (hardware/water), since this program does not debounce.
  *
- * ESP32 only (ULP FSM macros of esp32/ulp.h); not yet run on hardware.
+ * ESP32 and ESP32-S3 (their ULP FSMs run the same program, built with each
+ * target's ulp.h, esp32/ or esp32s3/; the sdkconfig selects the FSM, CONFIG_ULP_COPROC_TYPE_FSM);
+ * not yet run on hardware. Two differences of the S3, both from ESP-IDF's ULP FSM
+ * pulse-counting example and headers:
+ * - it powers the RTC peripherals' clocks down in deep sleep, so each run first
+ *   switches the RTC IO MUX clock back on (SENS_IOMUX_CLK_EN), or the pin reads
+ *   nothing; that register lies beyond the 256 bytes that ulp.h's I_WR_REG
+ *   macro can address (it keeps only `reg & 0xff`), so the instruction is
+ *   encoded here from the register's word offset from DR_REG_RTCCNTL_BASE, as
+ *   the ULP assembler's WRITE_RTC_REG does;
+ * - its branches compare R0 less, greater or equal, not greater-or-equal, so
+ *   "at least n" is "greater than n − 1" (M_AT_LEAST).
+ * Any other target refuses the constructor with an error naming this module.
  */
 #include "xsmc.h"
 #include "xsHost.h"
 #include "mc.xs.h"
 
+#if CONFIG_IDF_TARGET_ESP32 || CONFIG_IDF_TARGET_ESP32S3
+#define ULP_PULSE 1
 #if CONFIG_IDF_TARGET_ESP32
 #include "esp32/ulp.h"
+/* Branch to `label` when R0 >= n. */
+#define M_AT_LEAST(label, n) M_BGE(label, n)
+#else
+#include "esp32s3/ulp.h"
+#include "soc/sens_reg.h"
+#define M_AT_LEAST(label, n) M_BG(label, (n) - 1)
+/* reg[shift] = val, for any RTC_CNTL/RTC_IO/SENS/RTC_I2C register: a 10-bit word address split into addr and periph_sel. */
+#define RTC_WORD(reg) (((reg) - DR_REG_RTCCNTL_BASE) / 4)
+#define I_WR_RTC_BIT(reg, shift, val) { .wr_reg = { \
+	.addr = RTC_WORD(reg) & 0xff, .periph_sel = RTC_WORD(reg) >> 8, .data = (val), \
+	.low = (shift), .high = (shift), .opcode = OPCODE_WR_REG } }
+#endif
 #include "driver/rtc_io.h"
 #include "soc/rtc_io_reg.h"
 #include "soc/rtc_cntl_reg.h"
@@ -71,6 +97,9 @@ static void startUlp(xsMachine *the, int gpio)
 	rtc_gpio_hold_en(gpio);
 
 	const ulp_insn_t program[] = {
+#if CONFIG_IDF_TARGET_ESP32S3
+		I_WR_RTC_BIT(SENS_SAR_PERI_CLK_GATE_CONF_REG, SENS_IOMUX_CLK_EN_S, 1), /* the RTC IO MUX clock, off in deep sleep */
+#endif
 		I_MOVI(R3, V_BASE),                               /* R3 = base of the variables */
 		/* Edge counting. */
 		I_RD_REG(RTC_GPIO_IN_REG, RTC_GPIO_IN_NEXT_S + rtcio, RTC_GPIO_IN_NEXT_S + rtcio), /* R0 = level */
@@ -78,7 +107,7 @@ static void startUlp(xsMachine *the, int gpio)
 		I_ST(R0, R3, V_LAST),
 		I_SUBR(R0, R0, R1),                               /* 1: rising edge, 0: none, 0xFFFF: falling */
 		M_BL(L_TICK, 1),
-		M_BGE(L_TICK, 2),
+		M_AT_LEAST(L_TICK, 2),
 		I_LD(R1, R3, V_COUNT),
 		I_ADDI(R1, R1, 1),                                /* 16-bit wrap, like a PCNT unit */
 		I_ST(R1, R3, V_COUNT),
@@ -144,25 +173,25 @@ void xs_ulp_pulse_destructor(void *data)
 
 void xs_ulp_pulse_constructor(xsMachine *the)
 {
-#if CONFIG_IDF_TARGET_ESP32
+#if ULP_PULSE
 	xsmcVars(1);
 	xsmcGet(xsVar(0), xsArg(0), xsID_signal);
 	startUlp(the, xsmcToInteger(xsVar(0)));
 #else
-	xsUnknownError("native:ulp-pulse needs an ESP32 (ULP FSM)");
+	xsUnknownError("native:ulp-pulse needs an ESP32 or ESP32-S3 (ULP FSM)");
 #endif
 }
 
 void xs_ulp_pulse_read(xsMachine *the)
 {
-#if CONFIG_IDF_TARGET_ESP32
+#if ULP_PULSE
 	xsmcSetInteger(xsResult, (int16_t)MEM(V_COUNT));
 #endif
 }
 
 void xs_ulp_pulse_write(xsMachine *the)
 {
-#if CONFIG_IDF_TARGET_ESP32
+#if ULP_PULSE
 	/* Moves the count only: the ring keeps the counts it recorded, V_MIN_START moves with it. */
 	uint32_t delta = ((uint32_t)xsmcToInteger(xsArg(0)) - MEM(V_COUNT)) & 0xFFFF;
 	RTC_SLOW_MEM[V_BASE + V_MIN_START] = (MEM(V_MIN_START) + delta) & 0xFFFF;
@@ -172,7 +201,7 @@ void xs_ulp_pulse_write(xsMachine *the)
 
 void xs_ulp_pulse_minutes(xsMachine *the)
 {
-#if CONFIG_IDF_TARGET_ESP32
+#if ULP_PULSE
 	void *data;
 	xsUnsignedValue size;
 	xsmcGetBufferWritable(xsArg(0), &data, &size);
@@ -193,21 +222,21 @@ void xs_ulp_pulse_minutes(xsMachine *the)
 
 void xs_ulp_pulse_minute_start(xsMachine *the)
 {
-#if CONFIG_IDF_TARGET_ESP32
+#if ULP_PULSE
 	xsmcSetInteger(xsResult, MEM(V_MIN_START));
 #endif
 }
 
 void xs_ulp_pulse_ms_into_minute(xsMachine *the)
 {
-#if CONFIG_IDF_TARGET_ESP32
+#if ULP_PULSE
 	xsmcSetInteger(xsResult, MEM(V_TICKS) * (SAMPLE_PERIOD_US / 1000));
 #endif
 }
 
 void xs_ulp_pulse_wake(xsMachine *the)
 {
-#if CONFIG_IDF_TARGET_ESP32
+#if ULP_PULSE
 	int minutes = xsmcToInteger(xsArg(0)), burst = xsmcToInteger(xsArg(1));
 	RTC_SLOW_MEM[V_BASE + V_EVERY] = minutes & 0xFFFF;
 	RTC_SLOW_MEM[V_BASE + V_BURST] = burst & 0xFFFF;

@@ -114,6 +114,21 @@ describe("manifests", () => {
       for (const m of cListed) assert.ok(ESP32_PLATFORMS.includes(m.platform), `${m.target} on ${m.platform}`);
     });
 
+    it("native:ulp-pulse's C implements the ULP program for every chip the water manifest builds it for (else its constructor throws at every boot)", () => {
+      const target: { [platform: string]: string } = { "esp32/nodemcu": "CONFIG_IDF_TARGET_ESP32", "esp32/esp32s3": "CONFIG_IDF_TARGET_ESP32S3" };
+      const c = readFileSync(join(ROOT, "firmware/native/ulp-pulse.c"), "utf8");
+      const guard = /^#if (.+)\n#define ULP_PULSE 1$/m.exec(c);
+      assert.ok(guard, "ulp-pulse.c defines ULP_PULSE under one #if naming its targets");
+      const targets = guard[1].split("||").map((t) => t.trim());
+      const water = readJson("manifests/water/manifest.json");
+      for (const p of ESP32_PLATFORMS) {
+        if (water.platforms[p].modules["native:ulp-pulse"] !== "../../firmware/native/ulp-pulse") continue;
+        assert.ok(targets.includes(target[p]), `${p} builds native:ulp-pulse, but ulp-pulse.c implements it only for ${targets.join(", ")}`);
+      }
+      // Every host function's body is the program's, or nothing: only the constructor refuses an unsupported chip.
+      assert.equal((c.match(/^#if ULP_PULSE$/gm) ?? []).length, (c.match(/^void xs_ulp_pulse_(?!destructor|close)\w+\(/gm) ?? []).length);
+    });
+
     for (const node of NODES) {
       it(`${node}: includes common.json, names its main module and its config`, () => {
         const m = readJson(`manifests/${node}/manifest.json`);
