@@ -187,7 +187,8 @@ export class Board {
   /**
    * The chip's RTC pads (`RTC_PADS`), when the board says which chip it is: a latched pad that is not one
    * holds through the sleep only, and lets go of its line when the chip wakes (the line goes to its rest
-   * level). Undefined: every pad holds through the wake.
+   * level), and only these can wake the chip (ext0, ext1) or be read by the ULP. Undefined: every pad
+   * holds through the wake and may do either.
    */
   rtcPads: ReadonlySet<number> | undefined;
   /** Flash: preference domain → key → value. Survives reboots and power cuts. */

@@ -94,6 +94,9 @@ export function deepSleep(ms: number, options?: DeepSleepOptions): void {
   }
   if (duration === 0 && !ext0 && !ext1) throw new RangeError("deepSleep needs a duration or a wake pin");
   const board = currentBoard();
+  // ext0 and ext1 wake the chip only from RTC pads (sleep.c: esp_sleep_is_valid_wakeup_gpio); a board that names its chip is held to that.
+  const pads = board.rtcPads;
+  if (pads) for (const pin of [...(ext0 ? [ext0.pin] : []), ...(ext1?.pins ?? [])]) if (!pads.has(pin)) throw new RangeError(`deepSleep: GPIO ${pin} cannot wake the chip`);
   const s = state(board);
   s.ext0 = ext0 ? { ...ext0 } : undefined;
   s.ext1 = ext1 ? { ...ext1, pins: [...ext1.pins] } : undefined;

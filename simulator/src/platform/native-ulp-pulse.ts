@@ -103,6 +103,8 @@ export default class UlpPulseCount {
 
   constructor(options: { signal: number; filter?: number; debounceUs?: number }) {
     const board = currentBoard();
+    // The ULP reads only RTC pads (ulp-pulse.c: rtc_io_number_get); a board that names its chip is held to that.
+    if (board.rtcPads && !board.rtcPads.has(options.signal)) throw new RangeError(`pin ${options.signal} is not an RTC GPIO`);
     const running = board.ulp;
     // The ULP program starts counting at power-on (approximated by its first use after one); a power cut stops it (board.ulp cleared).
     if (running instanceof Program && running.pin === options.signal) this.#program = running;

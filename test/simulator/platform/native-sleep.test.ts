@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { Board, setCurrentBoard } from "../../../simulator/src/core/board.ts";
+import { Board, RTC_PADS, setCurrentBoard } from "../../../simulator/src/core/board.ts";
+import UlpPulseCount from "../../../simulator/src/platform/native-ulp-pulse.ts";
 import { NodeHost } from "../../../simulator/src/core/node-host.ts";
 import { deepSleep, powerCut, retain, retained } from "../../../simulator/src/platform/native-sleep.ts";
 import Preference from "../../../simulator/src/platform/preference.ts";
@@ -52,5 +53,30 @@ describe("simulator/platform: copies of RTC memory and flash handed to the firmw
     host.wakeAt(board.clock.nowMs);
     host.bootOnce();
     assert.deepEqual(seen.at(-1)?.rtc, []);
+  });
+});
+
+describe("simulator/platform: only RTC pads wake the chip or reach the ULP, as on the ESP32 and the S3", () => {
+  afterEach(() => setCurrentBoard(undefined));
+
+  it("a board that names its chip refuses, before any change, a wake or ULP pin that is not one of its RTC pads; a board that does not name one accepts any", () => {
+    for (const [chip, rtc, digital] of [["esp32", 34, 23], ["esp32s3", 14, 38]] as const) {
+      const board = new Board();
+      board.rtcPads = RTC_PADS[chip];
+      setCurrentBoard(board);
+      assert.throws(() => deepSleep(1000, { ext0: { pin: digital, level: 1 } }), new RegExp(`GPIO ${digital} cannot wake the chip`), chip);
+      assert.throws(() => deepSleep(1000, { ext1: { pins: [rtc, digital], mode: "any-high" } }), new RegExp(`GPIO ${digital} cannot wake`), chip);
+      assert.equal(board.sleepUntilMs, undefined, `${chip}: a refused sleep changes nothing`);
+      deepSleep(1000, { ext0: { pin: rtc, level: 1 } });
+      assert.equal(board.sleepUntilMs, board.clock.nowMs + 1000);
+      assert.throws(() => new UlpPulseCount({ signal: digital }), new RegExp(`pin ${digital} is not an RTC GPIO`), chip);
+      assert.equal(board.ulp, undefined);
+      new UlpPulseCount({ signal: rtc }).close();
+      assert.ok(board.ulp);
+    }
+    const bare = new Board();
+    setCurrentBoard(bare);
+    deepSleep(1000, { ext0: { pin: 23, level: 1 } });
+    new UlpPulseCount({ signal: 23 }).close();
   });
 });
