@@ -46,6 +46,8 @@ export interface AirHardware {
   /** `idle`: the last wake's single shot succeeded, so the chip is an idle SCD41 (the driver's `knownIdle`). */
   scd41?: (idle: boolean) => SCD41;
   sen5x?: (running: boolean) => SEN5x;
+  /** The SEN5x model the build fits, as faults name it (default "sen55"): a start that fails never learns it from the chip. */
+  sen5xName?: "sen55" | "sen66";
   pms5003?: () => PMS5003;
   /** The PM sensor's switched supply; absent on a board whose PM sensor is always powered. */
   pmRail?: PowerRail;
@@ -237,10 +239,8 @@ export class AirNode {
     // On a duty-cycled rail it is on already: a mains node switches it on at its first wake.
     if (readPm) this.#railUp();
     if (readSen) {
-      let model = "sen55";
       try {
         sen = this.#hw.sen5x!((w[W_FLAGS] & F_PM_ON) !== 0);
-        if (sen.model === "SEN66") model = "sen66";
         if ((w[W_FLAGS] & F_PM_ON) === 0) w[W_PM_START] = now;
         w[W_FLAGS] |= F_PM_ON;
         pm = this.#readSen5x(sen);
@@ -248,7 +248,7 @@ export class AirNode {
       } catch (e) {
         // After a failure the module's state is unknown: restart it (and its warm-up) next time.
         w[W_FLAGS] &= ~F_PM_ON;
-        this.#sensorFailed(W_FAIL_PM, model, e);
+        this.#sensorFailed(W_FAIL_PM, this.#sen5xName(sen), e);
       }
     } else if (this.#hw.pms5003 && readPm) {
       try {
@@ -423,7 +423,7 @@ export class AirNode {
       w[W_FLAGS] |= F_PM_ON;
       return true;
     } catch (e) {
-      this.#sensorFailed(W_FAIL_PM, "sen55", e);
+      this.#sensorFailed(W_FAIL_PM, this.#sen5xName(undefined), e);
       this.#railDown();
       this.#nextPmDue(now);
       return false;
@@ -439,7 +439,7 @@ export class AirNode {
         Timer.delay(PM_CLEAN_MS);
         w[W_PM_CLEANED] = now;
       } catch (e) {
-        this.#sensorFailed(W_FAIL_PM, sen.model === "SEN66" ? "sen66" : "sen55", e);
+        this.#sensorFailed(W_FAIL_PM, this.#sen5xName(sen), e);
       }
     }
     this.#railDown();
@@ -491,6 +491,12 @@ export class AirNode {
         if (alarmEnabled(this.#config, "sensorFault")) this.#alarm("sensorRecovered", undefined, undefined, undefined, undefined, undefined);
       }
     } else w[slot] = 0;
+  }
+
+  /** The SEN5x as faults name it: the chip's own answer when the driver opened, else the model the build fits. */
+  #sen5xName(sen: SEN5x | undefined): string {
+    if (sen) return sen.model === "SEN66" ? "sen66" : "sen55";
+    return this.#hw.sen5xName ?? "sen55";
   }
 
   #sensorFailed(slot: number, name: string, e: unknown): void {

@@ -28,6 +28,7 @@ export default function main(): void {
     const model = sensors.sen5x?.model === "sen66" ? "SEN66" : "SEN55";
     // Running since an earlier wake means that wake's driver already checked the product name.
     hw.sen5x = (running) => new SEN5x({ sensor: bus, model, running: running ? "all" : undefined, knownModel: running });
+    hw.sen5xName = model === "SEN66" ? "sen66" : "sen55";
   } else if (sensors.pms5003?.fitted) {
     const u = board.sensorUart;
     hw.pms5003 = () => new PMS5003({ sensor: { io: Serial, receive: u.receive, transmit: u.transmit, port: u.port, baud: 9600 } });
