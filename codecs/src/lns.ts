@@ -92,7 +92,7 @@ export function normalizeUplink(input: { data: Decoded }): { data?: Normalized |
   try {
     if (!input || typeof input !== "object") return { warnings: [], errors: ["input must be an object { data }"] };
     const r = normalizeData(input.data);
-    return r.errors ? { warnings: [], errors: r.errors } : { data: r.data, warnings: [], errors: [] };
+    return r.errors ? { warnings: [], errors: r.errors } : { data: r.data, warnings: r.warnings ?? [], errors: [] };
   } catch (e) {
     return { warnings: [], errors: [fail(e)] };
   }

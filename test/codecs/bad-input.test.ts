@@ -79,6 +79,38 @@ describe("codecs: bad input never throws and is reported", () => {
     assert.match(decodeUplink({ bytes: new Array(20).fill(0), fPort: 3 }).errors[0], /entries are 14 bytes each; truncated\?/);
   });
 
+  it("normalizeUplink never hands The Things Stack a value outside its schema's ranges: it leaves it out, with a warning, and keeps the rest", () => {
+    // lib/payload.json of the device repository: relative humidity 0..100 %, CO2 0..1,000,000 ppm, temperature >= -273.15 °C.
+    const inSchema = (m: Record<string, unknown>): boolean => {
+      const air = (m.air ?? {}) as { temperature?: number; relativeHumidity?: number; co2?: number };
+      const total = ((m.metering ?? {}) as { water?: { total?: number } }).water?.total;
+      const ok = (v: number | undefined, lo: number, hi: number) => v === undefined || (v >= lo && v <= hi);
+      return ok(air.relativeHumidity, 0, 100) && ok(air.co2, 0, 1e6) && ok(air.temperature, -273.15, Infinity) && ok(total, 0, Infinity) && ok(m.battery as number | undefined, 0, Infinity);
+    };
+    // 100.5 % humidity: on the wire (the field reaches 127 %), never from an encoder.
+    const wet = decodeUplink({ fPort: 1, bytes: [3, 32, 1, 144, 9, 100, 177, 146, 255, 238, 0] });
+    assert.equal((wet.data as { relativeHumidityPct: number }).relativeHumidityPct, 100.5);
+    const n = normalizeUplink({ data: wet.data! });
+    assert.deepEqual(n.errors, []);
+    const air = (n.data as { air: Record<string, number> }).air;
+    assert.equal(air.relativeHumidity, undefined);
+    assert.ok(air.temperature !== undefined && air.co2 !== undefined, JSON.stringify(n.data));
+    assert.match(n.warnings.join("\n"), /air\.relativeHumidity 100\.5 is outside the normalized payload's 0\.\.100: left out/);
+    // A batch with a hole in it is an error naming the hole, not an internal one.
+    assert.deepEqual(normalizeUplink({ data: { messageType: "airBatch", readings: [null] } as never }).errors, ["data.readings[0] is not a reading"]);
+    // Whatever decodes, valid or damaged, normalizes inside the schema.
+    fc.assert(
+      fc.property(fc.oneof(validMessage, mutated), (m) => {
+        const r = decodeUplink(m);
+        if (!r.data) return;
+        const out = normalizeUplink({ data: r.data });
+        assert.deepEqual(out.errors, []);
+        for (const x of Array.isArray(out.data) ? out.data : [out.data]) assert.ok(inSchema(x as Record<string, unknown>), JSON.stringify(x));
+      }),
+      { numRuns: 20_000, seed: 5 },
+    );
+  });
+
   it("a bad recvTime costs the timestamps, never the reading", () => {
     const buf = new Uint8Array(15);
     const n = encodeRecord(2, { event: 0, ageS: 60, co2Ppm: 2100 }, buf, 0, 15);

@@ -239,6 +239,11 @@ function cases(): Case[] {
     if (r.data) out.push({ fn: "normalizeUplink", code: `{ data: JSON.parse(${JSON.stringify(JSON.stringify(r.data))}) }`, input: { data: json(r.data) } });
   }
   out.push({ fn: "normalizeUplink", code: `{ data: {} }`, input: { data: {} } });
+  // Out of the schema's range (a frame no encoder sends: 100.5 % humidity), and a batch with a hole in it.
+  const wet = decodeUplink({ fPort: 1, bytes: [3, 32, 1, 144, 9, 100, 177, 146, 255, 238, 0] }).data;
+  out.push({ fn: "normalizeUplink", code: `{ data: JSON.parse(${JSON.stringify(JSON.stringify(wet))}) }`, input: { data: json(wet) } });
+  const holed = { messageType: "airBatch", readings: [null] };
+  out.push({ fn: "normalizeUplink", code: JSON.stringify({ data: holed }), input: { data: holed } });
   return out;
 }
 
