@@ -261,15 +261,22 @@ function resetModem(pin: number): void {
   rst.close();
 }
 
+/**
+ * Full scale of the battery pin's ADC, mV. Moddable's ESP32 Analog (modules/io/analog/esp32/_analog.c) reads
+ * at 12 dB attenuation by default, calibrates the raw count to millivolts and scales those back so that
+ * 2^resolution − 1 is the attenuation's range, 2450 mV: the cell's 3.6 V halved by the divider is 1.8 V there.
+ */
+const BATTERY_ADC_FULL_SCALE_MV = 2450;
+
 /** Battery voltage in mV from the board's divider, or undefined when the ADC reads nothing (mains power). */
 function batteryReader(board: BoardConfig): () => number | undefined {
   return () => {
-    const adc = new Analog({ pin: board.battery.pin });
+    const adc = new Analog({ pin: board.battery.pin, attenuation: 12 });
     const raw = adc.read();
+    const max = (1 << adc.resolution) - 1;
     adc.close();
     if (raw <= 0) return undefined;
-    // 12-bit ADC at 11 dB attenuation: 0..4095 ↔ 0..3300 mV at the pin (integers only).
-    return Math.trunc((raw * 3300 * board.battery.dividerNum) / (4095 * board.battery.dividerDen));
+    return Math.trunc((raw * BATTERY_ADC_FULL_SCALE_MV * board.battery.dividerNum) / (max * board.battery.dividerDen));
   };
 }
 
