@@ -44,6 +44,8 @@ describe("e2e: water node (RAK3172, EU868) → link → modem emulator → radio
   network.addOutage(EV.outage);
   /** Pulses on the wire at the start and the end of every boot. */
   const truth: { startMs: number; endMs: number; startPulses: number; endPulses: number }[] = [];
+  /** Valve lines (power, open, close) high at the end of a boot, and as the node sleeps: the bridge awake, the coil driven. */
+  const lineHigh: string[] = [];
   const node = new SimNode({
     type: "water", id: "water-1", seed: 202, network, position: { x: -50, y: 70 }, modem: "rak3172",
     config: { meter: "fs400a", valve: true, adr: false, dataRate: 5 },
@@ -53,6 +55,8 @@ describe("e2e: water node (RAK3172, EU868) → link → modem emulator → radio
       const t = truth[truth.length - 1];
       t.endMs = n.clock.nowMs;
       t.endPulses = n.devices.meter!.stats().realPulses;
+      const v = n.table.valve;
+      for (const [name, pin] of [["power", v.power], ["open", v.open], ["close", v.close]] as const) if (n.board.pins.get(pin)) lineHigh.push(`${name} at ${stamp(n.clock.nowMs)}`);
     },
   });
   const fleet = new Fleet(network, [node]);
@@ -110,6 +114,11 @@ describe("e2e: water node (RAK3172, EU868) → link → modem emulator → radio
     assert.ok(opened && opened.atMs > EV.setValveOpen && Math.abs(node.valveLog[1].atMs - opened.atMs) <= MIN);
     // Nothing flowed while it was closed: the burst ran for minutes, not the scripted hour.
     assert.ok(node.valveLog[0].atMs - EV.burst.from < 5 * MIN);
+  });
+
+  it("the valve's lines are low whenever the node sleeps: the H-bridge asleep, no coil current, after every move too", () => {
+    assert.ok(node.valveLog.length >= 2);
+    assert.deepEqual(lineHigh, []);
   });
 
   it("readings measured during the 8-hour outage arrive after it, in batches, with times inside it", () => {

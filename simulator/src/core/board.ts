@@ -185,6 +185,14 @@ export class Board {
    */
   readonly latched = new Map<number, number>();
   /**
+   * Pads an output was closed on (`resetPad`): ESP-IDF's gpio_reset_pin, which Moddable's Digital runs at close,
+   * stops driving them and turns their internal pull-up on, so the line rises against the boards' 100 kΩ
+   * pull-downs. A digital pad loses the pull in deep sleep; an RTC pad's pull-up is in the RTC domain and stays,
+   * through the sleep and the wake, until a power cut (the model keeps it until then, as the ext0 wake keeps the
+   * RTC peripherals powered on the water node).
+   */
+  readonly pulledUp = new Set<number>();
+  /**
    * The chip's RTC pads (`RTC_PADS`), when the board says which chip it is: a latched pad that is not one
    * holds through the sleep only, and lets go of its line when the chip wakes (the line goes to its rest
    * level), and only these can wake the chip (ext0, ext1) or be read by the ULP. Undefined: every pad
@@ -363,13 +371,36 @@ export function driveOutput(board: Board, pin: number, level: number, rest = 0):
  */
 export function padsAtSleep(board: Board, hold: readonly number[] | undefined): void {
   if (hold) for (const pin of hold) if (!board.latched.has(pin)) board.latched.set(pin, board.pins.get(pin) ?? 0);
-  for (const pin of board.outputs) if (!board.latched.has(pin)) board.pins.set(pin, board.restLevels.get(pin) ?? 0);
+  for (const pin of board.outputs) if (!board.latched.has(pin)) board.pins.set(pin, pullOf(board, pin) ?? board.restLevels.get(pin) ?? 0);
   board.outputs.clear();
+  for (const pin of board.pulledUp) {
+    if (board.rtcPads && !board.rtcPads.has(pin)) {
+      board.pulledUp.delete(pin);
+      if (!board.latched.has(pin)) board.pins.set(pin, board.restLevels.get(pin) ?? 0);
+    }
+  }
+}
+
+/** The level an internal pull-up holds a released pad at (1), if one is on (`Board.pulledUp`). */
+function pullOf(board: Board, pin: number): number | undefined {
+  return board.pulledUp.has(pin) ? 1 : undefined;
+}
+
+/**
+ * `Digital.close()` of an output on the ESP32 (gpio_reset_pin): the pad stops driving and its internal pull-up
+ * comes on, lifting the line to a logic high against the boards' pull-downs (`Board.pulledUp`).
+ */
+export function resetPad(board: Board, pin: number): void {
+  board.outputs.delete(pin);
+  board.pulledUp.add(pin);
+  if (!board.latched.has(pin)) board.pins.set(pin, 1);
 }
 
 /** A reset other than a deep-sleep wake clears the latches too: every driven or latched line goes to its rest level. */
 export function padsAtReset(board: Board): void {
   for (const pin of board.latched.keys()) board.outputs.add(pin);
+  for (const pin of board.pulledUp) board.outputs.add(pin);
+  board.pulledUp.clear();
   board.latched.clear();
   for (const pin of board.outputs) board.pins.set(pin, board.restLevels.get(pin) ?? 0);
   board.outputs.clear();

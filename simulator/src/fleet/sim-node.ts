@@ -194,6 +194,12 @@ export interface SimNodeCounters {
   clockErrorMs?: number;
 }
 
+/**
+ * Time the water node's valve supply takes to charge its 4700 µF reservoir to about 9 V, ms: 0.19 J from the
+ * TPS61040 at the quarter watt or so the budget's 66 mA at the cell allows (hardware/water/power.json).
+ */
+export const RESERVOIR_CHARGE_MS = 750;
+
 const MAINS: { [T in NodeType]: FirmwareMain } = { air: airMain, water: waterMain, level: levelMain };
 
 /** Meter presets of the firmware's pulse-flow driver, as the emulator models them (nominal K or litres per pulse). */
@@ -612,12 +618,19 @@ export class SimNode {
     };
   }
 
-  /** Follows the H-bridge: a pulse on the close (open) line while the bridge is powered moves the latching valve. */
+  /**
+   * Follows the H-bridge: a pulse on the close (open) line moves the latching valve once the bridge's supply has
+   * charged its reservoir (RESERVOIR_CHARGE_MS after `valve.power` went high); from a flat reservoir it does not latch.
+   */
   #watchValve(): void {
-    const pins = this.board.pins;
     const v = this.table.valve;
+    let poweredAt: number | undefined;
+    this.#onPinWrite(v.power, (level) => {
+      if (!level) poweredAt = undefined;
+      else poweredAt ??= this.clock.nowMs;
+    });
     const moved = (closed: boolean) => {
-      if (!pins.get(v.power) || this.valveClosedAt(this.clock.nowMs) === closed) return;
+      if (poweredAt === undefined || this.clock.nowMs - poweredAt < RESERVOIR_CHARGE_MS || this.valveClosedAt(this.clock.nowMs) === closed) return;
       this.valveLog.push({ atMs: this.clock.nowMs, closed });
       this.devices.meter?.flowChanged();
     };

@@ -1,5 +1,5 @@
 /** Simulator stand-in for `embedded:io/digital`: pin levels live on the current board. */
-import { currentBoard, driveOutput, hold, release, type Board } from "../core/board.ts";
+import { currentBoard, driveOutput, hold, release, resetPad, type Board } from "../core/board.ts";
 
 /** One GPIO, `new Digital({ pin, mode })`. */
 export default class Digital {
@@ -36,8 +36,11 @@ export default class Digital {
     driveOutput(this.#board, this.#pin, value ? 1 : 0, this.#mode === Digital.OutputOpenDrain ? 1 : 0);
   }
 
+  /** Frees the pin. An output's pad is reset as Moddable's ESP32 close does (gpio_reset_pin): undriven, pulled up (`resetPad`). */
   close(): void {
-    if (!this.#closed) release(this.#board, this.#pin, this.#boot);
+    if (this.#closed) return;
     this.#closed = true;
+    release(this.#board, this.#pin, this.#boot);
+    if (this.#mode >= Digital.Output) resetPad(this.#board, this.#pin);
   }
 }
