@@ -236,10 +236,21 @@ const W_FLASH_REM = 18;
 const W_PHASE_S = 19; // the wake grids' phase (wake-timing.ts), drawn at the cold start
 const W_ULP_MINUTE = 20; // ULP minutes ended since the cold start, mod ULP_MINUTE_WRAP
 const W_CLOCK_SET_S = 21; // RTC s of the last setTime applied, −1 none
-const W_FIXED = 22;
+const W_VALVE_MOVED_S = 22; // RTC s the valve last moved (or was exercised), the cold start's at first
+const W_FIXED = 23;
 
 /** The clockUnsynced bit of a reading's flag word (#flagWord; not a W_FLAGS bit). */
 const FW_CLOCK = 8;
+
+/**
+ * A valve left in place this long is exercised, closed and opened again, so that it cannot seize
+ * (hardware/water/README.md, budgeted weekly in power.json) …
+ */
+const VALVE_EXERCISE_S = 7 * 86400;
+/** … in the hour after 03:00 (local, or RTC time while the clock is unset) … */
+const VALVE_EXERCISE_TOD_S = 3 * 3600;
+/** … with no meter pulse for this long, so that nobody is drawing water. */
+const VALVE_EXERCISE_QUIET_S = 600;
 
 const F_BURST = 1;
 const F_NO_PULSE = 2;
@@ -339,6 +350,7 @@ export class WaterNode {
     }
 
     this.#driveValve();
+    this.#exerciseValve(now, tod);
 
     // Report.
     if (c.privacy === 1) {
@@ -473,6 +485,7 @@ export class WaterNode {
     w[W_HOUR_KEY] = -1;
     w[W_PHASE_S] = drawPhaseS(this.#rt);
     w[W_CLOCK_SET_S] = -1;
+    w[W_VALVE_MOVED_S] = now;
     w[W_LAST_DROPPED] = this.#rt.link.dropped();
     if (this.#config.privacy === 1) w[W_FLAGS] |= F_PRIVACY;
     // The meter total from flash; the driver counts on from the counter as it finds it.
@@ -666,6 +679,21 @@ export class WaterNode {
   }
 
   /** Moves the valve to the commanded position when it is not there (never while overridden). */
+  /**
+   * The weekly exercise of an open valve: closed and opened again (about two seconds without water) in the small
+   * hours while nothing flows. Silent: no alarm, as the valve ends where it was.
+   */
+  #exerciseValve(now: number, tod: number): void {
+    const valve = this.#hw.valve;
+    const w = this.#w;
+    if (!valve || this.#overrideActive || w[W_VALVE] !== 0) return;
+    if (now - w[W_VALVE_MOVED_S] < VALVE_EXERCISE_S || now - w[W_LAST_PULSE_S] < VALVE_EXERCISE_QUIET_S) return;
+    if (tod < VALVE_EXERCISE_TOD_S || tod >= VALVE_EXERCISE_TOD_S + HOUR_S) return;
+    valve.write(1);
+    valve.write(0);
+    w[W_VALVE_MOVED_S] = now;
+  }
+
   #driveValve(): void {
     const valve = this.#hw.valve;
     const w = this.#w;
@@ -675,6 +703,7 @@ export class WaterNode {
     valve.write(want);
     const before = w[W_VALVE];
     w[W_VALVE] = want;
+    w[W_VALVE_MOVED_S] = this.#rt.nowS();
     // After a cold start the position is re-asserted silently; a real move is reported.
     if (before >= 0) this.#alarm(want ? "valveClosed" : "valveOpened");
   }
