@@ -11,8 +11,11 @@
  *              AT+BAND=<4 EU868 | 5 US915 | 6 AU915 | 8 AS923-1>,
  *              [US915/AU915: AT+MASK=0002], [AT+DEVEUI=<hex>], [AT+APPEUI=<hex>],
  *              AT+APPKEY=<hex>, AT+ADR=0|1, [ADR off: AT+DR=<n>], AT+CFM=0; each → OK
- *   join       AT+JOIN=1:0:<interval s>:<attempts> → OK, then +EVT:JOINED or
- *              +EVT:JOIN_FAILED_RX_TIMEOUT / +EVT:JOIN FAILED (one per attempt)
+ *   join       AT+JOIN=1:0:<interval s>:<retries> → OK, then +EVT:JOINED or
+ *              +EVT:JOIN_FAILED_RX_TIMEOUT / +EVT:JOIN FAILED (one per attempt); RUI3
+ *              counts the last field as retries after the first request
+ *              (service_lora.c: it re-joins while ++retry_cnt <= it), so
+ *              `joinAttempts` n is sent as n − 1
  *   joined     AT+NJS=? → [AT+NJS=]0|1, OK
  *   send       [AT+CFM=0|1 when it changes] then AT+SEND=<port>:<hex> → OK, then
  *              unconfirmed: +EVT:TX_DONE; confirmed: +EVT:SEND_CONFIRMED_OK or
@@ -76,6 +79,8 @@ const MAX_PAYLOAD = 242;
 
 /** Fault for a RUI3 status line, or undefined if the line is not an error status. */
 export function rak3172Fault(line: string): ModemFault | undefined {
+  // RUI3 (service_lora.c) logs the duty cycle's wait before answering AT_BUSY_ERROR: the line that names the cause.
+  if (line.startsWith("Restricted_Wait_") && /^Restricted_Wait_\d+_ms$/.test(line)) return "no-channel";
   switch (line) {
     case "AT_PARAM_ERROR":
       return "param";
@@ -89,6 +94,8 @@ export function rak3172Fault(line: string): ModemFault | undefined {
     case "AT_DUTYCYLE_RESTRICTED":
       return "no-channel";
     case "AT_ERROR":
+    case "AT_UNSUPPORTED_BAND":
+    case "AT_MODE_NO_SUPPORT":
     case "AT_RX_ERROR":
     case "AT_NO_CLASSB_ENABLE":
     case "AT_COMMAND_NOT_FOUND":
@@ -207,7 +214,7 @@ export default class Rak3172 implements LoRaModem {
   join(): boolean {
     this.#ready();
     const attempts = this.#joinAttempts;
-    this.#command(`AT+JOIN=1:0:${this.#joinIntervalS}:${attempts}`);
+    this.#command(`AT+JOIN=1:0:${this.#joinIntervalS}:${attempts - 1}`);
     let failures = 0;
     return this.#transact((line) => {
       const event = eventName(line);

@@ -250,10 +250,11 @@ export class Rak3172Emulator extends AtModem {
 
   #join(args: string | undefined, t: number): void {
     const d = this.device;
-    const parts = (args ?? "1:0:8:1").split(":");
+    const parts = (args ?? "1:0:8:0").split(":");
     const nums = parts.map((p) => (/^\d+$/.test(p) ? Number(p) : NaN));
-    const [join, auto = 0, intervalS = 8, attempts = 1] = nums;
-    if (nums.some((n) => Number.isNaN(n)) || (join !== 0 && join !== 1) || (auto !== 0 && auto !== 1) || intervalS < 7 || intervalS > 255 || attempts > 255) {
+    // The last field counts retries after the first request (RUI3 service_lora.c: re-join while ++retry_cnt <= it).
+    const [join, auto = 0, intervalS = 8, retries = 0] = nums;
+    if (nums.some((n) => Number.isNaN(n)) || (join !== 0 && join !== 1) || (auto !== 0 && auto !== 1) || intervalS < 7 || intervalS > 255 || retries > 255) {
       return this.#status("AT_PARAM_ERROR", t);
     }
     if (this.#nwm !== 1 || !d.otaa) return this.#status("AT_ERROR", t);
@@ -265,7 +266,7 @@ export class Rak3172Emulator extends AtModem {
     let r = first;
     let next = t;
     let end = t;
-    const tries = Math.max(1, attempts);
+    const tries = retries + 1;
     for (let attempt = 0; attempt < tries; attempt++) {
       if (attempt > 0) r = d.join(next, this.medium, this.faults.has("join-fail"));
       // Held back by the duty cycle or the join back-off: the stack waits for the band, then sends.
@@ -294,6 +295,8 @@ export class Rak3172Emulator extends AtModem {
     const r = d.send(t, this.medium, { port, payload: fromHex(m[2]), confirmed: this.#confirmed, retries: this.retries });
     if (!r.ok) {
       const status = { "not-joined": "AT_NO_NETWORK_JOINED", length: "AT_PARAM_ERROR", "no-free-channel": "AT_BUSY_ERROR", dr: "AT_ERROR" }[r.reason];
+      // RUI3 logs how long the duty cycle holds the band before it answers busy.
+      if (r.reason === "no-free-channel" && r.freeAtMs !== undefined) this.print(`Restricted_Wait_${Math.max(0, Math.ceil(r.freeAtMs - t))}_ms`, t);
       return this.#status(status, t);
     }
     this.#status("OK", t);

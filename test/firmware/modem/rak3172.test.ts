@@ -124,11 +124,11 @@ describe("firmware/drivers/rak3172", () => {
     throwsFault(() => new Rak3172({ modem: { io }, subBandMask: "2" }), "param");
   });
 
-  it("joins with AT+JOIN=1:0:10:1 and waits for +EVT:JOINED", () => {
+  it("joins with AT+JOIN=1:0:10:0 (one request: RUI3 counts retries) and waits for +EVT:JOINED", () => {
     const d = rakDevice();
     const { modem, board } = modemOn(d);
     assert.equal(modem.join(), true);
-    assert.deepEqual(d.commands, ["AT+JOIN=1:0:10:1"]);
+    assert.deepEqual(d.commands, ["AT+JOIN=1:0:10:0"]);
     assert.ok(board.clock.nowMs >= 6100);
   });
 
@@ -151,7 +151,7 @@ describe("firmware/drivers/rak3172", () => {
     ]);
     const { modem } = modemOn(d, { joinAttempts: 3, joinIntervalS: 12 });
     assert.equal(modem.join(), true);
-    assert.deepEqual(d.commands, ["AT+JOIN=1:0:12:3"]);
+    assert.deepEqual(d.commands, ["AT+JOIN=1:0:12:2"], "three attempts are the first request and two retries");
     d.on(/^AT\+JOIN=/, [{ line: "OK" }, { line: "+EVT:JOIN_FAILED_RX_TIMEOUT", afterMs: 8000 }, { line: "+EVT:JOIN_FAILED_RX_TIMEOUT", afterMs: 18000 }, { line: "+EVT:JOIN_FAILED_RX_TIMEOUT", afterMs: 18000 }]);
     assert.equal(modem.join(), false);
   });
@@ -269,7 +269,16 @@ describe("firmware/drivers/rak3172", () => {
     ["AT_COMMAND_NOT_FOUND", "error"],
     ["AT_DUTYCYCLE_RESTRICTED", "no-channel"],
     ["AT_DUTYCYLE_RESTRICTED", "no-channel"],
+    ["AT_UNSUPPORTED_BAND", "error"],
+    ["AT_MODE_NO_SUPPORT", "error"],
   ];
+  it("takes RUI3's Restricted_Wait_<ms>_ms line before AT_BUSY_ERROR as the duty cycle holding the band (no-channel), not a busy modem", () => {
+    const d = rakDevice();
+    d.on(/^AT\+SEND=/, lines("Restricted_Wait_41234_ms", "AT_BUSY_ERROR"));
+    const { modem } = modemOn(d);
+    throwsFault(() => modem.send(1, Uint8Array.of(1), 1, false), "no-channel");
+  });
+
   for (const [status, fault] of sendStatus) {
     it(`maps ${status} after AT+SEND to ${fault}`, () => {
       const d = rakDevice();

@@ -201,18 +201,18 @@ describe("network: rak3172 UART behaviour", () => {
     const net = quietNetwork();
     const h = modemOn(net, "rak3172", "spaced", 100, { spacedEvents: true });
     setUp(h, "rak3172");
-    assert.deepEqual(h.command("AT+JOIN=1:0:10:1", /^\+EVT/), ["OK", "+EVT: JOINED"]);
+    assert.deepEqual(h.command("AT+JOIN=1:0:10:0", /^\+EVT/), ["OK", "+EVT: JOINED"]);
     idleUntil(h, h.nowMs + 7000);
     h.command("AT+CFM=1", /^OK$/);
     assert.deepEqual(h.command("AT+SEND=2:0102", /^\+EVT/), ["OK", "+EVT: SEND CONFIRMED OK"]);
   });
 
-  it("retries a join up to the given attempts, spaced by the interval and the join back-off", () => {
+  it("a join's last field counts retries: AT+JOIN=1:0:10:2 makes three attempts, spaced by the interval and the join back-off", () => {
     const net = quietNetwork();
     const h = modemOn(net, "rak3172", "attempts");
     setUp(h, "rak3172");
     h.modem.inject("join-fail");
-    h.write("AT+JOIN=1:0:10:3\r\n");
+    h.write("AT+JOIN=1:0:10:2\r\n");
     h.waitFor(/JOIN_FAILED/, 30_000);
     h.waitFor(/JOIN_FAILED/, 60_000);
     h.waitFor(/JOIN_FAILED/, 60_000);
@@ -223,5 +223,8 @@ describe("network: rak3172 UART behaviour", () => {
       assert.ok(gap >= 6000 + 10_000, `attempt ${i} waits for both join windows and the 10 s interval (${gap} ms)`);
       assert.ok(gap >= net.uplinks[i - 1].tx.airtimeMs * 100, "and for the 1 % join back-off");
     }
+    // And no fourth: RUI3 stops once the retries are spent.
+    idleUntil(h, h.nowMs + 120_000);
+    assert.equal(net.uplinks.length, 3);
   });
 });

@@ -43,7 +43,7 @@ export const DIALECT = {
   rak3172: {
     setup: (dr: number) => ["AT+NWM=1", "AT+BAND=4", `AT+APPEUI=${JOIN_EUI}`, `AT+APPKEY=${APP_KEY}`, "AT+NJM=1", "AT+ADR=0", `AT+DR=${dr}`],
     setupDone: /^(OK|AT_[A-Z_]+)$/,
-    join: "AT+JOIN=1:0:10:1",
+    join: "AT+JOIN=1:0:10:0",
     joinDone: /^\+EVT:(JOINED|JOIN_FAILED_RX_TIMEOUT)$/,
     joined: /^\+EVT:JOINED$/,
     send: (hex: string, confirmed: boolean) => `AT+CFM=${confirmed ? 1 : 0}\r\nAT+SEND=1:${hex}`,
