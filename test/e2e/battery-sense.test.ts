@@ -20,7 +20,18 @@ describe("e2e: the battery sense reports the cell's voltage and flags a low batt
     new SimNode({ type: "level", id: "bin-esp32s3", seed: 402, network, position: { x: 60, y: 40 }, config: { adr: false, dataRate: 5, platform: "esp32/esp32s3", variant: "bin" }, battery: cell }),
     new SimNode({ type: "air", id: "air-esp32", seed: 403, network, position: { x: 80, y: 40 }, config: { adr: false, dataRate: 5 }, battery: cell }),
   ];
+  // On mains: no cell on the divider, the sense pin at 0 V, which the calibrated ADC reads as about 142 mV.
+  const mains = new SimNode({ type: "water", id: "water-mains", seed: 404, network, position: { x: 100, y: 40 }, config: { adr: false, dataRate: 5 }, battery: () => undefined });
+  nodes.push(mains);
   before(() => new Fleet(network, nodes).runUntil(3 * D));
+
+  it("a node on mains reports no battery voltage and never a low battery, though the calibrated ADC never reads 0", () => {
+    const statuses = mains.queued.filter((m) => m.kind === "status");
+    assert.ok(statuses.length >= 3);
+    for (const s of statuses) assert.equal(s.data!.batteryMv, undefined, JSON.stringify(s.data));
+    const flagged = mains.readings.filter((r) => (decodeUplink({ fPort: r.port, bytes: r.bytes }).data as { lowBattery?: boolean } | undefined)?.lowBattery);
+    assert.equal(flagged.length, 0);
+  });
 
   for (const i of [0, 1, 2]) {
     it(`${["water, ESP32", "level, ESP32-S3", "air, ESP32"][i]}: every status carries the cell's voltage within 5 mV`, () => {

@@ -268,15 +268,22 @@ function resetModem(pin: number): void {
  */
 const BATTERY_ADC_FULL_SCALE_MV = 2450;
 
+/**
+ * Below this at the cell there is no battery (a mains node's grounded sense pin): the calibrated ESP32 ADC never
+ * reads 0, its line fit puts about 142 mV at the pin for 0 V (ESP-IDF adc_cali_line_fitting, 12 dB), and no cell
+ * that powers the node reads under 2 V.
+ */
+const NO_BATTERY_MV = 1000;
+
 /** Battery voltage in mV from the board's divider, or undefined when the ADC reads nothing (mains power). */
 function batteryReader(board: BoardConfig): () => number | undefined {
   return () => {
-    const adc = new Analog({ pin: board.battery.pin, attenuation: 12 });
+    const adc = new Analog({ pin: board.battery.pin, esp32: { attenuation: 12 } });
     const raw = adc.read();
     const max = (1 << adc.resolution) - 1;
     adc.close();
-    if (raw <= 0) return undefined;
-    return Math.trunc((raw * BATTERY_ADC_FULL_SCALE_MV * board.battery.dividerNum) / (max * board.battery.dividerDen));
+    const mv = Math.trunc((raw * BATTERY_ADC_FULL_SCALE_MV * board.battery.dividerNum) / (max * board.battery.dividerDen));
+    return mv < NO_BATTERY_MV ? undefined : mv;
   };
 }
 
