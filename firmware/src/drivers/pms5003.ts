@@ -30,7 +30,8 @@ import { SensorError } from "./sensor-error.ts";
 
 /** An ECMA-419 Serial instance in buffer format, as much of it as the driver uses. */
 interface SerialInstance {
-  read(byteLength?: number): ArrayBuffer | undefined;
+  /** Copies the bytes that have arrived into `buffer` (as many as fit), returns their count; undefined when none. */
+  read(buffer: Uint8Array): number | undefined;
   write(buffer: ArrayBuffer | ArrayBufferView): void;
   close(): void;
 }
@@ -212,8 +213,10 @@ export default class PMS5003 {
   #request(command: Uint8Array): void {
     const io = this.#io;
     if (!io) throw new SensorError("timeout", "PMS5003 closed");
-    while (io.read(64) !== undefined) {
-      // drain: bytes that arrived before the request belong to no answer of ours
+    // Drain: bytes that arrived before the request belong to no answer of ours. Into a buffer, never read(count):
+    // Moddable's ESP32 read(count) returns `count` bytes whatever the FIFO holds (serial.c), the rest junk.
+    while (io.read(this.#buf) !== undefined) {
+      // nothing to keep
     }
     this.#len = 0;
     io.write(command);
@@ -233,12 +236,10 @@ export default class PMS5003 {
     this.#sawFrame = false;
     for (;;) {
       for (;;) {
-        const space = this.#buf.length - this.#len;
-        const chunk = io.read(space);
-        if (chunk === undefined) break;
-        const bytes = new Uint8Array(chunk);
-        this.#buf.set(bytes.subarray(0, space), this.#len);
-        this.#len += bytes.length < space ? bytes.length : space;
+        // Into the free end of the buffer: read(buffer) takes only what has arrived (read(count) would not, see #request).
+        const got = io.read(this.#buf.subarray(this.#len));
+        if (got === undefined) break;
+        this.#len += got;
         for (let found = this.#next(); found !== NONE; found = this.#next()) {
           if (found === kind && (kind === DATA || (this.#frame[4] === cmd && this.#frame[5] === data))) return;
         }

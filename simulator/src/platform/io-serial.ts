@@ -52,9 +52,10 @@ export default class Serial {
   }
 
   /**
-   * Bytes that have arrived by now: up to `byteLength` (all if omitted) in a new
-   * ArrayBuffer, or, given a buffer, copied into it with their count returned (as
-   * Moddable's ESP32 `xs_serial_read` does: no allocation); undefined when none.
+   * Bytes that have arrived by now: all of them in a new ArrayBuffer, or, given a
+   * buffer, as many as fit copied into it with their count returned (as Moddable's
+   * ESP32 `xs_serial_read` does: no allocation); undefined when none. Given a count,
+   * as the ESP32 does too: that many bytes whatever arrived, junk past it.
    */
   read(byteLength?: number): ArrayBuffer | undefined;
   read(into: Buffer): number | undefined;
@@ -64,8 +65,19 @@ export default class Serial {
     if (!rx) return undefined;
     const available = rx.arrived(this.#board.clock.nowMs, UART_FIFO_BYTES);
     const { bytes, head } = rx;
+    if (available === 0) return undefined;
     const into = typeof what === "object" ? what : undefined;
-    const room = into ? into.byteLength : typeof what === "number" ? what : available;
+    if (typeof what === "number") {
+      // Moddable's ESP32 read(count) (serial.c) reads `count` bytes from the FIFO register whatever it holds:
+      // past what arrived they are junk (zeros here), and the FIFO is empty after.
+      if (!(what > 0)) throw new Error("invalid");
+      const out = new Uint8Array(new ArrayBuffer(what));
+      const n = what < available ? what : available;
+      for (let i = 0; i < n; i++) out[i] = bytes[head + i];
+      rx.drop(n);
+      return out.buffer;
+    }
+    const room = into ? into.byteLength : available;
     const n = room < available ? room : available;
     if (n === 0) return undefined;
     let out: Uint8Array;

@@ -57,11 +57,11 @@ function scriptedSerial(stream: () => number[]) {
   return class ScriptedSerial {
     readonly #queue: number[] = [];
     constructor(_options: object) {}
-    read(byteLength?: number): ArrayBuffer | undefined {
-      if (this.#queue.length === 0) return undefined;
-      const n = Math.min(byteLength ?? this.#queue.length, this.#queue.length);
+    read(into: Uint8Array): number | undefined {
+      const n = Math.min(into.length, this.#queue.length);
       if (n === 0) return undefined;
-      return Uint8Array.from(this.#queue.splice(0, n)).buffer;
+      into.set(this.#queue.splice(0, n));
+      return n;
     }
     write(buffer: ArrayBuffer | ArrayBufferView): void {
       const b = buffer instanceof ArrayBuffer ? new Uint8Array(buffer) : new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);

@@ -68,3 +68,23 @@ describe("simulator/platform: embedded:io/serial's FIFOs", () => {
     assert.equal(again.read(), undefined);
   });
 });
+
+describe("simulator/platform: embedded:io/serial's read forms, as Moddable's ESP32 serial.c has them", () => {
+  afterEach(() => setCurrentBoard(undefined));
+
+  it("read(buffer) takes only what arrived; read(count) returns count bytes whatever arrived, junk past it, and empties the FIFO", () => {
+    const { clock, wire, serial } = open(9600);
+    wire.link!.deliver([1, 2, 3], clock.nowMs);
+    clock.advanceTo(clock.nowMs + 10); // 3 bytes at 9600 baud take 3.1 ms
+    const into = new Uint8Array(8);
+    assert.equal(serial.read(into), 3);
+    assert.deepEqual([...into.subarray(0, 3)], [1, 2, 3]);
+    assert.equal(serial.read(into), undefined);
+    wire.link!.deliver([7, 8], clock.nowMs);
+    clock.advanceTo(clock.nowMs + 10);
+    const five = new Uint8Array(serial.read(5) as ArrayBuffer);
+    assert.equal(five.length, 5, "the count asked for, not the two that arrived");
+    assert.deepEqual([five[0], five[1]], [7, 8]);
+    assert.equal(serial.read(5), undefined, "nothing waiting: nothing read");
+  });
+});
