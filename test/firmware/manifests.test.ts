@@ -18,7 +18,9 @@ import { BOARDS, type BoardConfig } from "../../firmware/src/boards/index.ts";
 import * as simSleep from "../../simulator/src/platform/native-sleep.ts";
 import * as simRtc from "../../simulator/src/platform/native-rtc.ts";
 import * as simUlpPulse from "../../simulator/src/platform/native-ulp-pulse.ts";
-import { Board, setCurrentBoard } from "../../simulator/src/core/board.ts";
+import { Board, MANIFEST_NVS_BYTES, setCurrentBoard } from "../../simulator/src/core/board.ts";
+import { queuePagesFor } from "../../firmware/src/nodes/wiring.ts";
+import { DEFAULT_QUEUE_PAGES } from "../../firmware/src/link/uplink-queue.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const NODES = ["air", "water", "level"] as const;
@@ -112,6 +114,28 @@ describe("manifests", () => {
       const cListed = report.modules.filter((m) => m.files.some((f) => f.endsWith(".c")));
       assert.ok(cListed.length > 0);
       for (const m of cListed) assert.ok(ESP32_PLATFORMS.includes(m.platform), `${m.target} on ${m.platform}`);
+    });
+
+    it("every ESP32 build uses manifests/partitions.csv, whose NVS partition holds the flash queue, and config.nvsBytes says its size", () => {
+      for (const p of ESP32_PLATFORMS) assert.equal(common.platforms[p].build?.PARTITIONS_FILE, "./partitions.csv", p);
+      const rows = readFileSync(join(ROOT, "manifests/partitions.csv"), "utf8").split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#")).map((l) => l.split(",").map((x) => x.trim()));
+      const num = (x: string) => Number.parseInt(x, 16);
+      const nvs = rows.find((r) => r[0] === "nvs")!;
+      assert.ok(nvs && nvs[1] === "data" && nvs[2] === "nvs");
+      assert.equal(common.config.nvsBytes, num(nvs[4]), "config.nvsBytes is the nvs partition's size");
+      assert.equal(MANIFEST_NVS_BYTES, num(nvs[4]), "the simulator's nodes get the shipped partition");
+      assert.equal(queuePagesFor(common.config.nvsBytes), DEFAULT_QUEUE_PAGES, "the full ring fits");
+      // Contiguous from the partition table's end (0x9000), the app 64 KB aligned, all within 4 MB of flash.
+      let at = 0x9000;
+      for (const r of rows) {
+        assert.equal(num(r[3]), at, `${r[0]} starts where the one before ends`);
+        if (r[1] === "app") assert.equal(num(r[3]) % 0x10000, 0, `${r[0]}: app partitions are 64 KB aligned`);
+        at = num(r[3]) + num(r[4]);
+        if (r[1] === "app") continue;
+        const next = rows[rows.indexOf(r) + 1];
+        if (next?.[1] === "app") at = Math.ceil(at / 0x10000) * 0x10000;
+      }
+      assert.ok(at <= 0x400000, `ends at 0x${at.toString(16)}`);
     });
 
     it("native:ulp-pulse's C implements the ULP program for every chip the water manifest builds it for (else its constructor throws at every boot)", () => {

@@ -30,6 +30,21 @@ export interface RadioConfig {
   region: Region;
   adr: boolean;
   dataRate: number;
+  /** Sealed pages of the flash queue, sized to the NVS partition (`queuePagesFor`). */
+  queuePages: number;
+}
+
+/** Moddable's default ESP32 NVS partition, bytes (build/devices/esp32/xsProj-esp32 and -esp32s3, partitions.csv: nvs 0x6000). */
+export const DEFAULT_NVS_BYTES = 0x6000;
+
+/**
+ * Queue pages that fit an NVS partition of `nvsBytes` (the manifest's `config.nvsBytes`, the partition table's
+ * nvs size): the full ring of 48 (about 830 entries) needs the 64 KB partition manifests/partitions.csv gives;
+ * in Moddable's default 24 KB (630 entries, one page kept free) only 16 fit (uplink-queue.ts). A ring that does
+ * not fit stops sealing pages once the partition is full, and every routine reading is refused from then on.
+ */
+export function queuePagesFor(nvsBytes: unknown): number {
+  return typeof nvsBytes === "number" && nvsBytes >= 0x10000 ? 48 : 16;
 }
 
 const LINK_LAYOUT = 0x4c4e4b03; // "LNK" v3: v2 (v1 plus the downlink stash) with each downlink's arrival time
@@ -168,6 +183,7 @@ class KeptLink implements LinkPort {
       delay,
       random: randomU32,
       retained: state.words.subarray(0, LINK_RETAINED_WORDS),
+      queuePages: radio.queuePages,
     });
     return this.#link;
   }
@@ -188,7 +204,7 @@ class KeptLink implements LinkPort {
   }
   queueDepth(): number {
     if (this.#link) return this.#link.queueDepth();
-    return this.#dead ? 0 : retainedQueueDepth(this.#state.words);
+    return this.#dead ? 0 : retainedQueueDepth(this.#state.words, this.#radio.queuePages);
   }
   dropped(): number {
     if (this.#link) return this.#link.dropped();
@@ -200,7 +216,7 @@ class KeptLink implements LinkPort {
       // What LoRaWanLink.flush would do besides saving the same words: send, write a snapshot, or put the modem to sleep.
       const word = w[LINK_RETAINED_WORDS + MODEM_WORD];
       const recorded = (retainedJoined(w) ? MODEM_JOINED : 0) | MODEM_ASLEEP;
-      if (retainedQueueDepth(w) > 0 || retainedSnapshotDue(w) || word !== recorded) this.#open();
+      if (retainedQueueDepth(w, this.#radio.queuePages) > 0 || retainedSnapshotDue(w) || word !== recorded) this.#open();
     }
     const link = this.#link;
     const modem = this.#modem;
@@ -336,7 +352,7 @@ export function openRuntime(board: BoardConfig, radio: RadioConfig): NodeRuntime
   const battery = batteryReader(board);
   const state = new RetainedState(LINK_LAYOUT, LINK_RETAINED_WORDS + KEPT_WORDS);
   const warm = state.restore();
-  if (warm && resetReason() === "deep-sleep" && retainedLinkWarm(state.words, undefined, undefined, true)) {
+  if (warm && resetReason() === "deep-sleep" && retainedLinkWarm(state.words, radio.queuePages, undefined, true)) {
     return platformRuntime(new KeptLink(state, warm, board, radio, undefined), battery);
   }
   consoleWindow(board);
@@ -356,5 +372,6 @@ export function radioConfig(config: { readonly [key: string]: unknown }): RadioC
     region: (["EU868", "US915", "AU915", "AS923"].indexOf(config.region as string) >= 0 ? config.region : "EU868") as Region,
     adr: config.adr !== false,
     dataRate: typeof config.dataRate === "number" ? config.dataRate : 5,
+    queuePages: queuePagesFor(config.nvsBytes ?? DEFAULT_NVS_BYTES),
   };
 }

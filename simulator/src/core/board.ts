@@ -201,6 +201,14 @@ export class Board {
   rtcPads: ReadonlySet<number> | undefined;
   /** Flash: preference domain → key → value. Survives reboots and power cuts. */
   readonly flash = new Map<string, Map<string, string | boolean | number | ArrayBuffer>>();
+  /**
+   * Size of the NVS partition that holds `flash`, bytes: Moddable's default 24 KB unless the build's partition
+   * table says otherwise (`SimNode` takes the manifests' `config.nvsBytes`). The preference stand-in refuses a
+   * write that would not fit, as ESP-IDF's NVS does (platform/preference.ts).
+   */
+  nvsBytes = 0x6000;
+  /** NVS entries (32 bytes each) the values in `flash` and their namespaces take (platform/preference.ts keeps it). */
+  nvsEntries = 0;
   /** Count of preference writes, to check the firmware spares the flash. */
   flashWrites = 0;
   /** Bytes in flight from serial devices to the host, per port. */
@@ -346,6 +354,9 @@ export function currentBoard(): Board {
   if (!current) throw new Error("no simulated board is current: call setCurrentBoard() first");
   return current;
 }
+
+/** The NVS partition of the shipped builds, bytes (manifests/partitions.csv, and `config.nvsBytes` in manifests/common.json). */
+export const MANIFEST_NVS_BYTES = 0x10000;
 
 /** RTC-capable GPIOs per chip (ESP32 and ESP32-S3 technical reference manuals' RTC IO tables). */
 export const RTC_PADS: { readonly [chip: string]: ReadonlySet<number> } = {

@@ -22,7 +22,7 @@
  * status) the firmware queued, by watching the queue's writes to flash, so a
  * test can check that every alarm the node raised reached the server.
  */
-import { Board, RTC_PADS, setCurrentBoard, wallClockMs } from "../core/board.ts";
+import { Board, MANIFEST_NVS_BYTES, RTC_PADS, setCurrentBoard, wallClockMs } from "../core/board.ts";
 import { VirtualClock } from "../core/clock.ts";
 import { Rng } from "../core/rng.ts";
 import { NodeHost, type BootRecord, type FirmwareMain } from "../core/node-host.ts";
@@ -314,8 +314,10 @@ export class SimNode {
     const board = (this.board = new Board(clock, rng.fork("board").nextU32()));
     this.#rail = new Supply(clock, false);
     if (o.rtcPpm) board.rtcPpm = o.rtcPpm;
-    const config: { [key: string]: unknown } = { platform: "esp32/nodemcu", ...o.config, modem: this.modemModel, region: this.region };
+    // The shipped manifests' NVS partition (manifests/common.json config.nvsBytes, manifests/partitions.csv) unless the test says otherwise.
+    const config: { [key: string]: unknown } = { platform: "esp32/nodemcu", nvsBytes: MANIFEST_NVS_BYTES, ...o.config, modem: this.modemModel, region: this.region };
     board.config = config;
+    board.nvsBytes = typeof config.nvsBytes === "number" ? config.nvsBytes : 0x6000;
     const table = (this.table = BOARDS[config.platform as string] ?? BOARDS["esp32/nodemcu"]);
     board.rtcPads = RTC_PADS[table.chip];
     const env = o.environment ?? {};

@@ -4,7 +4,7 @@
  * Int32Array that survives "deep sleep" and is wiped by a power cut, and a
  * fresh `LoRaWanLink` per wake, as on the ESP32 where every wake is a boot.
  */
-import { Board, setCurrentBoard } from "../../../simulator/src/core/board.ts";
+import { Board, MANIFEST_NVS_BYTES, setCurrentBoard } from "../../../simulator/src/core/board.ts";
 import { Rng } from "../../../simulator/src/core/rng.ts";
 import { LINK_RETAINED_WORDS, LoRaWanLink, type LoRaWanLinkOptions } from "../../../firmware/src/link/session.ts";
 import type { ModemSettings, Region } from "../../../firmware/src/drivers/lora-modem.ts";
@@ -44,6 +44,8 @@ export class LinkRig {
     this.options = options;
     this.rng = new Rng(options.seed ?? 1);
     this.board = new Board(undefined, options.seed ?? 1);
+    // The shipped builds' 64 KB NVS partition, which the link's default 48-page queue needs (manifests/partitions.csv).
+    this.board.nvsBytes = MANIFEST_NVS_BYTES;
     this.modem = new FakeModem({ ...options, clock: this.board.clock, seed: (options.seed ?? 1) + 7 });
     const keys = randomKeys(this.rng);
     this.settings = { region: options.region ?? "EU868", ...keys, adr: options.adr ?? false, dataRate: options.dataRate ?? 5 };

@@ -1,13 +1,14 @@
 /** The flash queue: layout, order, overflow, priority, and power cuts at random instants of its writes. */
 import assert from "node:assert/strict";
-import Preference from "../../../simulator/src/platform/preference.ts";
-import { Board, setCurrentBoard } from "../../../simulator/src/core/board.ts";
+import Preference, { nvsCapacity } from "../../../simulator/src/platform/preference.ts";
+import { Board, MANIFEST_NVS_BYTES, setCurrentBoard } from "../../../simulator/src/core/board.ts";
 import { Rng } from "../../../simulator/src/core/rng.ts";
 import {
   QUEUE_DOMAIN, QUEUE_WORDS, RECORDS_PER_PAGE, ROUTINE_PAYLOAD_MAX, UplinkQueue,
 } from "../../../firmware/src/link/uplink-queue.ts";
 import { decodeUplink } from "../../../codecs/src/index.ts";
 import { LinkRig, arrivals, waterAlarm, waterReading } from "./harness.ts";
+import { queuePagesFor } from "../../../firmware/src/nodes/wiring.ts";
 
 function withBoard<T>(body: (board: Board) => T): T {
   const board = new Board();
@@ -299,3 +300,44 @@ describe("link uplink queue under power cuts", () => {
 function alarmTotal(bytes: number[]): number {
   return (decodeUplink({ bytes, fPort: 5 }).data as { totalL: number }).totalL;
 }
+
+describe("link uplink queue and the NVS partition's size", () => {
+  it("the full 48-page ring does not fit Moddable's default 24 KB NVS: once it is full every reading is refused; queuePagesFor's 16 pages keep wrapping", () => {
+    const fill = (pages: number, nvsBytes: number) =>
+      withBoard((board) => {
+        board.nvsBytes = nvsBytes;
+        const q = new UplinkQueue({ pages });
+        let refused = 0;
+        for (let i = 0; i < 1200; i++) if (!q.appendRoutine(4, payload(i), 11, 1000 + i)) refused++;
+        return { refused, waiting: q.routineWaiting() };
+      });
+    const small = fill(48, 0x6000);
+    assert.ok(small.refused > 400, `48 pages in 24 KB: ${small.refused} of 1200 refused`);
+    const fitted = fill(queuePagesFor(0x6000), 0x6000);
+    assert.equal(fitted.refused, 0, "16 pages in 24 KB: the ring wraps, dropping the oldest, and takes every reading");
+    assert.ok(fitted.waiting <= 16 * RECORDS_PER_PAGE);
+    const shipped = fill(queuePagesFor(MANIFEST_NVS_BYTES), MANIFEST_NVS_BYTES);
+    assert.equal(queuePagesFor(MANIFEST_NVS_BYTES), 48);
+    assert.equal(shipped.refused, 0, "48 pages in the shipped 64 KB partition");
+    assert.ok(shipped.waiting > 16 * RECORDS_PER_PAGE);
+  });
+
+  it("a preference write that does not fit fails as on the chip: 'nvs set fail', the key erased first as Moddable's ESP32 preference does", () => {
+    withBoard((board) => {
+      const capacity = nvsCapacity(board.nvsBytes);
+      Preference.set("t", "keep", new ArrayBuffer(100));
+      let i = 0;
+      assert.throws(() => {
+        for (;; i++) Preference.set("t", `k${i}`, new ArrayBuffer(200));
+      }, /nvs set fail/);
+      assert.ok(board.nvsEntries <= capacity && board.nvsEntries > capacity - 10, `${board.nvsEntries} of ${capacity} entries`);
+      // Rewriting a key with a value that no longer fits loses the old value.
+      assert.throws(() => Preference.set("t", "keep", new ArrayBuffer(2000)), /nvs set fail/);
+      assert.equal(Preference.get("t", "keep"), undefined);
+      // Deleting frees room again.
+      Preference.delete("t", "k0");
+      Preference.set("t", "small", 7);
+      assert.equal(Preference.get("t", "small"), 7);
+    });
+  });
+});
