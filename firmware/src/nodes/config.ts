@@ -3,7 +3,7 @@
  * rewritten only when a downlink changes something, to spare the flash) and
  * atomic application of downlink commands with a config ack for every one.
  */
-import Preference from "preference";
+import { readRecord, writeRecord } from "./flash-record.ts";
 import { parseDownlink, encodeRecord } from "../../../codecs/src/codec.ts";
 import { ACK_RESULTS } from "../../../codecs/src/uplinks.ts";
 import { ALARM_BITS } from "../../../codecs/src/downlinks.ts";
@@ -89,19 +89,16 @@ export function defaultConfig(nodeType: "air" | "water" | "level"): NodeConfig {
 /** Loads the configuration from flash over the defaults (missing or damaged flash keeps the defaults). */
 export function loadConfig(nodeType: "air" | "water" | "level"): NodeConfig {
   const config = defaultConfig(nodeType);
-  const stored = Preference.get(DOMAIN, KEY);
-  if (stored instanceof ArrayBuffer && stored.byteLength % 4 === 0) {
-    const words = new Int32Array(stored);
-    for (let i = 0; i < ORDER.length && i < words.length; i++) config[ORDER[i]] = words[i];
-  }
+  const words = readRecord(DOMAIN, KEY);
+  if (words) for (let i = 0; i < ORDER.length && i < words.length; i++) config[ORDER[i]] = words[i];
   return config;
 }
 
-/** Writes the configuration to flash. */
+/** Writes the configuration to flash (as a record that a power cut during the write cannot lose: flash-record.ts). */
 export function saveConfig(config: NodeConfig): void {
   const words = new Int32Array(ORDER.length);
   for (let i = 0; i < ORDER.length; i++) words[i] = config[ORDER[i]];
-  Preference.set(DOMAIN, KEY, words.buffer);
+  writeRecord(DOMAIN, KEY, words);
 }
 
 /** Whether alarm `name` (an ALARM_BITS entry) is enabled. */

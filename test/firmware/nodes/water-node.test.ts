@@ -18,6 +18,7 @@ import PulseFlow, { type PulseCountConstructor, type PulseCountOpenOptions } fro
 import type { MessageKind } from "../../../firmware/src/nodes/link-port.ts";
 import { jitterSpanMs } from "../../../firmware/src/nodes/wake-timing.ts";
 import { bootWater } from "../../../firmware/src/nodes/water/boot.ts";
+import { readRecord } from "../../../firmware/src/nodes/flash-record.ts";
 import { CLOCK_RESYNC_S, FLASH_STEP_ML, PRIVACY_MAX_L, PRIVACY_RELEASE_SPREAD_S, TOTAL_DOMAIN, TOTAL_KEY, WATER_WAKE_S } from "../../../firmware/src/nodes/water/water-node.ts";
 import { platformRuntime } from "../../../firmware/src/nodes/runtime.ts";
 import { encodeDownlink } from "../../../codecs/src/index.ts";
@@ -213,7 +214,8 @@ describe("water node: a month in the simulator core", function () {
     lost.disconnect = litres() - before;
     host.runUntil(EV.powerCut.at);
     flashBeforeCut = (() => {
-      const t = new Int32Array(board.flash.get(TOTAL_DOMAIN)!.get(TOTAL_KEY) as ArrayBuffer);
+      setCurrentBoard(board);
+      const t = readRecord(TOTAL_DOMAIN, TOTAL_KEY)!;
       return t[0] * 1000 + t[1];
     })();
     before = litres();

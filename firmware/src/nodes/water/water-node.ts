@@ -90,7 +90,7 @@
  * erase cycles a day, 100,000 cycles (ESP32 flash endurance) last 40 years;
  * a household's 0.2 a day, far beyond the battery.
  */
-import Preference from "preference";
+import { readRecord, writeRecord } from "../flash-record.ts";
 import {
   FlowWindowFeatures, HysteresisDetector, NightFlowMonitor, TRANSITION_CLEARED, TRANSITION_ENTERED, DAY_S,
   addSat32, divRound, divTrunc, type HysteresisOptions, type NightFlowOptions, type Transition,
@@ -489,9 +489,8 @@ export class WaterNode {
     w[W_LAST_DROPPED] = this.#rt.link.dropped();
     if (this.#config.privacy === 1) w[W_FLAGS] |= F_PRIVACY;
     // The meter total from flash; the driver counts on from the counter as it finds it.
-    const stored = Preference.get(TOTAL_DOMAIN, TOTAL_KEY);
-    if (stored instanceof ArrayBuffer && stored.byteLength === 8) {
-      const t = new Int32Array(stored);
+    const t = readRecord(TOTAL_DOMAIN, TOTAL_KEY);
+    if (t && t.length === 2) {
       if (t[0] >= 0 && t[1] >= 0 && t[1] < 1000) {
         w[W_TOTAL_L] = t[0];
         w[W_TOTAL_REM] = t[1];
@@ -887,7 +886,7 @@ export class WaterNode {
     const w = this.#w;
     const grown = (w[W_TOTAL_L] - w[W_FLASH_L]) * 1000 + (w[W_TOTAL_REM] - w[W_FLASH_REM]);
     if (grown === 0 || (!force && grown < FLASH_STEP_ML)) return;
-    Preference.set(TOTAL_DOMAIN, TOTAL_KEY, Int32Array.of(w[W_TOTAL_L], w[W_TOTAL_REM]).buffer);
+    writeRecord(TOTAL_DOMAIN, TOTAL_KEY, Int32Array.of(w[W_TOTAL_L], w[W_TOTAL_REM]));
     w[W_FLASH_L] = w[W_TOTAL_L];
     w[W_FLASH_REM] = w[W_TOTAL_REM];
   }
