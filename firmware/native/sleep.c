@@ -74,6 +74,26 @@ typedef struct {
 static RTC_DATA_ATTR RetainedState gRetained;
 /* ext0 pin armed for the current sleep (+1, so 0 means none); ext1 status names its own pins. */
 static RTC_DATA_ATTR int32_t gExt0PinPlusOne;
+/* Every pad armed as a wake input (ext0 and ext1) for the current sleep. ESP-IDF leaves them in their RTC IO
+   function after the wake: "before using this pad as digital GPIO, users need to reconfigure it using
+   rtc_gpio_deinit()" (sleep_modes.rst), and Moddable's Digital does not (digitalbank.c). The first call of
+   resetReason(), wakeCause() or wakePins() in a wake hands them back to the GPIO matrix (releaseWakePads). */
+static RTC_DATA_ATTR uint64_t gWakePads;
+static uint8_t gWakePadsReleased;
+
+static void releaseWakePads(void)
+{
+	if (gWakePadsReleased)
+		return;
+	gWakePadsReleased = 1;
+	if (ESP_RST_DEEPSLEEP == esp_reset_reason()) {
+		for (int pin = 0; pin < 64; pin++) {
+			if ((gWakePads & (1ULL << pin)) && rtc_gpio_is_valid_gpio((gpio_num_t)pin))
+				rtc_gpio_deinit((gpio_num_t)pin);
+		}
+	}
+	gWakePads = 0;
+}
 
 /* CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), bitwise: it runs once per sleep over at most kRetainMax bytes. */
 static uint32_t crc32Update(uint32_t crc, const uint8_t *bytes, uint32_t count)
@@ -136,6 +156,7 @@ void xs_sleep_clear(xsMachine *the)
 
 void xs_sleep_reset_reason(xsMachine *the)
 {
+	releaseWakePads();
 	xsmcSetInteger(xsResult, (xsIntegerValue)esp_reset_reason());
 }
 
@@ -158,6 +179,7 @@ static int wakeFlag(int cause)
 void xs_sleep_wake_cause(xsMachine *the)
 {
 	int flags = 0;
+	releaseWakePads();
 #if ESP_IDF_VERSION >= ESP_IDF_VERSION_VAL(6, 0, 0)
 	uint32_t causes = esp_sleep_get_wakeup_causes();
 	for (int cause = 0; cause < 32; cause++) {
@@ -173,6 +195,7 @@ void xs_sleep_wake_cause(xsMachine *the)
 void xs_sleep_wake_pins(xsMachine *the)
 {
 	int index = 0;
+	releaseWakePads();
 
 	xsmcVars(1);
 	xsmcSetNewArray(xsResult, 0);
@@ -242,7 +265,17 @@ void xs_sleep_deep(xsMachine *the)
 	uint64_t holdMask = maskFromArgs(the, 8, 9);
 	esp_err_t err;
 
-	esp_sleep_disable_wakeup_source(ESP_SLEEP_WAKEUP_ALL);
+	/* Only the sources this call arms. ESP_SLEEP_WAKEUP_ALL would also clear the ULP wake that native:ulp-pulse's
+	   wakeOn armed earlier in this wake (sleep_modes.c: ALL sets wakeup_triggers to 0): the water node would then
+	   wake only on its backstop timer, a burst up to 16 minutes late. Wake sources are RAM state, none is left
+	   over from before this boot. */
+	esp_sleep_disable_wakeup_source(ESP_SLEEP_WAKEUP_TIMER);
+#if SOC_PM_SUPPORT_EXT0_WAKEUP
+	esp_sleep_disable_wakeup_source(ESP_SLEEP_WAKEUP_EXT0);
+#endif
+#if SOC_PM_SUPPORT_EXT1_WAKEUP
+	esp_sleep_disable_wakeup_source(ESP_SLEEP_WAKEUP_EXT1);
+#endif
 	gExt0PinPlusOne = 0;
 
 	if (ms > 0) {
@@ -309,6 +342,7 @@ void xs_sleep_deep(xsMachine *the)
 
 	if ((ms <= 0) && (ext0Pin < 0) && !ext1Mask)
 		xsRangeError("deepSleep: no wake source");
+	gWakePads = ((ext0Pin >= 0) ? (1ULL << ext0Pin) : 0) | ext1Mask;
 
 	if (holdMask) {
 		for (int pin = 0; pin < 64; pin++) {

@@ -317,6 +317,18 @@ describe("native modules (native:sleep, native:rtc, native:ulp-pulse) contract",
   const sleepJs = readFileSync(join(ROOT, "firmware/native/sleep.js"), "utf8");
   const sleepC = readFileSync(join(ROOT, "firmware/native/sleep.c"), "utf8");
 
+  it("deepSleep disables only the wake sources it arms: ESP_SLEEP_WAKEUP_ALL would cancel the ULP wake native:ulp-pulse armed", () => {
+    const code = sleepC.replace(/\/\*[\s\S]*?\*\//g, "");
+    assert.doesNotMatch(code, /esp_sleep_disable_wakeup_source\(\s*ESP_SLEEP_WAKEUP_ALL\s*\)/);
+    for (const source of ["TIMER", "EXT0", "EXT1"]) assert.match(code, new RegExp(`esp_sleep_disable_wakeup_source\\(ESP_SLEEP_WAKEUP_${source}\\)`));
+    // ESP-IDF leaves wake pads in their RTC IO function after the wake: the first reset-reason or wake query hands them back.
+    for (const fn of ["xs_sleep_reset_reason", "xs_sleep_wake_cause", "xs_sleep_wake_pins"]) {
+      const body = new RegExp(`void ${fn}\\(xsMachine \\*the\\)\\s*\\{([\\s\\S]*?)\\n\\}`).exec(code)?.[1] ?? "";
+      assert.match(body, /releaseWakePads\(\);/, fn);
+    }
+    assert.match(code, /rtc_gpio_deinit\(/);
+  });
+
   const NATIVE = [
     { name: "sleep", sim: simSleep as Record<string, unknown> },
     { name: "rtc", sim: simRtc as Record<string, unknown> },

@@ -80,6 +80,8 @@ export interface UlpProgram {
   boundary(): boolean;
   /** Runs, without waking anything, the boundaries the clock has passed (while the CPU was awake). */
   catchUp(): void;
+  /** The firmware armed the ULP wake for the coming sleep (`wakeOn`). */
+  readonly wakeArmed: boolean;
 }
 
 /** Error thrown on the bus for a NACK, a timeout or a missing device. */
@@ -199,6 +201,8 @@ export class Board {
    * holds through the wake and may do either.
    */
   rtcPads: ReadonlySet<number> | undefined;
+  /** The chip, when the board says which (`RTC_PADS`' keys): what its sleep modes allow differs (native-sleep.ts). */
+  chip: string | undefined;
   /** Flash: preference domain → key → value. Survives reboots and power cuts. */
   readonly flash = new Map<string, Map<string, string | boolean | number | ArrayBuffer>>();
   /**

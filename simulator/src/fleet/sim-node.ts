@@ -320,6 +320,7 @@ export class SimNode {
     board.nvsBytes = typeof config.nvsBytes === "number" ? config.nvsBytes : 0x6000;
     const table = (this.table = BOARDS[config.platform as string] ?? BOARDS["esp32/nodemcu"]);
     board.rtcPads = RTC_PADS[table.chip];
+    board.chip = table.chip;
     const env = o.environment ?? {};
 
     // Flash first: the link's queue domain is watched before anything is written to it.

@@ -59,6 +59,9 @@ function state(board: Board): SleepState {
   return s;
 }
 
+/** ESP-IDF's ESP_ERR_INVALID_STATE, as sleep.c reports it. */
+const ESP_ERR_INVALID_STATE = 0x103;
+
 function checkPin(pin: number): number {
   if (!Number.isInteger(pin) || pin < 0 || pin > 63) throw new RangeError(`invalid pin ${pin}`);
   return pin;
@@ -97,6 +100,9 @@ export function deepSleep(ms: number, options?: DeepSleepOptions): void {
   // ext0 and ext1 wake the chip only from RTC pads (sleep.c: esp_sleep_is_valid_wakeup_gpio); a board that names its chip is held to that.
   const pads = board.rtcPads;
   if (pads) for (const pin of [...(ext0 ? [ext0.pin] : []), ...(ext1?.pins ?? [])]) if (!pads.has(pin)) throw new RangeError(`deepSleep: GPIO ${pin} cannot wake the chip`);
+  // The ESP32 cannot arm ext0 with the ULP's wake: esp_sleep_enable_ext0_wakeup returns ESP_ERR_INVALID_STATE
+  // ("Conflicting wake-up triggers: touch / ULP"), and sleep.c throws. The S3 can.
+  if (ext0 && board.chip === "esp32" && board.ulp?.wakeArmed) throw new Error(`deepSleep: ext0 on GPIO ${ext0.pin} failed (${ESP_ERR_INVALID_STATE})`);
   const s = state(board);
   s.ext0 = ext0 ? { ...ext0 } : undefined;
   s.ext1 = ext1 ? { ...ext1, pins: [...ext1.pins] } : undefined;

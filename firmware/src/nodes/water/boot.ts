@@ -17,9 +17,12 @@ export function bootWater(hw: WaterHardware, rt: NodeRuntime, settings: WaterSet
   const ms = nextSleepMs(node.cycle(), rt);
   const o = hw.overrideWake;
   if (o && hw.override && hw.valve) {
-    // ext0 is level-triggered: wake on the level the switch is not at now, so turning it either way wakes the node.
+    // Level-triggered: wake on the level the switch is not at now, so turning it either way wakes the node.
+    // ext1 with the one pin, not ext0: on the ESP32, ext0 and the ULP's wake cannot be armed together
+    // (esp_sleep_enable_ext0_wakeup refuses while the ULP trigger is set: "Conflicting wake-up triggers").
     const active = o.activeLevel;
-    deepSleep(ms, { ext0: { pin: o.pin, level: node.overrideActive ? (active ? 0 : 1) : active } });
+    const level = node.overrideActive ? (active ? 0 : 1) : active;
+    deepSleep(ms, { ext1: { pins: [o.pin], mode: level ? "any-high" : "any-low" } });
   } else {
     deepSleep(ms);
   }
