@@ -58,6 +58,7 @@
 #include "soc/rtc_io_reg.h"
 #include "soc/rtc_cntl_reg.h"
 #include "esp_sleep.h"
+#include "esp_system.h"
 
 /* Variables at the end of RTC slow memory, after the program; offsets from V_BASE. */
 #define PROG_WORDS 64
@@ -88,8 +89,13 @@ static void startUlp(xsMachine *the, int gpio)
 	if (rtcio < 0)
 		xsRangeError("pin %d is not an RTC GPIO", gpio);
 	gRtcIo = rtcio;
-	/* Already counting since before this boot (deep-sleep wake): keep its count and ring. */
-	if (MEM(V_MAGIC) == ULP_MAGIC)
+	/* Counting since before this boot: keep its count and ring. After a deep-sleep wake the ULP has run all along.
+	   After any other reset with RTC slow memory intact, the program is loaded and started again over the same
+	   variables: a system reset (the RTC watchdog) stops the ULP's timer while the memory keeps the magic, and
+	   skipping the start then would stop counting until a power cycle (ESP-IDF's ULP pulse-counting example
+	   starts its program at every wake the ULP did not cause). */
+	uint8_t counting = MEM(V_MAGIC) == ULP_MAGIC;
+	if (counting && ESP_RST_DEEPSLEEP == esp_reset_reason())
 		return;
 
 	rtc_gpio_init(gpio);
@@ -156,8 +162,10 @@ static void startUlp(xsMachine *the, int gpio)
 	size_t size = sizeof(program) / sizeof(ulp_insn_t);
 	if (size > PROG_WORDS)
 		xsUnknownError("ULP program too long");
-	for (int i = 0; i < V_RING + RING_MINUTES; i++)
-		RTC_SLOW_MEM[V_BASE + i] = 0;
+	if (!counting) {
+		for (int i = 0; i < V_RING + RING_MINUTES; i++)
+			RTC_SLOW_MEM[V_BASE + i] = 0;
+	}
 	if (ulp_process_macros_and_load(0, program, &size) != ESP_OK)
 		xsUnknownError("ULP load failed");
 	ulp_set_wakeup_period(0, SAMPLE_PERIOD_US);

@@ -149,6 +149,8 @@ describe("manifests", () => {
         if (water.platforms[p].modules["native:ulp-pulse"] !== "../../firmware/native/ulp-pulse") continue;
         assert.ok(targets.includes(target[p]), `${p} builds native:ulp-pulse, but ulp-pulse.c implements it only for ${targets.join(", ")}`);
       }
+      // A running program is kept only through a deep-sleep wake; after any other reset it is started again (a system reset stops the ULP's timer).
+      assert.match(c, /if \(counting && ESP_RST_DEEPSLEEP == esp_reset_reason\(\)\)\s*return;/);
       // Every host function's body is the program's, or nothing: only the constructor refuses an unsupported chip.
       assert.equal((c.match(/^#if ULP_PULSE$/gm) ?? []).length, (c.match(/^void xs_ulp_pulse_(?!destructor|close)\w+\(/gm) ?? []).length);
     });
