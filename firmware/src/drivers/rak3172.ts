@@ -64,7 +64,11 @@ export interface Rak3172Options {
   subBandMask?: string;
   /** How long the module may take to reboot after AT+NWM changes the work mode (default 5000). */
   bootTimeoutMs?: number;
-  /** `waitFor` poll period (default 10: 115200 baud fills ~115 bytes in that time). */
+  /**
+   * `waitFor` poll period (default RAK3172_POLL_MS). Moddable's ESP32 serial reads the UART's 128-byte FIFO with
+   * no driver buffer behind it (serial.c), and 115200 baud fills it in 11 ms: a 10 ms poll plus the wake's own
+   * work between polls would overflow it during a long downlink line, which would then be dropped as corrupt.
+   */
   pollMs?: number;
   /** Longest reply line kept (default 600). */
   maxLineLength?: number;
@@ -73,6 +77,8 @@ export interface Rak3172Options {
 }
 
 const BANDS: { readonly [R in Region]: number } = { EU868: 4, US915: 5, AU915: 6, AS923: 8 };
+/** Poll period while waiting for the module, ms: a fifth of the time 115200 baud takes to fill the UART FIFO. */
+export const RAK3172_POLL_MS = 2;
 const WAKE_REPLY_MS = 300;
 const WAKE_ATTEMPTS = 3;
 const MAX_PAYLOAD = 242;
@@ -146,7 +152,7 @@ export default class Rak3172 implements LoRaModem {
 
   constructor(options: Rak3172Options) {
     this.#io = openModemSerial(options.modem, 115200);
-    this.#reader = new AtLineReader(this.#io, { maxLineLength: options.maxLineLength, pollMs: options.pollMs });
+    this.#reader = new AtLineReader(this.#io, { maxLineLength: options.maxLineLength, pollMs: options.pollMs ?? RAK3172_POLL_MS });
     this.#writer = new AtCommandWriter(this.#io, options.modem.baud ?? 115200);
     this.#commandMs = options.commandTimeoutMs ?? 2000;
     this.#joinMs = options.joinTimeoutMs ?? 15000;

@@ -213,6 +213,12 @@ export class Board {
   nvsBytes = 0x6000;
   /** NVS entries (32 bytes each) the values in `flash` and their namespaces take (platform/preference.ts keeps it). */
   nvsEntries = 0;
+  /**
+   * Virtual ms the firmware's own work takes around each `Timer.delay` (parsing, garbage collection): the
+   * simulator runs JavaScript in no virtual time, so timing margins (a UART FIFO filling between polls) are
+   * tested by setting this. 0 by default.
+   */
+  taskOverheadMs = 0;
   /** Count of preference writes, to check the firmware spares the flash. */
   flashWrites = 0;
   /** Bytes in flight from serial devices to the host, per port. */

@@ -5,7 +5,8 @@ import { currentBoard } from "../core/board.ts";
 const Timer = {
   /** Blocks for `ms` of virtual time (Moddable: busy-wait/sleep the task). */
   delay(ms: number): void {
-    currentBoard().clock.advance(ms);
+    const board = currentBoard();
+    board.clock.advance(ms + board.taskOverheadMs);
   },
 };
 

@@ -193,6 +193,21 @@ describe("firmware/drivers/rak3172", () => {
     assert.deepEqual(r, { acked: true, pending: false, downlink: { port: 111, bytes: Uint8Array.of(0x48, 0x45, 0x4c, 0x4c, 0x4f, 0x0a), rssi: -46, snr: 10 } });
   });
 
+  it("a 242-byte downlink at 115200 baud arrives whole though each poll costs the wake 8 ms of its own work; polled every 10 ms it overflows the 128-byte FIFO", () => {
+    const payload = Array.from({ length: 242 }, (_, i) => (i * 37 + 11) & 0xff);
+    const hex = payload.map((b) => b.toString(16).padStart(2, "0")).join("");
+    const run = (pollMs?: number) => {
+      const d = rakDevice();
+      confirmedScript(d, [{ line: "OK" }, { line: "+EVT:SEND_CONFIRMED_OK", afterMs: 1400 }, { line: `+EVT:RX_1:-46:10:UNICAST:9:${hex}`, afterMs: 5 }]);
+      const { board, modem } = modemOn(d, pollMs === undefined ? {} : { pollMs });
+      board.taskOverheadMs = 8;
+      return modem.send(7, Uint8Array.of(9), 1, true);
+    };
+    const whole = run();
+    assert.deepEqual(whole.downlink && [...whole.downlink.bytes], payload, "the default poll keeps up");
+    assert.equal(run(10).downlink, undefined, "a 10 ms poll loses the line");
+  });
+
   it("waits out the quiet time after OK instead of polling it: the same result, read as soon as without", () => {
     const run = (quietMs?: number) => {
       const d = rakDevice();
