@@ -10,17 +10,25 @@
 import Preference from "preference";
 import { crc32 } from "../link/crc32.ts";
 
-/** The newest intact copy of record `key`: its generation and its words (undefined: none). */
+/** Copy `suffix` of record `key` as words (generation first, CRC last), or undefined when absent or malformed. */
+function copyOf(domain: string, key: string, suffix: string): Int32Array | undefined {
+  const v = Preference.get(domain, key + suffix);
+  return v instanceof ArrayBuffer && v.byteLength >= 12 && v.byteLength % 4 === 0 ? new Int32Array(v) : undefined;
+}
+
+/** Whether a copy's CRC-32 checks out. */
+function intact(w: Int32Array): boolean {
+  return w[w.length - 1] === (crc32(new Uint8Array(w.buffer, w.byteOffset, w.byteLength), 0, w.byteLength - 4) | 0);
+}
+
+/** The newest intact copy of record `key`: its generation and its words (undefined: none). The newer is checked first, so a boot usually checks one. */
 function newest(domain: string, key: string): { generation: number; words: Int32Array } | undefined {
-  let best: { generation: number; words: Int32Array } | undefined;
-  for (const suffix of ["a", "b"]) {
-    const v = Preference.get(domain, key + suffix);
-    if (!(v instanceof ArrayBuffer) || v.byteLength < 12 || v.byteLength % 4 !== 0) continue;
-    const w = new Int32Array(v);
-    if (w[w.length - 1] !== (crc32(new Uint8Array(v), 0, v.byteLength - 4) | 0)) continue;
-    if (!best || w[0] - best.generation > 0) best = { generation: w[0], words: w.subarray(1, w.length - 1) };
-  }
-  return best;
+  const a = copyOf(domain, key, "a");
+  const b = copyOf(domain, key, "b");
+  const first = a && b ? (b[0] - a[0] > 0 ? b : a) : (a ?? b);
+  const second = first === a ? b : a;
+  for (const w of [first, second]) if (w && intact(w)) return { generation: w[0], words: w.subarray(1, w.length - 1) };
+  return undefined;
 }
 
 /** The record's words (the newest intact copy, else a value stored the old way under `key`), or undefined. */
