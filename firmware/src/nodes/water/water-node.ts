@@ -677,7 +677,6 @@ export class WaterNode {
     } else w[W_FLAGS] &= ~F_OVERRIDE;
   }
 
-  /** Moves the valve to the commanded position when it is not there (never while overridden). */
   /**
    * The weekly exercise of an open valve: closed and opened again (about two seconds without water) in the small
    * hours while nothing flows. Silent: no alarm, as the valve ends where it was.
@@ -693,6 +692,7 @@ export class WaterNode {
     w[W_VALVE_MOVED_S] = now;
   }
 
+  /** Moves the valve to the commanded position when it is not there (never while overridden). */
   #driveValve(): void {
     const valve = this.#hw.valve;
     const w = this.#w;
