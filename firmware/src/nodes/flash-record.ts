@@ -21,13 +21,13 @@ function intact(w: Int32Array): boolean {
   return w[w.length - 1] === (crc32(new Uint8Array(w.buffer, w.byteOffset, w.byteLength), 0, w.byteLength - 4) | 0);
 }
 
-/** The newest intact copy of record `key`: its generation and its words (undefined: none). The newer is checked first, so a boot usually checks one. */
-function newest(domain: string, key: string): { generation: number; words: Int32Array } | undefined {
+/** The newest intact copy of record `key`: its generation, its words and which copy it is (undefined: none). The newer is checked first, so a boot usually checks one. */
+function newest(domain: string, key: string): { generation: number; words: Int32Array; inB: boolean } | undefined {
   const a = copyOf(domain, key, "a");
   const b = copyOf(domain, key, "b");
   const first = a && b ? (b[0] - a[0] > 0 ? b : a) : (a ?? b);
   const second = first === a ? b : a;
-  for (const w of [first, second]) if (w && intact(w)) return { generation: w[0], words: w.subarray(1, w.length - 1) };
+  for (const w of [first, second]) if (w && intact(w)) return { generation: w[0], words: w.subarray(1, w.length - 1), inB: w === b };
   return undefined;
 }
 
@@ -44,11 +44,7 @@ export function writeRecord(domain: string, key: string, words: Int32Array): voi
   const found = newest(domain, key);
   const generation = found ? (found.generation + 1) | 0 : 1;
   // The copy to replace: the one that is not the newest (with none yet, "a").
-  let target = "a";
-  if (found) {
-    const a = Preference.get(domain, key + "a");
-    target = a instanceof ArrayBuffer && new Int32Array(a)[0] === found.generation ? "b" : "a";
-  }
+  const target = found && !found.inB ? "b" : "a";
   const out = new Int32Array(words.length + 2);
   out[0] = generation;
   out.set(words, 1);
