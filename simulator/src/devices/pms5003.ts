@@ -117,7 +117,6 @@ export class Pms5003Emulator implements SerialDevice {
   #link: SerialLink | undefined;
   #rx: number[] = [];
   #active = true;
-  #asleep = false;
   #wokeAt: number;
   #nextActiveAt: number;
   #slowUntil = -1;
@@ -126,7 +125,7 @@ export class Pms5003Emulator implements SerialDevice {
   #frozen: Uint8Array | undefined;
   #previousFrame: Uint8Array | undefined;
   readonly #supply: Supply;
-  /** Powered and not asleep: the fan and laser running (what draws the active current). */
+  /** Powered and not asleep: the fan and laser running (what draws the active current); asleep is powered and not running. */
   readonly #running: Supply;
 
   /** The most recent data frame transmitted, before any injected corruption. */
@@ -166,7 +165,6 @@ export class Pms5003Emulator implements SerialDevice {
     const now = this.#clock.nowMs;
     this.#rx = [];
     this.#active = true;
-    this.#asleep = false;
     this.#wokeAt = now;
     this.#nextActiveAt = now + this.#intervalMs;
     const slow = this.#faults.get("slow-start");
@@ -190,12 +188,12 @@ export class Pms5003Emulator implements SerialDevice {
 
   /** True while sleeping (fan off). */
   get asleep(): boolean {
-    return this.#asleep;
+    return this.#supply.on && !this.#running.on;
   }
 
   /** True during the 30 s after power-up or wake. */
   get settling(): boolean {
-    return this.#supply.on && !this.#asleep && this.#clock.nowMs - this.#wokeAt < SETTLE_MS;
+    return this.#running.on && this.#clock.nowMs - this.#wokeAt < SETTLE_MS;
   }
 
   attach(link: SerialLink): void {
@@ -247,7 +245,8 @@ export class Pms5003Emulator implements SerialDevice {
 
   #command(cmd: number, dl: number): void {
     const now = this.#clock.nowMs;
-    if (this.#asleep && !(cmd === 0xe4 && dl === 1)) return;
+    const asleep = !this.#running.on;
+    if (asleep && !(cmd === 0xe4 && dl === 1)) return;
     if (this.keepCommandLog) this.commandLog.push((cmd << 8) | dl);
     if (cmd === 0xe1) {
       const active = dl === 1;
@@ -258,11 +257,9 @@ export class Pms5003Emulator implements SerialDevice {
       if (!this.#active && !this.#slowed()) this.#sendData(now + this.#latencyMs);
     } else if (cmd === 0xe4) {
       if (dl === 0) {
-        this.#asleep = true;
         this.#running.switch(false);
         this.#reply(cmd, dl);
-      } else if (this.#asleep) {
-        this.#asleep = false;
+      } else if (asleep) {
         this.#running.switch(true);
         this.#wokeAt = now;
         this.#nextActiveAt = now + this.#intervalMs;
@@ -279,7 +276,7 @@ export class Pms5003Emulator implements SerialDevice {
   /** Emits the active-mode frames due by now (the last four at most). */
   #catchUp(): void {
     const now = this.#clock.nowMs;
-    if (!this.#active || this.#asleep || !this.#supply.on) return;
+    if (!this.#active || !this.#running.on) return;
     const due: number[] = [];
     while (this.#nextActiveAt <= now) {
       if (!(this.#slowUntil >= 0 && this.#nextActiveAt < this.#slowUntil)) due.push(this.#nextActiveAt);
