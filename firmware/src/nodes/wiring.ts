@@ -34,13 +34,11 @@ export interface RadioConfig {
   queuePages: number;
 }
 
-/** Moddable's default ESP32 NVS partition, bytes (build/devices/esp32/xsProj-esp32 and -esp32s3, partitions.csv: nvs 0x6000). */
-export const DEFAULT_NVS_BYTES = 0x6000;
-
 /**
  * Queue pages that fit an NVS partition of `nvsBytes` (the manifest's `config.nvsBytes`, the partition table's
  * nvs size): the full ring of 48 (about 830 entries) needs the 64 KB partition manifests/partitions.csv gives;
- * in Moddable's default 24 KB (630 entries, one page kept free) only 16 fit (uplink-queue.ts). A ring that does
+ * in Moddable's default 24 KB (630 entries, one page kept free; also what a build without `nvsBytes` has) only
+ * 16 fit (uplink-queue.ts). A ring that does
  * not fit stops sealing pages once the partition is full, and every routine reading is refused from then on.
  */
 export function queuePagesFor(nvsBytes: unknown): number {
@@ -372,6 +370,6 @@ export function radioConfig(config: { readonly [key: string]: unknown }): RadioC
     region: (["EU868", "US915", "AU915", "AS923"].indexOf(config.region as string) >= 0 ? config.region : "EU868") as Region,
     adr: config.adr !== false,
     dataRate: typeof config.dataRate === "number" ? config.dataRate : 5,
-    queuePages: queuePagesFor(config.nvsBytes ?? DEFAULT_NVS_BYTES),
+    queuePages: queuePagesFor(config.nvsBytes),
   };
 }

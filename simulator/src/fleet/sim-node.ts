@@ -317,7 +317,7 @@ export class SimNode {
     // The shipped manifests' NVS partition (manifests/common.json config.nvsBytes, manifests/partitions.csv) unless the test says otherwise.
     const config: { [key: string]: unknown } = { platform: "esp32/nodemcu", nvsBytes: MANIFEST_NVS_BYTES, ...o.config, modem: this.modemModel, region: this.region };
     board.config = config;
-    board.nvsBytes = typeof config.nvsBytes === "number" ? config.nvsBytes : 0x6000;
+    if (typeof config.nvsBytes === "number") board.nvsBytes = config.nvsBytes;
     const table = (this.table = BOARDS[config.platform as string] ?? BOARDS["esp32/nodemcu"]);
     board.rtcPads = RTC_PADS[table.chip];
     board.chip = table.chip;
