@@ -392,7 +392,8 @@ export function driveOutput(board: Board, pin: number, level: number, rest = 0):
  */
 export function padsAtSleep(board: Board, hold: readonly number[] | undefined): void {
   if (hold) for (const pin of hold) if (!board.latched.has(pin)) board.latched.set(pin, board.pins.get(pin) ?? 0);
-  for (const pin of board.outputs) if (!board.latched.has(pin)) board.pins.set(pin, pullOf(board, pin) ?? board.restLevels.get(pin) ?? 0);
+  // A pad whose internal pull-up a close turned on rests high.
+  for (const pin of board.outputs) if (!board.latched.has(pin)) board.pins.set(pin, board.pulledUp.has(pin) ? 1 : (board.restLevels.get(pin) ?? 0));
   board.outputs.clear();
   for (const pin of board.pulledUp) {
     if (board.rtcPads && !board.rtcPads.has(pin)) {
@@ -400,11 +401,6 @@ export function padsAtSleep(board: Board, hold: readonly number[] | undefined): 
       if (!board.latched.has(pin)) board.pins.set(pin, board.restLevels.get(pin) ?? 0);
     }
   }
-}
-
-/** The level an internal pull-up holds a released pad at (1), if one is on (`Board.pulledUp`). */
-function pullOf(board: Board, pin: number): number | undefined {
-  return board.pulledUp.has(pin) ? 1 : undefined;
 }
 
 /**

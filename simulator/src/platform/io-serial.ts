@@ -67,24 +67,18 @@ export default class Serial {
     const { bytes, head } = rx;
     if (available === 0) return undefined;
     const into = typeof what === "object" ? what : undefined;
-    if (typeof what === "number") {
-      // Moddable's ESP32 read(count) (serial.c) reads `count` bytes from the FIFO register whatever it holds:
-      // past what arrived they are junk (zeros here), and the FIFO is empty after.
-      if (!(what > 0)) throw new Error("invalid");
-      const out = new Uint8Array(new ArrayBuffer(what));
-      const n = what < available ? what : available;
-      for (let i = 0; i < n; i++) out[i] = bytes[head + i];
-      rx.drop(n);
-      return out.buffer;
-    }
-    const room = into ? into.byteLength : available;
+    const count = typeof what === "number" ? what : undefined;
+    if (count !== undefined && !(count > 0)) throw new Error("invalid");
+    const room = into ? into.byteLength : (count ?? available);
     const n = room < available ? room : available;
     if (n === 0) return undefined;
     let out: Uint8Array;
     let buffer: ArrayBuffer | undefined;
     if (into) out = bytesView(into);
-    // Into an ArrayBuffer made up front: `.buffer` of a small typed array makes V8 move it off its heap.
-    else out = new Uint8Array((buffer = new ArrayBuffer(n)));
+    // Moddable's ESP32 read(count) (serial.c) reads `count` bytes from the FIFO register whatever it holds: past
+    // what arrived they are junk (zeros here). Into an ArrayBuffer made up front: `.buffer` of a small typed
+    // array makes V8 move it off its heap.
+    else out = new Uint8Array((buffer = new ArrayBuffer(count ?? n)));
     for (let i = 0; i < n; i++) out[i] = bytes[head + i];
     rx.drop(n);
     return buffer ?? n;
