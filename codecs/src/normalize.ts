@@ -44,7 +44,10 @@ export function normalizeData(data: Decoded): { data?: Normalized | Normalized[]
   if (typeof type !== "string") return { errors: ["data.messageType is missing: pass the output of decodeUplink"] };
   const kind = type.indexOf("air") === 0 ? "air" : type.indexOf("water") === 0 ? "water" : type.indexOf("level") === 0 ? "level" : "";
   const warnings: string[] = [];
-  if (type === "status") return { data: typeof data.batteryMv === "number" && inRange("battery", (data.batteryMv as number) / 1000, 0, Infinity, warnings) ? { battery: (data.batteryMv as number) / 1000 } : {}, warnings };
+  if (type === "status") {
+    const v = typeof data.batteryMv === "number" ? data.batteryMv / 1000 : undefined;
+    return { data: v !== undefined && inRange("battery", v, 0, Infinity, warnings) ? { battery: v } : {}, warnings };
+  }
   if (type === "configAck") return { data: {}, warnings };
   if (!kind) return { errors: ["unknown messageType " + type] };
   if (data.readings && typeof (data.readings as unknown[]).length === "number") {
